@@ -1,0 +1,83 @@
+/**
+ * Stable codes. A code never changes meaning and is never reused; messages may change.
+ * Every code is listed in docs/errors.md (a test checks both directions).
+ *
+ * Three kinds of failure:
+ * - `result`: an instruction was rejected. Returned as data, one result per instruction.
+ * - `request`: a request to the node was refused (bad input, auth, limits). Maps to a 4xx.
+ * - `operational`: the node cannot do its work (disk, database, configuration).
+ */
+export type CodeKind = 'result' | 'request' | 'operational';
+
+export interface CodeInfo {
+  readonly kind: CodeKind;
+  /** HTTP status when the code is the answer to a whole request. */
+  readonly status: number;
+  /** What happened and what to do about it. */
+  readonly description: string;
+}
+
+function code(kind: CodeKind, status: number, description: string): CodeInfo {
+  return { kind, status, description };
+}
+
+/** The registry of every code. */
+export const CODES = {
+  // --- instruction results (rejections) ---
+  MALFORMED_INSTRUCTION: code('result', 422, 'The instruction bytes do not decode to a valid Instruction (missing, unknown or wrongly sized fields). Re-encode it with a current client.'),
+  INSTRUCTION_TOO_LARGE: code('result', 413, 'The signed instruction is larger than MAX_INSTRUCTION_BYTES.'),
+  WRONG_BANK: code('result', 422, 'The instruction is addressed to another bank. Sign it for the bank that holds the account.'),
+  BAD_SIGNATURE: code('result', 422, "The signature does not verify against the account holder's key over the instruction bytes."),
+  UNKNOWN_ACCOUNT: code('result', 422, 'The signing account does not exist at this bank.'),
+  UNKNOWN_PAYEE: code('result', 422, 'The payee account does not exist at this bank.'),
+  SELF_TRANSFER: code('result', 422, 'Payer and payee are the same account.'),
+  INSUFFICIENT_FUNDS: code('result', 422, 'The payer balance is lower than the amount. There is no overdraft.'),
+  SEQUENCE_REPLAYED: code('result', 409, "The sequence number was already used by a different instruction of this account. Use the account's next sequence number."),
+  SEQUENCE_GAP: code('result', 409, "The sequence number is ahead of the account's next one. Submit the missing instructions first."),
+  AMOUNT_INVALID: code('result', 422, 'The amount is zero or larger than MAX_AMOUNT_MILLI.'),
+  BALANCE_LIMIT: code('result', 422, 'The payee balance would exceed MAX_BALANCE_MILLI.'),
+  MEMO_TOO_LONG: code('result', 422, 'The memo is longer than MAX_MEMO_BYTES or is not valid UTF-8.'),
+  NOT_A_COOPERATIVE: code('result', 422, 'Only a cooperative account can attest labor.'),
+  UNKNOWN_WORKER: code('result', 422, 'The worker account of the labor record does not exist at this bank.'),
+  UNKNOWN_CATEGORY: code('result', 422, "The work category is not in the bank's current rate schedule."),
+  HOURS_INVALID: code('result', 422, 'Hours must be more than 0 and at most 24 in one record.'),
+  DAILY_HOURS_EXCEEDED: code('result', 422, 'More than 24 hours would be credited to the worker for that day, across all records.'),
+  DAY_IN_FUTURE: code('result', 422, "The labor record is dated after the bank's current day (plus MAX_LABOR_DAYS_AHEAD)."),
+  INTERBANK_UNAVAILABLE: code('result', 422, 'The payee is at another bank and this bank has no federation agreement covering it.'),
+
+  // --- requests ---
+  VALIDATION_FAILED: code('request', 400, 'The request does not match the schema of the route: see the message for the field.'),
+  MALFORMED_JSON: code('request', 400, 'The request body is not valid JSON.'),
+  BODY_TOO_LARGE: code('request', 413, 'The request body is larger than the route allows.'),
+  UNSUPPORTED_MEDIA_TYPE: code('request', 415, 'Send the body as application/json.'),
+  TOO_MANY_INSTRUCTIONS: code('request', 413, 'More instructions in one request than MAX_INSTRUCTIONS_PER_REQUEST.'),
+  INVALID_ID: code('request', 400, 'An account, bank or key ID is not valid text: wrong prefix, character or checksum (a typo?).'),
+  INVALID_AMOUNT: code('request', 400, 'An amount is not a non-negative decimal with at most 3 decimal places, or is too large.'),
+  INVALID_ENCODING: code('request', 400, 'A binary field is not valid base64 or hex, or has the wrong length.'),
+  ACCOUNT_EXISTS: code('request', 409, 'An account for this holder key already exists at this bank.'),
+  NOT_FOUND: code('request', 404, 'No such account, entry or route.'),
+  UNAUTHORIZED: code('request', 401, 'This route needs the admin token (Authorization: Bearer <token>).'),
+  RATE_LIMITED: code('request', 429, 'Too many requests from this address: retry after the time in Retry-After.'),
+  INVALID_RANGE: code('request', 400, 'The requested tree sizes or indexes are outside the log.'),
+  NOT_READY: code('request', 503, 'The node is starting or stopping.'),
+
+  // --- operational ---
+  CONFIG_INVALID: code('operational', 500, 'A configuration option is invalid: the message names it and says why.'),
+  DATA_DIR_IN_USE: code('operational', 500, 'Another node process has the data directory open.'),
+  DB_FORMAT_MISMATCH: code('operational', 500, 'The database was written by an incompatible version of Mutual.'),
+  DB_CORRUPT: code('operational', 500, 'The database is damaged: the message names what does not verify. Restore it from a replica or backup.'),
+  KEY_FILE_INVALID: code('operational', 500, 'A key or token file in the data directory is unreadable, malformed or readable by others.'),
+  STORE_CLOSED: code('operational', 503, 'The ledger store is closed.'),
+  INTERNAL: code('operational', 500, 'An unexpected internal error. It is logged with details.'),
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;
+
+/** Codes an instruction can be rejected with. */
+export type RejectCode = {
+  [K in Code]: (typeof CODES)[K]['kind'] extends 'result' ? K : never;
+}[Code];
+
+export function isCode(s: string): s is Code {
+  return Object.hasOwn(CODES, s);
+}

@@ -1,0 +1,40 @@
+/**
+ * Every limit on input from outside, in one place. Units are in the names.
+ * docs/LIMITS.md lists them; a test checks that the two agree.
+ */
+export const LIMITS = {
+  /** Bytes of one SignedInstruction (body + signature + framing). */
+  MAX_INSTRUCTION_BYTES: 1024,
+  /** Instructions applied in one group commit (one atomic, synced write). */
+  MAX_ENTRIES_PER_COMMIT: 4096,
+  /** Instructions in one request (RPC batch). */
+  MAX_INSTRUCTIONS_PER_REQUEST: 1000,
+  /** UTF-8 bytes of a transfer, labor or retirement memo. */
+  MAX_MEMO_BYTES: 140,
+  /** UTF-8 bytes of an account label. */
+  MAX_LABEL_BYTES: 64,
+  /** UTF-8 bytes of a bank name or bioregion name. */
+  MAX_NAME_BYTES: 64,
+  /** UTF-8 bytes of a rate-schedule category name. */
+  MAX_CATEGORY_BYTES: 32,
+  /** Categories in one rate schedule. */
+  MAX_RATE_CATEGORIES: 64,
+  /** Highest rate of a category, x 1000 (10 notes per hour). */
+  MAX_RATE_MILLI: 10_000,
+  /** Hours credited to one worker account for one day, across all labor records, x 1000. */
+  MAX_MILLI_HOURS_PER_DAY: 24_000,
+  /** Days a labor record may be dated after the bank's commit time (time zones). */
+  MAX_LABOR_DAYS_AHEAD: 1,
+  /** Largest amount in one instruction, in milli-notes (10^12 notes). */
+  MAX_AMOUNT_MILLI: 10n ** 15n,
+  /** Largest balance of one account, in milli-notes (2^63 - 1). */
+  MAX_BALANCE_MILLI: (1n << 63n) - 1n,
+  /** Hashes in one inclusion or consistency proof (a log of at most 2^63 entries). */
+  MAX_PROOF_HASHES: 128,
+  /** Bytes of one stored log entry. */
+  MAX_ENTRY_BYTES: 2048,
+  /** Decimal places of an amount written as text: milli-notes. */
+  AMOUNT_DECIMALS: 3,
+} as const;
+
+export type LimitName = keyof typeof LIMITS;

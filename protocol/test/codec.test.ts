@@ -1,0 +1,58 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DOMAIN, decodeStrict, pb, signedMessage, toU64, u64 } from '../src/index.ts';
+
+describe('uint64 conversions', () => {
+  it('round-trip every value in [0, 2^64)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (v) => {
+        expect(u64(toU64(v))).toBe(v);
+        const bytes = pb.Entry.encode({ index: toU64(v) }).finish();
+        expect(u64(pb.Entry.decode(bytes).index)).toBe(v);
+      }),
+    );
+  });
+  it('refuse values outside uint64', () => {
+    expect(() => toU64(-1n)).toThrow(RangeError);
+    expect(() => toU64(1n << 64n)).toThrow(RangeError);
+  });
+});
+
+describe('domain prefixes', () => {
+  it('are distinct and none is a prefix of another', () => {
+    const all = Object.values(DOMAIN).map((d) => Buffer.from(d).toString('latin1'));
+    for (const a of all) for (const b of all) if (a !== b) expect(b.startsWith(a)).toBe(false);
+  });
+  it('are prepended to the signed bytes', () => {
+    const m = signedMessage(DOMAIN.instruction, new Uint8Array([1, 2]));
+    expect(Buffer.from(m).toString('latin1')).toBe('mutual/v1/instruction\n\x01\x02');
+  });
+});
+
+describe('unknown fields', () => {
+  it('make a strict decode fail, also when nested or of the wrong wire type', () => {
+    const known = pb.Transfer.encode({ amount: toU64(5n) }).finish();
+    expect(u64(decodeStrict(pb.Transfer, known)?.amount)).toBe(5n);
+    // field 9, varint 1: not part of Transfer
+    expect(decodeStrict(pb.Transfer, new Uint8Array([...known, 0x48, 0x01]))).toBeUndefined();
+    // field 2 (amount) sent as length-delimited instead of varint
+    expect(decodeStrict(pb.Transfer, new Uint8Array([0x12, 0x01, 0x00]))).toBeUndefined();
+    // unknown field inside a nested Transfer of an Instruction
+    const nested = pb.Instruction.encode({ sequence: toU64(1n) }).finish();
+    const inner = new Uint8Array([...known, 0x48, 0x01]);
+    const withNested = new Uint8Array([...nested, 0x22, inner.length, ...inner]);
+    expect(decodeStrict(pb.Instruction, withNested)).toBeUndefined();
+    expect(decodeStrict(pb.Instruction, new Uint8Array([...nested, 0x22, known.length, ...known]))).toBeDefined();
+  });
+  it('truncated or garbage bytes do not decode', () => {
+    const ok = pb.Transfer.encode({ amount: toU64(500n), memo: 'hello' }).finish();
+    // [0x10 0xf4 0x03] amount, [0x1a 0x05 h e l l o] memo: a cut at the field boundary (3)
+    // leaves a valid shorter message; a cut inside a field must not decode.
+    expect(ok.length).toBe(10);
+    for (let i = 1; i < ok.length; i++) {
+      if (i === 3) expect(decodeStrict(pb.Transfer, ok.subarray(0, i))).toBeDefined();
+      else expect(decodeStrict(pb.Transfer, ok.subarray(0, i)), `cut at ${i}`).toBeUndefined();
+    }
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => { decodeStrict(pb.Instruction, b); }));
+  });
+});
