@@ -9,15 +9,15 @@
  */
 export type CodeKind = 'result' | 'request' | 'operational';
 
-export interface CodeInfo {
-  readonly kind: CodeKind;
+export interface CodeInfo<K extends CodeKind = CodeKind> {
+  readonly kind: K;
   /** HTTP status when the code is the answer to a whole request. */
   readonly status: number;
   /** What happened and what to do about it. */
   readonly description: string;
 }
 
-function code(kind: CodeKind, status: number, description: string): CodeInfo {
+function code<K extends CodeKind>(kind: K, status: number, description: string): CodeInfo<K> {
   return { kind, status, description };
 }
 
@@ -39,6 +39,7 @@ export const CODES = {
   MEMO_TOO_LONG: code('result', 422, 'The memo is longer than MAX_MEMO_BYTES or is not valid UTF-8.'),
   NOT_A_COOPERATIVE: code('result', 422, 'Only a cooperative account can attest labor.'),
   UNKNOWN_WORKER: code('result', 422, 'The worker account of the labor record does not exist at this bank.'),
+  WORKER_NOT_A_MEMBER: code('result', 422, 'Labor is credited to member accounts only, not to cooperatives or funds.'),
   UNKNOWN_CATEGORY: code('result', 422, "The work category is not in the bank's current rate schedule."),
   HOURS_INVALID: code('result', 422, 'Hours must be more than 0 and at most 24 in one record.'),
   DAILY_HOURS_EXCEEDED: code('result', 422, 'More than 24 hours would be credited to the worker for that day, across all records.'),

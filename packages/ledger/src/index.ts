@@ -1,0 +1,30 @@
+/**
+ * @mutual/ledger: the ledger rules as pure functions. No disk, no network, no clock: the
+ * commit time and the signature verifier are passed in.
+ *
+ * - {@link prepareInstruction}: the checks that need no state (size, strict decoding, bounds).
+ * - {@link applyBatch}: applies commands in order; one result per command, the entries to
+ *   append, and the state changes to write in one atomic batch.
+ * - {@link replayEntries}: re-derives a log entry by entry and checks every byte (verify, audit).
+ */
+export { applyBatch, assert, type ApplyContext, type BatchOutcome, type VerifyFn } from './apply.ts';
+export { conservationProblem } from './conservation.ts';
+export { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
+export { isCategoryName, isWellFormedText, prepareInstruction } from './prepare.ts';
+export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
+export { decodeEntry, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem } from './replay.ts';
+export { MemoryLedgerState, Overlay, type LedgerState, type StateChanges } from './state.ts';
+export {
+  isApplied,
+  type Account,
+  type Action,
+  type AppliedRef,
+  type BankInfo,
+  type Command,
+  type Prepared,
+  type PreparedOk,
+  type PreparedRejected,
+  type RateSchedule,
+  type Result,
+  type Totals,
+} from './types.ts';

@@ -1,0 +1,116 @@
+import { AccountKind, DOMAIN, decodeStrict, pb, signedMessage, u64, type AccountKindNumber, type mutual } from '@mutual/protocol';
+import { applyBatch, type VerifyFn } from './apply.ts';
+import { bytesEqual } from './keys.ts';
+import { prepareInstruction } from './prepare.ts';
+import type { MemoryLedgerState } from './state.ts';
+import type { Command, PreparedOk } from './types.ts';
+
+/** A decoded log entry with the command that must have produced it. */
+export interface DecodedEntry {
+  readonly index: number;
+  readonly timeMs: bigint;
+  readonly entry: mutual.v1.Entry;
+  readonly command: Command;
+}
+
+/**
+ * Decodes one stored entry and reconstructs the command it records. Returns a description of
+ * the problem when the bytes are not a well-formed entry.
+ */
+export function decodeEntry(bytes: Uint8Array): DecodedEntry | string {
+  const e = decodeStrict(pb.Entry, bytes);
+  if (!e) return 'not a well-formed Entry';
+  const index = u64(e.index);
+  if (index > BigInt(Number.MAX_SAFE_INTEGER)) return 'entry index out of range';
+  const base = { index: Number(index), timeMs: u64(e.timeMs), entry: e };
+  switch (e.kind) {
+    case 'genesis':
+      return { ...base, command: { type: 'genesis', name: e.genesis!.name ?? '', bioregion: e.genesis!.bioregion ?? '' } };
+    case 'accountOpened': {
+      const a = e.accountOpened!;
+      const kind = (a.kind ?? 0) as AccountKindNumber;
+      if (!Object.values(AccountKind).includes(kind)) return 'unknown account kind';
+      return { ...base, command: { type: 'openAccount', holderKey: a.holderKey ?? new Uint8Array(), kind, label: a.label ?? '' } };
+    }
+    case 'rateSchedule':
+      return {
+        ...base,
+        command: { type: 'adoptRates', rates: (e.rateSchedule!.rates ?? []).map((r) => [r.category ?? '', r.rateMilli ?? 0] as const) },
+      };
+    case 'applied': {
+      const ap = e.applied!;
+      const signed = pb.SignedInstruction.encode({ body: ap.body ?? new Uint8Array(), signature: ap.signature ?? new Uint8Array() }).finish();
+      return { ...base, command: { type: 'instruction', prepared: prepareInstruction(signed) } };
+    }
+    default:
+      return 'entry of unknown kind';
+  }
+}
+
+export interface ReplayProblem {
+  readonly index: number;
+  readonly problem: string;
+}
+
+/**
+ * Replays `entries` (the next ones of the log) onto `state`, checking that each one is exactly
+ * what the ledger rules produce from the command it records: same index, same result, same
+ * bytes. Entries committed together (same time) are replayed as one batch, as they were made.
+ * Signatures are verified with `verify` unless `preverified` already holds a verdict for an
+ * entry (keyed by entry index, for the holder key it was checked against).
+ * Stops at the first problem and returns it; `state` then holds every entry before it.
+ */
+export function replayEntries(
+  state: MemoryLedgerState,
+  entries: readonly Uint8Array[],
+  verify: VerifyFn,
+  preverified?: ReadonlyMap<number, { key: Uint8Array; valid: boolean }>,
+): ReplayProblem | undefined {
+  let i = 0;
+  while (i < entries.length) {
+    // One batch: consecutive entries with the same commit time.
+    const batch: DecodedEntry[] = [];
+    for (; i < entries.length; i++) {
+      const d = decodeEntry(entries[i]!);
+      if (typeof d === 'string') return { index: state.size + batch.length, problem: d };
+      if (batch.length > 0 && d.timeMs !== batch[0]!.timeMs) break;
+      batch.push(d);
+    }
+    const first = batch[0]!;
+    const bankKey = state.bank?.key ?? first.entry.genesis?.bank;
+    if (!bankKey || bankKey.length !== 32) return { index: first.index, problem: 'the log does not start with a genesis entry' };
+    if (state.size === 0 && first.command.type !== 'genesis') return { index: 0, problem: 'the log does not start with a genesis entry' };
+    for (const d of batch) {
+      const c = d.command;
+      if (c.type === 'instruction' && c.prepared.ok && preverified?.has(d.index)) {
+        (c.prepared as PreparedOk).verified = preverified.get(d.index)!;
+      }
+    }
+    const startSize = state.size;
+    const out = applyBatch(state, batch.map((d) => d.command), { bankKey, timeMs: first.timeMs, verify });
+    for (let k = 0; k < batch.length; k++) {
+      const d = batch[k]!;
+      const r = out.results[k]!;
+      if (d.index !== startSize + k) return { index: startSize + k, problem: `entry records index ${d.index}` };
+      if (r.code !== 'APPLIED' || r.duplicate) {
+        return { index: d.index, problem: `the recorded ${d.command.type} is not valid: ${r.code}${'message' in r ? `: ${r.message}` : ''}` };
+      }
+    }
+    if (out.entries.length !== batch.length) return { index: startSize, problem: 'batch produced a different number of entries' };
+    for (let k = 0; k < batch.length; k++) {
+      if (!bytesEqual(out.entries[k]!, entries[i - batch.length + k]!)) {
+        return { index: startSize + k, problem: 'the entry differs from what the ledger rules produce for it (amount, rate or fields)' };
+      }
+    }
+    state.commit(out.changes);
+  }
+  return undefined;
+}
+
+/** The message a holder signed for an entry's instruction, and the signer's account. */
+export function instructionOfEntry(e: mutual.v1.Entry): { message: Uint8Array; signature: Uint8Array; account: Uint8Array } | undefined {
+  if (e.kind !== 'applied' || !e.applied?.body || !e.applied.signature) return undefined;
+  const ins = decodeStrict(pb.Instruction, e.applied.body);
+  if (!ins?.account) return undefined;
+  return { message: signedMessage(DOMAIN.instruction, e.applied.body), signature: e.applied.signature, account: ins.account };
+}

@@ -1,0 +1,173 @@
+import { appliedKey, bkey, laborDayKey } from './keys.ts';
+import type { Account, AppliedRef, BankInfo, RateSchedule, Totals } from './types.ts';
+
+/**
+ * What the ledger rules read. Reads are synchronous: a disk-backed implementation loads every
+ * key a batch can touch (see `readSet`) before the batch is applied.
+ */
+export interface LedgerState {
+  /** The bank; undefined before genesis. */
+  readonly bank: BankInfo | undefined;
+  /** Number of entries in the log: the index the next entry gets. */
+  readonly size: number;
+  readonly totals: Readonly<Totals>;
+  readonly rates: RateSchedule;
+  getAccount(id: Uint8Array): Account | undefined;
+  getApplied(account: Uint8Array, sequence: bigint): AppliedRef | undefined;
+  /** milli-hours credited to `worker` for `day`, across all labor records */
+  getLaborDay(worker: Uint8Array, day: number): bigint;
+}
+
+/** Everything one batch changed, as final values, for the store to write in one batch. */
+export interface StateChanges {
+  bank: BankInfo | undefined;
+  size: number;
+  totals: Totals;
+  /** set when the batch adopted a new schedule */
+  rates: RateSchedule | undefined;
+  /** final state of every account the batch created or changed */
+  accounts: Map<string, Account>;
+  applied: Array<{ account: Uint8Array; sequence: bigint; ref: AppliedRef }>;
+  laborDays: Map<string, { worker: Uint8Array; day: number; milliHours: bigint }>;
+  /** (account, entry index) pairs for account statements */
+  history: Array<{ account: Uint8Array; entryIndex: number }>;
+}
+
+/**
+ * A copy-on-write view over a base state: the rules write here, the base is never mutated.
+ */
+export class Overlay implements LedgerState {
+  readonly #base: LedgerState;
+  readonly changes: StateChanges;
+  readonly #applied = new Map<string, AppliedRef>();
+
+  constructor(base: LedgerState) {
+    this.#base = base;
+    this.changes = {
+      bank: base.bank,
+      size: base.size,
+      totals: { ...base.totals },
+      rates: undefined,
+      accounts: new Map(),
+      applied: [],
+      laborDays: new Map(),
+      history: [],
+    };
+  }
+
+  get bank(): BankInfo | undefined {
+    return this.changes.bank;
+  }
+  get size(): number {
+    return this.changes.size;
+  }
+  get totals(): Totals {
+    return this.changes.totals;
+  }
+  get rates(): RateSchedule {
+    return this.changes.rates ?? this.#base.rates;
+  }
+
+  getAccount(id: Uint8Array): Account | undefined {
+    return this.changes.accounts.get(bkey(id)) ?? this.#base.getAccount(id);
+  }
+
+  /** A mutable copy of the account, registered as changed. */
+  editAccount(id: Uint8Array): Account | undefined {
+    const k = bkey(id);
+    const mine = this.changes.accounts.get(k);
+    if (mine) return mine;
+    const base = this.#base.getAccount(id);
+    if (!base) return undefined;
+    const copy = { ...base };
+    this.changes.accounts.set(k, copy);
+    return copy;
+  }
+
+  addAccount(account: Account): void {
+    this.changes.accounts.set(bkey(account.id), account);
+  }
+
+  getApplied(account: Uint8Array, sequence: bigint): AppliedRef | undefined {
+    return this.#applied.get(appliedKey(account, sequence)) ?? this.#base.getApplied(account, sequence);
+  }
+
+  addApplied(account: Uint8Array, sequence: bigint, ref: AppliedRef): void {
+    this.#applied.set(appliedKey(account, sequence), ref);
+    this.changes.applied.push({ account, sequence, ref });
+  }
+
+  getLaborDay(worker: Uint8Array, day: number): bigint {
+    return this.changes.laborDays.get(laborDayKey(worker, day))?.milliHours ?? this.#base.getLaborDay(worker, day);
+  }
+
+  setLaborDay(worker: Uint8Array, day: number, milliHours: bigint): void {
+    this.changes.laborDays.set(laborDayKey(worker, day), { worker, day, milliHours });
+  }
+
+  setRates(rates: RateSchedule): void {
+    this.changes.rates = rates;
+  }
+
+  setBank(bank: BankInfo): void {
+    this.changes.bank = bank;
+  }
+
+  /** Claims the next entry index. */
+  nextIndex(): number {
+    return this.changes.size++;
+  }
+
+  touch(account: Uint8Array, entryIndex: number): void {
+    this.changes.history.push({ account, entryIndex });
+  }
+}
+
+/**
+ * A whole ledger state in memory: for tests, for replaying a log (verify, audit) and as the
+ * base the rules run on in unit tests.
+ */
+export class MemoryLedgerState implements LedgerState {
+  bank: BankInfo | undefined = undefined;
+  size = 0;
+  totals: Totals = { issued: 0n, retired: 0n, accounts: 0n };
+  rates: RateSchedule = new Map();
+  readonly accounts = new Map<string, Account>();
+  readonly applied = new Map<string, AppliedRef>();
+  readonly laborDays = new Map<string, bigint>();
+  readonly history = new Map<string, number[]>();
+
+  getAccount(id: Uint8Array): Account | undefined {
+    return this.accounts.get(bkey(id));
+  }
+  getApplied(account: Uint8Array, sequence: bigint): AppliedRef | undefined {
+    return this.applied.get(appliedKey(account, sequence));
+  }
+  getLaborDay(worker: Uint8Array, day: number): bigint {
+    return this.laborDays.get(laborDayKey(worker, day)) ?? 0n;
+  }
+
+  /** Makes the changes of one batch part of this state. */
+  commit(changes: StateChanges): void {
+    this.bank = changes.bank;
+    this.size = changes.size;
+    this.totals = { ...changes.totals };
+    if (changes.rates) this.rates = changes.rates;
+    for (const [k, a] of changes.accounts) this.accounts.set(k, { ...a });
+    for (const { account, sequence, ref } of changes.applied) this.applied.set(appliedKey(account, sequence), ref);
+    for (const [k, v] of changes.laborDays) this.laborDays.set(k, v.milliHours);
+    for (const { account, entryIndex } of changes.history) {
+      const k = bkey(account);
+      const list = this.history.get(k);
+      if (list) list.push(entryIndex);
+      else this.history.set(k, [entryIndex]);
+    }
+  }
+
+  /** Sum of all balances, for the conservation check. */
+  sumOfBalances(): bigint {
+    let s = 0n;
+    for (const a of this.accounts.values()) s += a.balance;
+    return s;
+  }
+}

@@ -1,0 +1,120 @@
+import type { Code, RejectCode } from '@mutual/interface';
+import type { AccountKindNumber } from '@mutual/protocol';
+
+/** The state of one account, as materialized after every commit. */
+export interface Account {
+  readonly id: Uint8Array; // 20 bytes
+  readonly holderKey: Uint8Array; // 32 bytes
+  readonly kind: AccountKindNumber;
+  readonly label: string;
+  readonly openedIndex: number;
+  /** milli-notes; never negative */
+  balance: bigint;
+  /** last applied sequence number; 0n before the first instruction */
+  sequence: bigint;
+}
+
+/** What an applied instruction produced, kept so that a retry returns the original result. */
+export interface AppliedRef {
+  readonly entryIndex: number;
+  readonly bodyHash: Uint8Array;
+}
+
+/** Ledger-wide totals that the conservation check needs. */
+export interface Totals {
+  /** milli-notes issued since genesis */
+  issued: bigint;
+  /** milli-notes retired since genesis */
+  retired: bigint;
+  /** accounts opened since genesis */
+  accounts: bigint;
+}
+
+/** Category name to rate x 1000 (standard: 1000, unpleasant: 1500). */
+export type RateSchedule = ReadonlyMap<string, number>;
+
+/** The bank a ledger belongs to. */
+export interface BankInfo {
+  readonly key: Uint8Array; // 32 bytes
+  readonly name: string;
+  readonly bioregion: string;
+}
+
+/**
+ * Bank-authored commands (the admin side) and holder-signed instructions, in the order the
+ * bank received them.
+ */
+export type Command =
+  | { readonly type: 'genesis'; readonly name: string; readonly bioregion: string }
+  | {
+      readonly type: 'openAccount';
+      readonly holderKey: Uint8Array;
+      readonly kind: AccountKindNumber;
+      readonly label: string;
+    }
+  | { readonly type: 'adoptRates'; readonly rates: ReadonlyArray<readonly [string, number]> }
+  | { readonly type: 'instruction'; readonly prepared: Prepared };
+
+/** A signed instruction that passed every check that needs no ledger state. */
+export interface PreparedOk {
+  readonly ok: true;
+  /** SignedInstruction.body as received */
+  readonly body: Uint8Array;
+  /** SignedInstruction.signature as received */
+  readonly signature: Uint8Array;
+  readonly bodyHash: Uint8Array;
+  readonly bank: Uint8Array;
+  readonly account: Uint8Array;
+  readonly sequence: bigint;
+  readonly action: Action;
+  /**
+   * Signature validity already established (for example by a worker pool) for the holder key
+   * `verifiedKey`. The core uses it only if that key is the account's holder key.
+   */
+  verified?: { readonly key: Uint8Array; readonly valid: boolean };
+}
+
+export interface PreparedRejected {
+  readonly ok: false;
+  readonly code: RejectCode;
+  readonly message: string;
+}
+
+export type Prepared = PreparedOk | PreparedRejected;
+
+export type Action =
+  | {
+      readonly type: 'transfer';
+      readonly payee: Uint8Array;
+      readonly amount: bigint;
+      readonly memo: string;
+      /** undefined: the payee is at the same bank */
+      readonly payeeBank: Uint8Array | undefined;
+    }
+  | {
+      readonly type: 'labor';
+      readonly worker: Uint8Array;
+      readonly day: number;
+      readonly milliHours: bigint;
+      readonly category: string;
+      readonly memo: string;
+    }
+  | { readonly type: 'retirement'; readonly amount: bigint; readonly memo: string };
+
+/** The outcome of one command, in the order of the commands. */
+export type Result =
+  | {
+      readonly code: 'APPLIED';
+      readonly entryIndex: number;
+      /** true when this is a retry of an instruction applied before: nothing changed */
+      readonly duplicate: boolean;
+      /** milli-notes moved or issued (instructions) */
+      readonly amount?: bigint;
+      /** the account opened (openAccount) */
+      readonly account?: Uint8Array;
+    }
+  | { readonly code: RejectCode | Extract<Code, 'ACCOUNT_EXISTS' | 'VALIDATION_FAILED'>; readonly message: string };
+
+export function isApplied(r: Result): r is Extract<Result, { code: 'APPLIED' }> {
+  return r.code === 'APPLIED';
+}
