@@ -9,6 +9,7 @@
  */
 export { applyBatch, assert, type ApplyContext, type BatchOutcome, type VerifyFn } from './apply.ts';
 export { conservationProblem } from './conservation.ts';
+export { openTreeHead, signTreeHead, type SignedHead } from './heads.ts';
 export { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
 export { isCategoryName, isWellFormedText, prepareInstruction } from './prepare.ts';
 export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';

@@ -1,0 +1,45 @@
+import { DOMAIN, decodeStrict, pb, signedMessage, toU64, u64 } from '@mutual/protocol';
+import type { VerifyFn } from './apply.ts';
+
+/** A tree head as signed by its bank, with the exact bytes that were signed. */
+export interface SignedHead {
+  readonly bank: Uint8Array;
+  readonly size: number;
+  readonly root: Uint8Array;
+  readonly timeMs: bigint;
+  /** TreeHead bytes, as signed */
+  readonly head: Uint8Array;
+  readonly signature: Uint8Array;
+  /** SignedTreeHead bytes: what is stored and sent */
+  readonly bytes: Uint8Array;
+}
+
+/** Encodes and signs a tree head. `sign` signs with the bank's key. */
+export function signTreeHead(
+  bank: Uint8Array,
+  size: number,
+  root: Uint8Array,
+  timeMs: bigint,
+  sign: (message: Uint8Array) => Uint8Array,
+): SignedHead {
+  const head = pb.TreeHead.encode({ bank, size: toU64(BigInt(size)), root, timeMs: toU64(timeMs) }).finish();
+  const signature = sign(signedMessage(DOMAIN.treeHead, head));
+  const bytes = pb.SignedTreeHead.encode({ head, signature }).finish();
+  return { bank, size, root, timeMs, head, signature, bytes };
+}
+
+/**
+ * Decodes a SignedTreeHead and checks its signature under the key it names (and, when given,
+ * that it is `expectedBank`). Returns undefined when anything is wrong. Never throws.
+ */
+export function openTreeHead(bytes: Uint8Array, verify: VerifyFn, expectedBank?: Uint8Array): SignedHead | undefined {
+  const s = decodeStrict(pb.SignedTreeHead, bytes);
+  if (!s?.head || s.signature?.length !== 64) return undefined;
+  const h = decodeStrict(pb.TreeHead, s.head);
+  if (h?.bank?.length !== 32 || h.root?.length !== 32) return undefined;
+  const size = u64(h.size);
+  if (size > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  if (expectedBank && !Buffer.from(expectedBank).equals(Buffer.from(h.bank))) return undefined;
+  if (!verify(s.signature, signedMessage(DOMAIN.treeHead, s.head), h.bank)) return undefined;
+  return { bank: h.bank, size: Number(size), root: h.root, timeMs: u64(h.timeMs), head: s.head, signature: s.signature, bytes };
+}

@@ -1,0 +1,8 @@
+/**
+ * @mutual/store: a bank's ledger in LevelDB. Group commits, each one atomic and synced
+ * before it is acknowledged; materialized balances and indexes, so opening does not replay
+ * the log; and {@link verifyStore}, which does replay it and checks everything.
+ */
+export { FORMAT_VERSION, KEYSPACES, META, RETIRED_KEYSPACES, type Keyspace } from './keyspaces.ts';
+export { LedgerStore, type StoreOptions, type VerifyItem } from './store.ts';
+export { verifyStore, type VerifyReport } from './verify.ts';

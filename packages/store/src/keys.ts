@@ -1,0 +1,78 @@
+import { KEYSPACES } from './keyspaces.ts';
+
+function u64be(out: Uint8Array, offset: number, v: number | bigint): void {
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(offset, BigInt(v));
+}
+
+export function encodeU64(v: number | bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  u64be(b, 0, v);
+  return b;
+}
+
+export function decodeU64(b: Uint8Array): bigint {
+  if (b.length !== 8) throw new RangeError('a u64 value is 8 bytes');
+  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0);
+}
+
+const enc = new TextEncoder();
+
+export const keys = {
+  meta(name: string): Uint8Array {
+    const n = enc.encode(name);
+    const k = new Uint8Array(1 + n.length);
+    k[0] = KEYSPACES.meta;
+    k.set(n, 1);
+    return k;
+  },
+  entry(index: number): Uint8Array {
+    const k = new Uint8Array(9);
+    k[0] = KEYSPACES.entries;
+    u64be(k, 1, index);
+    return k;
+  },
+  node(level: number, index: number): Uint8Array {
+    const k = new Uint8Array(10);
+    k[0] = KEYSPACES.nodes;
+    k[1] = level;
+    u64be(k, 2, index);
+    return k;
+  },
+  head(size: number): Uint8Array {
+    const k = new Uint8Array(9);
+    k[0] = KEYSPACES.heads;
+    u64be(k, 1, size);
+    return k;
+  },
+  account(id: Uint8Array): Uint8Array {
+    const k = new Uint8Array(21);
+    k[0] = KEYSPACES.accounts;
+    k.set(id, 1);
+    return k;
+  },
+  applied(account: Uint8Array, sequence: bigint): Uint8Array {
+    const k = new Uint8Array(29);
+    k[0] = KEYSPACES.applied;
+    k.set(account, 1);
+    u64be(k, 21, sequence);
+    return k;
+  },
+  laborDay(worker: Uint8Array, day: number): Uint8Array {
+    const k = new Uint8Array(25);
+    k[0] = KEYSPACES.laborDays;
+    k.set(worker, 1);
+    new DataView(k.buffer).setUint32(21, day);
+    return k;
+  },
+  history(account: Uint8Array, index: number): Uint8Array {
+    const k = new Uint8Array(29);
+    k[0] = KEYSPACES.history;
+    k.set(account, 1);
+    u64be(k, 21, index);
+    return k;
+  },
+  /** [gte, lt) bounds of every key of one keyspace */
+  range(space: number): { gte: Uint8Array; lt: Uint8Array } {
+    return { gte: new Uint8Array([space]), lt: new Uint8Array([space + 1]) };
+  },
+};

@@ -1,0 +1,41 @@
+/**
+ * The one table of the database's keyspaces. Every key starts with one of these bytes.
+ * A prefix is never reused: a retired keyspace moves to RETIRED_KEYSPACES.
+ * Integers in keys are big-endian so that LevelDB's byte order is numeric order.
+ */
+export const KEYSPACES = {
+  /** meta/<name>: format version, bank identity, log size, totals, rate schedule, latest head */
+  meta: 0x01,
+  /** entries/<index u64>: Entry bytes, the leaves of the Merkle tree */
+  entries: 0x02,
+  /** nodes/<level u8><index u64>: hash of the complete subtree [index*2^level, (index+1)*2^level) */
+  nodes: 0x03,
+  /** heads/<size u64>: the SignedTreeHead of every commit */
+  heads: 0x04,
+  /** accounts/<account 20>: AccountRecord */
+  accounts: 0x05,
+  /** applied/<account 20><sequence u64>: AppliedRecord, for retries of the same instruction */
+  applied: 0x06,
+  /** labor-days/<worker 20><day u32>: milli-hours credited for that day, u64 */
+  laborDays: 0x07,
+  /** history/<account 20><index u64>: empty; the entries that touch an account */
+  history: 0x08,
+} as const;
+
+export type Keyspace = keyof typeof KEYSPACES;
+
+/** Prefixes used by earlier formats; never to be used again. */
+export const RETIRED_KEYSPACES: readonly number[] = [];
+
+/** Names of the values in the meta keyspace. */
+export const META = {
+  format: 'format',
+  bank: 'bank',
+  size: 'size',
+  totals: 'totals',
+  rates: 'rates',
+  head: 'head',
+} as const;
+
+/** The database format this version reads and writes. */
+export const FORMAT_VERSION = 1;

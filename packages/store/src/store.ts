@@ -1,0 +1,598 @@
+import { deriveAccountId } from '@mutual/codec';
+import { LIMITS, MutualError } from '@mutual/interface';
+import {
+  appliedKey,
+  applyBatch,
+  assert,
+  bkey,
+  bytesEqual,
+  DEFAULT_RATES,
+  laborDayKey,
+  openTreeHead,
+  prepareInstruction,
+  signTreeHead,
+  toSchedule,
+  type Account,
+  type AppliedRef,
+  type BankInfo,
+  type Command,
+  type PreparedOk,
+  type RateSchedule,
+  type Result,
+  type SignedHead,
+  type StateChanges,
+  type Totals,
+  type VerifyFn,
+} from '@mutual/ledger';
+import { consistencyProof, Frontier, inclusionProof, leafHash, type NodeReader } from '@mutual/merkle';
+import { DOMAIN, signedMessage } from '@mutual/protocol';
+import { Level } from 'level';
+import { BatchState } from './batch-state.ts';
+import { corrupt, openError } from './errors.ts';
+import { decodeU64, encodeU64, keys } from './keys.ts';
+import { FORMAT_VERSION, KEYSPACES, META } from './keyspaces.ts';
+import { records } from './records.ts';
+
+/** One signature to check: the verifier pool's unit of work. */
+export interface VerifyItem {
+  readonly signature: Uint8Array;
+  readonly message: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+export interface StoreOptions {
+  /** The data directory's database folder. */
+  readonly dir: string;
+  /** The bank's Ed25519 public key. */
+  readonly bankKey: Uint8Array;
+  /** Signs with the bank's key: tree heads. */
+  readonly sign: (message: Uint8Array) => Uint8Array;
+  /** The node's one verifier (strict rules). */
+  readonly verify: VerifyFn;
+  /** Verifies many signatures at once (a worker pool); 1 or 0 per item, in order. */
+  readonly verifyBatch?: (items: readonly VerifyItem[]) => Promise<Uint8Array>;
+  /** Milliseconds since 1970-01-01 UTC. */
+  readonly clock?: () => bigint;
+  /** Name and bioregion written in the genesis entry of a new ledger. */
+  readonly genesis?: { readonly name: string; readonly bioregion: string };
+  /** Accounts kept in memory (records of the most recently used accounts). */
+  readonly maxCachedAccounts?: number;
+  /** Called once if a write fails: the store stops accepting work and must be reopened. */
+  readonly onFatal?: (err: Error) => void;
+}
+
+interface Submission {
+  readonly commands: readonly Command[];
+  resolve(results: Result[]): void;
+  reject(err: unknown): void;
+}
+
+type Op = { type: 'put'; key: Uint8Array; value: Uint8Array };
+
+const EMPTY = new Uint8Array(0);
+/** Batches smaller than this are verified on the calling thread. */
+const MIN_POOL_BATCH = 64;
+const DEFAULT_MAX_CACHED_ACCOUNTS = 100_000;
+
+/**
+ * A bank's ledger on disk: the log, its Merkle tree, signed heads and the materialized state
+ * (balances, sequence numbers, indexes), all written by group commits, each one atomic and
+ * synced before anything in it is acknowledged.
+ */
+export class LedgerStore {
+  readonly #db: Level<Uint8Array, Uint8Array>;
+  readonly #opts: StoreOptions;
+  readonly #clock: () => bigint;
+  readonly #maxCached: number;
+
+  // State as applied (may be ahead of the disk by one batch being written).
+  #bank: BankInfo | undefined;
+  #totals: Totals = { issued: 0n, retired: 0n, accounts: 0n };
+  #rates: RateSchedule = new Map();
+  #frontier = new Frontier();
+  #lastTimeMs = 0n;
+  #formatWritten = true;
+
+  // State on disk: what readers see.
+  #durableHead: SignedHead | undefined;
+
+  readonly #accounts = new Map<string, Account>();
+  /** records of the batch applied but not yet on disk */
+  #dirtyApplied = new Map<string, AppliedRef>();
+  #dirtyLaborDays = new Map<string, bigint>();
+
+  readonly #queue: Submission[] = [];
+  #running: Promise<void> | undefined;
+  #closed = false;
+  #failure: Error | undefined;
+
+  private constructor(db: Level<Uint8Array, Uint8Array>, opts: StoreOptions) {
+    this.#db = db;
+    this.#opts = opts;
+    this.#clock = opts.clock ?? (() => BigInt(Date.now()));
+    this.#maxCached = opts.maxCachedAccounts ?? DEFAULT_MAX_CACHED_ACCOUNTS;
+  }
+
+  /**
+   * Opens (or creates) the ledger in `opts.dir`, checking the format version and that the
+   * materialized log agrees with the latest signed head. Throws MutualError DATA_DIR_IN_USE,
+   * DB_FORMAT_MISMATCH or DB_CORRUPT.
+   */
+  static async open(opts: StoreOptions): Promise<LedgerStore> {
+    const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    try {
+      await db.open();
+    } catch (err) {
+      throw openError(opts.dir, err);
+    }
+    const store = new LedgerStore(db, opts);
+    try {
+      await store.#load();
+    } catch (err) {
+      await db.close().catch(() => {});
+      if (err instanceof MutualError) throw err;
+      throw corrupt((err as Error).message, err);
+    }
+    return store;
+  }
+
+  async #load(): Promise<void> {
+    const get = (name: string) => this.#db.get(keys.meta(name));
+    const format = await get(META.format);
+    if (format === undefined) {
+      for await (const _ of this.#db.keys({ limit: 1 })) throw corrupt('it has records but no format version');
+      this.#formatWritten = false;
+      if (!this.#opts.genesis) throw new MutualError('CONFIG_INVALID', 'a new ledger needs a bank name and bioregion');
+      const results = await this.submit([
+        { type: 'genesis', name: this.#opts.genesis.name, bioregion: this.#opts.genesis.bioregion },
+        { type: 'adoptRates', rates: DEFAULT_RATES },
+      ]);
+      for (const r of results) if (r.code !== 'APPLIED') throw new MutualError('CONFIG_INVALID', `genesis refused: ${r.message}`);
+      return;
+    }
+    const version = format.length === 4 ? new DataView(format.buffer, format.byteOffset, 4).getUint32(0) : -1;
+    if (version !== FORMAT_VERSION) {
+      throw new MutualError('DB_FORMAT_MISMATCH', `database format ${version} is not the format this version reads (${FORMAT_VERSION})`);
+    }
+    const [bankB, sizeB, totalsB, ratesB, headB] = await this.#db.getMany([
+      keys.meta(META.bank),
+      keys.meta(META.size),
+      keys.meta(META.totals),
+      keys.meta(META.rates),
+      keys.meta(META.head),
+    ]);
+    const bank = bankB && records.bank.decode(bankB);
+    if (!bank) throw corrupt('the bank identity record is missing or unreadable');
+    if (!bytesEqual(bank.key, this.#opts.bankKey)) {
+      throw new MutualError('KEY_FILE_INVALID', 'the database belongs to another bank key than the one in the data directory');
+    }
+    if (sizeB?.length !== 8) throw corrupt('the log size record is missing or unreadable');
+    const size = decodeU64(sizeB);
+    const totals = totalsB && records.totals.decode(totalsB);
+    if (!totals) throw corrupt('the totals record is missing or unreadable');
+    const rates = ratesB && records.rates.decode(ratesB);
+    if (!rates) throw corrupt('the rate schedule record is missing or unreadable');
+    const head = headB && openTreeHead(headB, this.#opts.verify, bank.key);
+    if (!head) throw corrupt('the latest signed tree head is missing or its signature does not verify');
+    if (BigInt(head.size) !== size) throw corrupt(`the log size (${size}) is not the size of the latest signed head (${head.size})`);
+    let frontier: Frontier;
+    try {
+      frontier = await Frontier.fromNodes(head.size, this.#nodeReader());
+    } catch (err) {
+      throw corrupt(`Merkle tree nodes of the log are missing or unreadable (${(err as Error).message})`, err);
+    }
+    if (!bytesEqual(frontier.root(), head.root)) throw corrupt('the Merkle tree nodes do not match the root of the latest signed head');
+    // The last entry must be there and be the last leaf; nothing may follow it.
+    const last = await this.#db.get(keys.entry(head.size - 1));
+    if (!last) throw corrupt(`entry ${head.size - 1} (the last one) is missing`);
+    const leaf = await this.#db.get(keys.node(0, head.size - 1));
+    if (!leaf || !bytesEqual(leafHash(last), leaf)) throw corrupt(`entry ${head.size - 1} does not match its leaf hash`);
+    if (await this.#db.get(keys.entry(head.size))) throw corrupt(`an entry exists past the end of the log (${head.size})`);
+
+    this.#bank = bank;
+    this.#totals = totals;
+    this.#rates = rates;
+    this.#frontier = frontier;
+    this.#durableHead = head;
+    this.#lastTimeMs = head.timeMs;
+  }
+
+  #nodeReader(): NodeReader {
+    return async (level, index) => {
+      const v = await this.#db.get(keys.node(level, index));
+      if (!v || v.length !== 32) throw corrupt(`Merkle node (level ${level}, index ${index}) is missing`);
+      return v;
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Reading (what is on disk)
+  // ---------------------------------------------------------------------------------------
+
+  /** The bank; set from genesis on. */
+  get bank(): BankInfo {
+    assert(this.#bank !== undefined, 'an open store has a bank');
+    return this.#bank;
+  }
+
+  /** The latest durable signed tree head. */
+  get head(): SignedHead {
+    assert(this.#durableHead !== undefined, 'an open store has a head');
+    return this.#durableHead;
+  }
+
+  /** Entries on disk. */
+  get size(): number {
+    return this.#durableHead?.size ?? 0;
+  }
+
+  get totals(): Readonly<Totals> {
+    return this.#totals;
+  }
+
+  get rates(): RateSchedule {
+    return this.#rates;
+  }
+
+  async getAccount(id: Uint8Array): Promise<Account | undefined> {
+    this.#checkOpen();
+    const v = await this.#db.get(keys.account(id));
+    if (!v) return undefined;
+    const a = records.account.decode(id, v);
+    if (!a) throw corrupt(`the record of an account is unreadable`);
+    return a;
+  }
+
+  async getEntry(index: number): Promise<Uint8Array | undefined> {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) return undefined;
+    const e = await this.#db.get(keys.entry(index));
+    if (!e) throw corrupt(`entry ${index} is missing`);
+    return e;
+  }
+
+  /** Entries [from, to) in order, at most `limit`. */
+  async getEntries(from: number, to: number): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    const end = Math.min(to, this.size);
+    const out: Uint8Array[] = [];
+    if (from >= end) return out;
+    for await (const v of this.#db.values({ gte: keys.entry(from), lt: keys.entry(end) })) out.push(v);
+    if (out.length !== end - from) throw corrupt(`entries between ${from} and ${end} are missing`);
+    return out;
+  }
+
+  /** The signed head recorded when the log had `size` entries, if a commit ended there. */
+  async getHead(size: number): Promise<SignedHead | undefined> {
+    this.#checkOpen();
+    const v = await this.#db.get(keys.head(size));
+    if (!v) return undefined;
+    const h = openTreeHead(v, this.#opts.verify, this.bank.key);
+    if (!h) throw corrupt(`the signed head of size ${size} does not verify`);
+    return h;
+  }
+
+  /** RFC 9162 inclusion proof of entry `index` in the tree of `size` entries (default: the head). */
+  async inclusionProof(index: number, size = this.size): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    if (!(index >= 0 && index < size && size <= this.size)) throw new MutualError('INVALID_RANGE', `no entry ${index} in a log of ${size}`);
+    return inclusionProof(this.#nodeReader(), index, size);
+  }
+
+  /** RFC 9162 consistency proof between the trees of `from` and `to` entries. */
+  async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    if (!(from >= 1 && from <= to && to <= this.size)) throw new MutualError('INVALID_RANGE', `sizes must satisfy 1 <= from <= to <= ${this.size}`);
+    return consistencyProof(this.#nodeReader(), from, to);
+  }
+
+  /** Indexes of the entries that touch `account`, newest first, before `before` (exclusive). */
+  async history(account: Uint8Array, opts: { before?: number; limit: number }): Promise<number[]> {
+    this.#checkOpen();
+    const out: number[] = [];
+    const lt = keys.history(account, Math.min(opts.before ?? Number.MAX_SAFE_INTEGER, this.size));
+    const gte = keys.history(account, 0);
+    for await (const k of this.#db.keys({ gte, lt, reverse: true, limit: opts.limit })) {
+      out.push(Number(decodeU64(k.subarray(21))));
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Writing: group commit
+  // ---------------------------------------------------------------------------------------
+
+  /** Prepares signed instructions (as received) and submits them. */
+  submitSigned(signed: readonly Uint8Array[]): Promise<Result[]> {
+    return this.submit(signed.map((s) => ({ type: 'instruction', prepared: prepareInstruction(s) })));
+  }
+
+  /**
+   * Applies commands in order and resolves with one result per command once every entry
+   * they appended is on disk (synced). Commands submitted together, and submissions that
+   * arrive while a commit is being written, are committed together.
+   */
+  submit(commands: readonly Command[]): Promise<Result[]> {
+    if (this.#failure) return Promise.reject(new MutualError('STORE_CLOSED', 'the store stopped after a write failed', { cause: this.#failure }));
+    if (this.#closed) return Promise.reject(new MutualError('STORE_CLOSED', 'the store is closed'));
+    if (commands.length > LIMITS.MAX_ENTRIES_PER_COMMIT) {
+      return Promise.reject(new RangeError(`at most ${LIMITS.MAX_ENTRIES_PER_COMMIT} commands per submission`));
+    }
+    return new Promise<Result[]>((resolve, reject) => {
+      this.#queue.push({ commands, resolve, reject });
+      this.#kick();
+    });
+  }
+
+  #kick(): void {
+    this.#running ??= this.#run().finally(() => {
+      this.#running = undefined;
+      if (this.#queue.length > 0 && !this.#failure) this.#kick();
+    });
+  }
+
+  /** Takes whole submissions, up to MAX_ENTRIES_PER_COMMIT commands. */
+  #take(): Submission[] {
+    const taken: Submission[] = [];
+    let n = 0;
+    while (this.#queue.length > 0) {
+      const next = this.#queue[0]!;
+      if (taken.length > 0 && n + next.commands.length > LIMITS.MAX_ENTRIES_PER_COMMIT) break;
+      taken.push(this.#queue.shift()!);
+      n += next.commands.length;
+    }
+    return taken;
+  }
+
+  async #run(): Promise<void> {
+    // While batch N is being written, batch N+1 is loaded and its signatures verified; it is
+    // applied only once N is on disk, so results never depend on a write that may yet fail.
+    let writing: Promise<void> | undefined;
+    for (;;) {
+      const subs = this.#take();
+      if (subs.length === 0) {
+        await writing;
+        if (this.#queue.length === 0 || this.#failure) return;
+        continue;
+      }
+      const commands = subs.flatMap((s) => s.commands);
+      let state: BatchState;
+      try {
+        state = await this.#loadBatch(commands);
+        await writing;
+      } catch (err) {
+        for (const s of subs) s.reject(err);
+        await writing?.catch(() => {});
+        continue;
+      }
+      if (this.#failure) {
+        for (const s of subs) s.reject(new MutualError('STORE_CLOSED', 'the store stopped after a write failed', { cause: this.#failure }));
+        continue;
+      }
+      writing = this.#commit(state, commands, subs);
+    }
+  }
+
+  /** Loads every record the batch can read, and verifies its signatures in parallel. */
+  async #loadBatch(commands: readonly Command[]): Promise<BatchState> {
+    const accountIds = new Map<string, Uint8Array>();
+    const want = (id: Uint8Array) => accountIds.set(bkey(id), id);
+    for (const c of commands) {
+      if (c.type === 'openAccount' && c.holderKey.length === 32) want(deriveAccountId(this.#opts.bankKey, c.holderKey));
+      if (c.type !== 'instruction' || !c.prepared.ok) continue;
+      const p = c.prepared;
+      want(p.account);
+      if (p.action.type === 'transfer') want(p.action.payee);
+      if (p.action.type === 'labor') want(p.action.worker);
+    }
+    const state = new BatchState({ bank: this.#bank, size: 0, totals: this.#totals, rates: this.#rates });
+    const missing: Uint8Array[] = [];
+    for (const [k, id] of accountIds) {
+      const cached = this.#accounts.get(k);
+      if (cached) state.accounts.set(k, cached);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const values = await this.#db.getMany(missing.map((id) => keys.account(id)));
+      missing.forEach((id, i) => {
+        const v = values[i];
+        const a = v ? records.account.decode(id, v) : null;
+        if (v && !a) throw corrupt('the record of an account is unreadable');
+        state.accounts.set(bkey(id), a ?? null);
+        if (a) this.#cacheAccount(a);
+      });
+    }
+
+    // Second round: what depends on the accounts (retries, daily hours), and signatures.
+    const appliedWanted: Array<[string, Uint8Array]> = [];
+    const daysWanted: Array<[string, Uint8Array]> = [];
+    const toVerify: PreparedOk[] = [];
+    const items: VerifyItem[] = [];
+    for (const c of commands) {
+      if (c.type !== 'instruction' || !c.prepared.ok) continue;
+      const p = c.prepared;
+      const signer = state.accounts.get(bkey(p.account));
+      if (!signer) continue;
+      if (p.sequence <= signer.sequence) {
+        const k = appliedKey(p.account, p.sequence);
+        const dirty = this.#dirtyApplied.get(k);
+        if (dirty) state.applied.set(k, dirty);
+        else if (!state.applied.has(k)) appliedWanted.push([k, keys.applied(p.account, p.sequence)]);
+      }
+      if (p.action.type === 'labor') {
+        const k = laborDayKey(p.action.worker, p.action.day);
+        const dirty = this.#dirtyLaborDays.get(k);
+        if (dirty !== undefined) state.laborDays.set(k, dirty);
+        else if (!state.laborDays.has(k)) daysWanted.push([k, keys.laborDay(p.action.worker, p.action.day)]);
+      }
+      toVerify.push(p);
+      items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: signer.holderKey });
+    }
+    const verdicts = this.#verifyAll(items);
+    const [appliedValues, dayValues] = await Promise.all([
+      appliedWanted.length ? this.#db.getMany(appliedWanted.map(([, key]) => key)) : [],
+      daysWanted.length ? this.#db.getMany(daysWanted.map(([, key]) => key)) : [],
+    ]);
+    appliedWanted.forEach(([k], i) => {
+      const v = appliedValues[i];
+      const r = v ? records.applied.decode(v) : null;
+      if (v && !r) throw corrupt('an applied-instruction record is unreadable');
+      state.applied.set(k, r ?? null);
+    });
+    daysWanted.forEach(([k], i) => {
+      const v = dayValues[i];
+      state.laborDays.set(k, v ? decodeU64(v) : 0n);
+    });
+    const valid = await verdicts;
+    toVerify.forEach((p, i) => {
+      p.verified = { key: items[i]!.publicKey, valid: valid[i] === 1 };
+    });
+    return state;
+  }
+
+  async #verifyAll(items: readonly VerifyItem[]): Promise<Uint8Array> {
+    if (this.#opts.verifyBatch && items.length >= MIN_POOL_BATCH) return this.#opts.verifyBatch(items);
+    const out = new Uint8Array(items.length);
+    items.forEach((it, i) => {
+      out[i] = this.#opts.verify(it.signature, it.message, it.publicKey) ? 1 : 0;
+    });
+    return out;
+  }
+
+  #cacheAccount(a: Account): void {
+    const k = bkey(a.id);
+    this.#accounts.delete(k);
+    this.#accounts.set(k, a);
+  }
+
+  /** Applies a loaded batch, writes it in one synced batch, then acknowledges it. */
+  #commit(state: BatchState, commands: readonly Command[], subs: readonly Submission[]): Promise<void> {
+    let timeMs = this.#clock();
+    if (timeMs < this.#lastTimeMs) timeMs = this.#lastTimeMs; // entry times never go backwards
+    state.bank = this.#bank;
+    state.size = this.#frontier.size;
+    state.totals = this.#totals;
+    state.rates = this.#rates;
+
+    let outcome;
+    try {
+      outcome = applyBatch(state, commands, { bankKey: this.#opts.bankKey, timeMs, verify: this.#opts.verify });
+    } catch (err) {
+      // A broken invariant: nothing was changed; stop rather than guess.
+      this.#fail(err as Error);
+      for (const s of subs) s.reject(err);
+      return Promise.resolve();
+    }
+    const { results, entries, changes } = outcome;
+    const deliver = () => {
+      let i = 0;
+      for (const s of subs) {
+        s.resolve(results.slice(i, i + s.commands.length));
+        i += s.commands.length;
+      }
+    };
+    if (entries.length === 0) {
+      deliver();
+      return Promise.resolve();
+    }
+
+    const ops = this.#opsFor(entries, changes, timeMs);
+    this.#lastTimeMs = timeMs;
+    return this.#db.batch(ops.ops, { sync: true }).then(
+      () => {
+        this.#durableHead = ops.head;
+        this.#dirtyApplied = new Map();
+        this.#dirtyLaborDays = new Map();
+        this.#evict();
+        deliver();
+      },
+      (err: unknown) => {
+        const e = new MutualError('STORE_CLOSED', `writing a commit failed: ${(err as Error).message}`, { cause: err });
+        this.#fail(e);
+        for (const s of subs) s.reject(e);
+      },
+    );
+  }
+
+  /** The puts of one commit, and the in-memory state it moves to. */
+  #opsFor(entries: readonly Uint8Array[], changes: StateChanges, timeMs: bigint): { ops: Op[]; head: SignedHead } {
+    const ops: Op[] = [];
+    const put = (key: Uint8Array, value: Uint8Array) => ops.push({ type: 'put', key, value });
+    const start = this.#frontier.size;
+    assert(start === changes.size - entries.length, 'entries continue the log');
+    entries.forEach((e, i) => {
+      put(keys.entry(start + i), e);
+      for (const n of this.#frontier.append(leafHash(e))) put(keys.node(n.level, n.index), n.hash);
+    });
+    const head = signTreeHead(this.#opts.bankKey, this.#frontier.size, this.#frontier.root(), timeMs, this.#opts.sign);
+    put(keys.head(head.size), head.bytes);
+    put(keys.meta(META.head), head.bytes);
+    put(keys.meta(META.size), encodeU64(head.size));
+    put(keys.meta(META.totals), records.totals.encode(changes.totals));
+    if (!this.#formatWritten) {
+      const f = new Uint8Array(4);
+      new DataView(f.buffer).setUint32(0, FORMAT_VERSION);
+      put(keys.meta(META.format), f);
+      this.#formatWritten = true;
+    }
+    if (changes.bank && !this.#bank) put(keys.meta(META.bank), records.bank.encode(changes.bank));
+    if (changes.rates) put(keys.meta(META.rates), records.rates.encode(changes.rates));
+    for (const a of changes.accounts.values()) {
+      assert(a.balance >= 0n && a.balance <= LIMITS.MAX_BALANCE_MILLI, 'balances within [0, MAX_BALANCE_MILLI]');
+      put(keys.account(a.id), records.account.encode(a));
+      this.#cacheAccount(a);
+    }
+    for (const { account, sequence, ref } of changes.applied) {
+      put(keys.applied(account, sequence), records.applied.encode(ref));
+      this.#dirtyApplied.set(appliedKey(account, sequence), ref);
+    }
+    for (const [k, d] of changes.laborDays) {
+      put(keys.laborDay(d.worker, d.day), encodeU64(d.milliHours));
+      this.#dirtyLaborDays.set(k, d.milliHours);
+    }
+    for (const h of changes.history) put(keys.history(h.account, h.entryIndex), EMPTY);
+
+    this.#bank = changes.bank;
+    this.#totals = changes.totals;
+    if (changes.rates) this.#rates = changes.rates;
+    return { ops, head };
+  }
+
+  #evict(): void {
+    let excess = this.#accounts.size - this.#maxCached;
+    if (excess <= 0) return;
+    for (const k of this.#accounts.keys()) {
+      if (excess-- <= 0) break;
+      this.#accounts.delete(k);
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#failure) return;
+    this.#failure = err;
+    for (const s of this.#queue.splice(0)) s.reject(new MutualError('STORE_CLOSED', 'the store stopped after a failure', { cause: err }));
+    this.#opts.onFatal?.(err);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new MutualError('STORE_CLOSED', 'the store is closed');
+  }
+
+  /** The database, for the verification routine and tools in this package. */
+  get db(): Level<Uint8Array, Uint8Array> {
+    return this.#db;
+  }
+
+  get options(): StoreOptions {
+    return this.#opts;
+  }
+
+  /** Finishes the commit in progress, then closes the database. Later submissions fail. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#running?.catch(() => {});
+    for (const s of this.#queue.splice(0)) s.reject(new MutualError('STORE_CLOSED', 'the store is closed'));
+    await this.#db.close();
+  }
+}

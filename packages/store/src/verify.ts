@@ -1,0 +1,251 @@
+import {
+  bkey,
+  bytesEqual,
+  conservationProblem,
+  decodeEntry,
+  MemoryLedgerState,
+  openTreeHead,
+  replayEntries,
+  type Account,
+} from '@mutual/ledger';
+import { Frontier, leafHash, nodeHash } from '@mutual/merkle';
+import { DOMAIN, signedMessage } from '@mutual/protocol';
+import { decodeU64, keys } from './keys.ts';
+import { KEYSPACES, META } from './keyspaces.ts';
+import { records } from './records.ts';
+import type { LedgerStore, VerifyItem } from './store.ts';
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  /** entries replayed */
+  readonly entries: number;
+  /** signed heads checked */
+  readonly heads: number;
+  /** what is wrong, each naming the record; empty when ok */
+  readonly problems: string[];
+}
+
+const MAX_PROBLEMS = 100;
+const REPLAY_CHUNK = 4096;
+
+/**
+ * Replays the whole log and checks it against everything stored: every entry re-derived by
+ * the ledger rules with every signature verified, every Merkle node, every signed head, and
+ * every materialized record (accounts, retries, daily hours, statements, totals).
+ */
+export async function verifyStore(
+  store: LedgerStore,
+  opts: { onProgress?: (done: number, total: number) => void } = {},
+): Promise<VerifyReport> {
+  try {
+    return await verifyAll(store, opts);
+  } catch (err) {
+    // LevelDB reports damaged blocks as read errors: that too is a verdict, not a crash.
+    return { ok: false, entries: 0, heads: 0, problems: [`reading the database failed: ${(err as Error).message}`] };
+  }
+}
+
+async function verifyAll(store: LedgerStore, opts: { onProgress?: (done: number, total: number) => void }): Promise<VerifyReport> {
+  const db = store.db;
+  const { verify, verifyBatch } = store.options;
+  const bankKey = store.bank.key;
+  const problems: string[] = [];
+  const problem = (p: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+  };
+  const size = store.size;
+
+  // Signed heads, by size.
+  const heads = new Map<number, Uint8Array>();
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.heads))) heads.set(Number(decodeU64(k.subarray(1))), v);
+  let headsChecked = 0;
+
+  // 1. Entries, in order: leaves, roots at every head, and replay.
+  const leaves = Buffer.alloc(size * 32);
+  const frontier = new Frontier();
+  const state = new MemoryLedgerState();
+  let expected = 0;
+  let chunk: Uint8Array[] = [];
+  let replayStopped = false;
+  const flush = async () => {
+    if (replayStopped || chunk.length === 0) return;
+    const pre = await preverify(state, chunk, verifyBatch);
+    const p = replayEntries(state, chunk, verify, pre);
+    if (p) {
+      problem(`entry ${p.index}: ${p.problem}`);
+      replayStopped = true;
+    }
+    chunk = [];
+  };
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.entries))) {
+    const index = Number(decodeU64(k.subarray(1)));
+    if (index !== expected) {
+      problem(index > expected ? `entries ${expected} to ${index - 1} are missing` : `entry key ${index} out of order`);
+      break;
+    }
+    if (index >= size) {
+      problem(`entry ${index} lies past the end of the log (${size})`);
+      break;
+    }
+    const leaf = leafHash(v);
+    leaves.set(leaf, index * 32);
+    frontier.append(leaf);
+    const h = heads.get(frontier.size);
+    if (h) {
+      headsChecked++;
+      const head = openTreeHead(h, verify, bankKey);
+      if (!head) problem(`the signed head of size ${frontier.size} does not verify`);
+      else if (!bytesEqual(head.root, frontier.root())) problem(`the signed head of size ${frontier.size} does not match the entries`);
+    }
+    chunk.push(v);
+    if (chunk.length >= REPLAY_CHUNK) {
+      await flush();
+      opts.onProgress?.(index + 1, size);
+    }
+    expected++;
+  }
+  await flush();
+  opts.onProgress?.(expected, size);
+  if (expected < size) problem(`the log should hold ${size} entries; ${expected} were found`);
+  for (const s of heads.keys()) if (s > size || s === 0) problem(`a signed head of size ${s} lies outside the log`);
+  const latest = await db.get(keys.meta(META.head));
+  if (!latest || !heads.has(size) || !bytesEqual(latest, heads.get(size)!)) problem('the latest head is not the head recorded for the log size');
+
+  // 2. Merkle nodes: each level from the one below.
+  let level = 0;
+  let below: Buffer = leaves;
+  let current: Buffer = Buffer.alloc(0);
+  let count = 0;
+  const closeLevel = () => {
+    const want = Math.floor(size / 2 ** level);
+    if (count !== want) problem(`Merkle level ${level} holds ${count} nodes; a log of ${size} needs ${want}`);
+  };
+  current = level === 0 ? leaves : current;
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.nodes))) {
+    const l = k[1]!;
+    const index = Number(decodeU64(k.subarray(2)));
+    while (l > level) {
+      closeLevel();
+      below = level === 0 ? leaves : current;
+      level++;
+      current = Buffer.alloc(Math.floor(size / 2 ** level) * 32);
+      count = 0;
+    }
+    let want: Uint8Array | undefined;
+    if (level === 0) want = index < size ? leaves.subarray(index * 32, index * 32 + 32) : undefined;
+    else if ((2 * index + 2) * 32 <= below.length) {
+      want = nodeHash(below.subarray(2 * index * 32, 2 * index * 32 + 32), below.subarray((2 * index + 1) * 32, (2 * index + 2) * 32));
+      current.set(want, index * 32);
+    }
+    if (!want || !bytesEqual(want, v)) problem(`Merkle node (level ${level}, index ${index}) does not match the entries`);
+    count++;
+  }
+  closeLevel();
+
+  // 3. Materialized state against the replay.
+  if (!replayStopped) await compareState(store, state, problem);
+  const c = conservationProblem(state);
+  if (c) problem(`conservation: ${c}`);
+
+  return { ok: problems.length === 0, entries: expected, heads: headsChecked, problems };
+}
+
+/** Verdicts for the signatures of a chunk whose signers' keys are already known. */
+async function preverify(
+  state: MemoryLedgerState,
+  chunk: readonly Uint8Array[],
+  verifyBatch: ((items: readonly VerifyItem[]) => Promise<Uint8Array>) | undefined,
+): Promise<Map<number, { key: Uint8Array; valid: boolean }> | undefined> {
+  if (!verifyBatch) return undefined;
+  const items: VerifyItem[] = [];
+  const indexes: number[] = [];
+  for (const bytes of chunk) {
+    const d = decodeEntry(bytes);
+    if (typeof d === 'string' || d.command.type !== 'instruction' || !d.command.prepared.ok) continue;
+    const p = d.command.prepared;
+    const signer = state.getAccount(p.account);
+    if (!signer) continue;
+    items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: signer.holderKey });
+    indexes.push(d.index);
+  }
+  if (items.length === 0) return undefined;
+  const verdicts = await verifyBatch(items);
+  return new Map(indexes.map((index, i) => [index, { key: items[i]!.publicKey, valid: verdicts[i] === 1 }]));
+}
+
+async function compareState(store: LedgerStore, state: MemoryLedgerState, problem: (p: string) => void): Promise<void> {
+  const db = store.db;
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+  let n = 0;
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.accounts))) {
+    n++;
+    const id = k.subarray(1);
+    const stored = records.account.decode(id, v);
+    const replayed = state.getAccount(id);
+    if (!stored) problem(`account ${hex(id)}: record unreadable`);
+    else if (!replayed) problem(`account ${hex(id)}: not opened in the log`);
+    else if (!sameAccount(stored, replayed)) problem(`account ${hex(id)}: balance, sequence or details differ from the log`);
+  }
+  if (n !== state.accounts.size) problem(`${n} account records; the log opens ${state.accounts.size}`);
+
+  n = 0;
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.applied))) {
+    n++;
+    const account = k.subarray(1, 21);
+    const seq = decodeU64(k.subarray(21));
+    const stored = records.applied.decode(v);
+    const replayed = state.getApplied(account, seq);
+    if (!stored || !replayed || stored.entryIndex !== replayed.entryIndex || !bytesEqual(stored.bodyHash, replayed.bodyHash)) {
+      problem(`applied record of account ${hex(account)} sequence ${seq} differs from the log`);
+    }
+  }
+  if (n !== state.applied.size) problem(`${n} applied-instruction records; the log has ${state.applied.size}`);
+
+  n = 0;
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.laborDays))) {
+    n++;
+    const worker = k.subarray(1, 21);
+    const day = new DataView(k.buffer, k.byteOffset + 21, 4).getUint32(0);
+    if (v.length !== 8 || decodeU64(v) !== state.getLaborDay(worker, day)) problem(`labor hours of ${hex(worker)} on day ${day} differ from the log`);
+  }
+  if (n !== state.laborDays.size) problem(`${n} labor-day records; the log has ${state.laborDays.size}`);
+
+  n = 0;
+  const seen = new Map<string, number>();
+  for await (const k of db.keys(keys.range(KEYSPACES.history))) {
+    n++;
+    const account = k.subarray(1, 21);
+    const index = Number(decodeU64(k.subarray(21)));
+    const list = state.history.get(bkey(account));
+    const at = seen.get(bkey(account)) ?? 0;
+    if (!list || list[at] !== index) problem(`statement of account ${hex(account)} lists entry ${index}, which the log does not`);
+    seen.set(bkey(account), at + 1);
+  }
+  let historyTotal = 0;
+  for (const l of state.history.values()) historyTotal += l.length;
+  if (n !== historyTotal) problem(`${n} statement records; the log has ${historyTotal}`);
+
+  const [totalsB, ratesB, bankB] = await db.getMany([keys.meta(META.totals), keys.meta(META.rates), keys.meta(META.bank)]);
+  const totals = totalsB && records.totals.decode(totalsB);
+  if (!totals || totals.issued !== state.totals.issued || totals.retired !== state.totals.retired || totals.accounts !== state.totals.accounts) {
+    problem('the totals record differs from the log');
+  }
+  const rates = ratesB && records.rates.decode(ratesB);
+  if (!rates || JSON.stringify([...rates]) !== JSON.stringify([...state.rates])) problem('the rate schedule record differs from the log');
+  const bank = bankB && records.bank.decode(bankB);
+  if (!bank || !state.bank || !bytesEqual(bank.key, state.bank.key) || bank.name !== state.bank.name || bank.bioregion !== state.bank.bioregion) {
+    problem('the bank identity record differs from the genesis entry');
+  }
+}
+
+function sameAccount(a: Account, b: Account): boolean {
+  return (
+    a.balance === b.balance &&
+    a.sequence === b.sequence &&
+    a.kind === b.kind &&
+    a.label === b.label &&
+    a.openedIndex === b.openedIndex &&
+    bytesEqual(a.holderKey, b.holderKey)
+  );
+}

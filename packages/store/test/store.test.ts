@@ -1,0 +1,256 @@
+import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isMutualError } from '@mutual/interface';
+import { conservationProblem } from '@mutual/ledger';
+import { verifyConsistency, verifyInclusion, leafHash } from '@mutual/merkle';
+import { AccountKind } from '@mutual/protocol';
+import { Level } from 'level';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FORMAT_VERSION, KEYSPACES, LedgerStore, RETIRED_KEYSPACES, verifyStore } from '../src/index.ts';
+import { keys } from '../src/keys.ts';
+import { DAY, newHolder, openAccount, signed, storeOptions, tempDir, type Acct, type Holder } from './fixture.ts';
+
+let dir: string;
+let cleanup: () => void;
+let bank: Holder;
+let store: LedgerStore;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = tempDir());
+  bank = newHolder();
+  store = await LedgerStore.open(storeOptions(dir, bank));
+});
+afterEach(async () => {
+  await store.close();
+  cleanup();
+});
+
+async function fund(): Promise<{ coop: Acct; alice: Acct; bob: Acct }> {
+  const coop = await openAccount(store, AccountKind.cooperative);
+  const alice = await openAccount(store);
+  const bob = await openAccount(store);
+  const [r] = await store.submitSigned([signed(store, coop, 1n, { labor: { worker: alice.id, day: DAY, milliHours: 8000n, category: 'standard' } })]);
+  expect(r?.code).toBe('APPLIED');
+  return { coop, alice, bob };
+}
+
+describe('keyspaces', () => {
+  it('have unique one-byte prefixes, none retired', () => {
+    const prefixes = Object.values(KEYSPACES);
+    expect(new Set(prefixes).size).toBe(prefixes.length);
+    for (const p of prefixes) {
+      expect(p).toBeGreaterThan(0);
+      expect(p).toBeLessThan(256);
+      expect(RETIRED_KEYSPACES).not.toContain(p);
+    }
+  });
+});
+
+describe('a new ledger', () => {
+  it('starts with genesis and the default rate schedule, under a signed head', async () => {
+    expect(store.size).toBe(2);
+    expect(store.bank).toMatchObject({ name: 'Test Bank', bioregion: 'Cascadia' });
+    expect([...store.rates]).toEqual([['standard', 1000], ['unpleasant', 1500]]);
+    expect(store.head.size).toBe(2);
+  });
+
+  it('refuses to be created without a name', async () => {
+    const t = tempDir();
+    await expect(LedgerStore.open({ ...storeOptions(t.dir, newHolder()), genesis: undefined })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    t.cleanup();
+  });
+});
+
+describe('group commit', () => {
+  it('applies, persists and reopens with the same state and head', async () => {
+    const { alice, bob } = await fund();
+    const [r] = await store.submitSigned([signed(store, alice, 1n, { transfer: { payee: bob.id, amount: 2500n } })]);
+    expect(r).toMatchObject({ code: 'APPLIED' });
+    const head = store.head;
+    await store.close();
+    store = await LedgerStore.open(storeOptions(dir, bank));
+    expect(store.head.bytes).toEqual(head.bytes);
+    expect((await store.getAccount(alice.id))?.balance).toBe(5500n);
+    expect((await store.getAccount(bob.id))?.balance).toBe(2500n);
+    expect((await store.getAccount(alice.id))?.sequence).toBe(1n);
+    // a retry after the restart returns the original result
+    const [again] = await store.submitSigned([signed(store, alice, 1n, { transfer: { payee: bob.id, amount: 2500n } })]);
+    expect(again).toMatchObject({ code: 'APPLIED', duplicate: true, entryIndex: (r as { entryIndex: number }).entryIndex });
+    const report = await verifyStore(store);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('commits submissions that arrive together in fewer batches, each result to its caller', async () => {
+    const { alice, bob } = await fund();
+    const before = store.size;
+    const submissions = Array.from({ length: 50 }, (_, i) => store.submitSigned([signed(store, alice, BigInt(i + 1), { transfer: { payee: bob.id, amount: 10n } })]));
+    const results = (await Promise.all(submissions)).map((r) => r[0]!);
+    results.forEach((r, i) => expect(r, `submission ${i}`).toMatchObject({ code: 'APPLIED', entryIndex: before + i }));
+    let heads = 0;
+    for (let s = before + 1; s <= store.size; s++) if (await store.getHead(s)) heads++;
+    expect(heads).toBeLessThan(50);
+    expect((await store.getAccount(bob.id))?.balance).toBe(500n);
+    expect((await verifyStore(store)).ok).toBe(true);
+  });
+
+  it('serves statements newest first with a cursor', async () => {
+    const { alice, bob } = await fund();
+    for (let i = 1; i <= 5; i++) await store.submitSigned([signed(store, alice, BigInt(i), { transfer: { payee: bob.id, amount: 1n } })]);
+    const all = await store.history(alice.id, { limit: 100 });
+    expect(all.length).toBe(7); // opened, labor, 5 transfers
+    expect([...all].sort((a, b) => b - a)).toEqual(all);
+    const page = await store.history(alice.id, { limit: 2, before: all[1] });
+    expect(page).toEqual(all.slice(2, 4));
+  });
+
+  it('proves inclusion of every entry and consistency between heads', async () => {
+    const { alice, bob } = await fund();
+    const sizes = [store.size];
+    for (let i = 1; i <= 12; i++) {
+      await store.submitSigned([signed(store, alice, BigInt(i), { transfer: { payee: bob.id, amount: 1n } })]);
+      sizes.push(store.size);
+    }
+    const root = store.head.root;
+    for (let i = 0; i < store.size; i++) {
+      const proof = await store.inclusionProof(i);
+      expect(verifyInclusion(leafHash((await store.getEntry(i))!), i, store.size, proof, root)).toBe(true);
+    }
+    for (const m of sizes) {
+      const hm = (await store.getHead(m))!;
+      const proof = await store.consistencyProof(m, store.size);
+      expect(verifyConsistency(m, store.size, hm.root, root, proof)).toBe(true);
+    }
+    await expect(store.inclusionProof(store.size)).rejects.toMatchObject({ code: 'INVALID_RANGE' });
+    await expect(store.consistencyProof(3, store.size + 1)).rejects.toMatchObject({ code: 'INVALID_RANGE' });
+  });
+
+  it('keeps conservation: balances = issued - retired', async () => {
+    const { alice, bob } = await fund();
+    await store.submitSigned([
+      signed(store, alice, 1n, { transfer: { payee: bob.id, amount: 3000n } }),
+      signed(store, bob, 1n, { retirement: { amount: 1000n } }),
+    ]);
+    expect(store.totals).toMatchObject({ issued: 8000n, retired: 1000n, accounts: 3n });
+  });
+});
+
+describe('the data directory', () => {
+  it('cannot be opened twice', async () => {
+    const err = await LedgerStore.open(storeOptions(dir, bank)).catch((e: unknown) => e);
+    expect(isMutualError(err, 'DATA_DIR_IN_USE')).toBe(true);
+  });
+
+  it('refuses another format version', async () => {
+    await store.close();
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.put(keys.meta('format'), new Uint8Array([0, 0, 0, FORMAT_VERSION + 1]));
+    await db.close();
+    await expect(LedgerStore.open(storeOptions(dir, bank))).rejects.toMatchObject({ code: 'DB_FORMAT_MISMATCH' });
+    store = await reopenFresh();
+  });
+
+  it('refuses another bank key', async () => {
+    await store.close();
+    await expect(LedgerStore.open(storeOptions(dir, newHolder()))).rejects.toMatchObject({ code: 'KEY_FILE_INVALID' });
+    store = await reopenFresh();
+  });
+});
+
+describe('a damaged database', () => {
+  async function damage(f: (db: Level<Uint8Array, Uint8Array>) => Promise<void>): Promise<void> {
+    await store.close();
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await f(db);
+    await db.close();
+  }
+  async function openAndVerify(): Promise<string[]> {
+    try {
+      store = await LedgerStore.open(storeOptions(dir, bank));
+    } catch (err) {
+      expect(isMutualError(err, 'DB_CORRUPT')).toBe(true);
+      store = await reopenFresh();
+      return [(err as Error).message];
+    }
+    const report = await verifyStore(store);
+    expect(report.ok).toBe(false);
+    return report.problems;
+  }
+
+  beforeEach(async () => {
+    const { alice, bob } = await fund();
+    for (let i = 1; i <= 20; i++) await store.submitSigned([signed(store, alice, BigInt(i), { transfer: { payee: bob.id, amount: 10n } })]);
+  });
+
+  it('is detected when a balance was changed', async () => {
+    const alice = await firstMember();
+    await damage(async (db) => {
+      const rec = (await db.get(keys.account(alice)))!;
+      const copy = new Uint8Array(rec);
+      const i = copy.length - 1;
+      copy[i] = copy[i]! ^ 1;
+      await db.put(keys.account(alice), copy);
+    });
+    expect((await openAndVerify()).join('\n')).toMatch(/account/);
+  });
+
+  it('is detected when an entry in the middle is missing or altered', async () => {
+    await damage((db) => db.del(keys.entry(5)));
+    expect((await openAndVerify()).join('\n')).toMatch(/entr(y|ies) 5/);
+  });
+
+  it('is detected when the last entry is missing', async () => {
+    const size = store.size;
+    await damage((db) => db.del(keys.entry(size - 1)));
+    expect((await openAndVerify()).join('\n')).toMatch(new RegExp(`entry ${size - 1}`));
+  });
+
+  it('is detected when the latest head is missing', async () => {
+    await damage((db) => db.del(keys.meta('head')));
+    expect((await openAndVerify()).join('\n')).toMatch(/head/);
+  });
+
+  /** Reopening moves the write-ahead log into a table file; returns the table files. */
+  async function tableFiles(): Promise<string[]> {
+    await store.close();
+    store = await LedgerStore.open(storeOptions(dir, bank));
+    await store.close();
+    const tables = readdirSync(dir).filter((f) => f.endsWith('.ldb'));
+    expect(tables.length).toBeGreaterThan(0);
+    return tables.map((t) => join(dir, t));
+  }
+
+  it('is detected when a table file has flipped bytes', async () => {
+    const [file] = await tableFiles();
+    const bytes = readFileSync(file!);
+    for (let i = 64; i < bytes.length - 64; i += 97) bytes[i] = bytes[i]! ^ 0xff;
+    writeFileSync(file!, bytes);
+    expect((await openAndVerify()).length).toBeGreaterThan(0);
+  });
+
+  it('is detected when a table file is deleted', async () => {
+    for (const f of await tableFiles()) unlinkSync(f);
+    const err = await LedgerStore.open(storeOptions(dir, bank)).catch((e: unknown) => e);
+    expect(isMutualError(err, 'DB_CORRUPT')).toBe(true);
+    expect((err as Error).message).toMatch(/cannot open the database/);
+    store = await reopenFresh();
+  });
+
+  async function firstMember(): Promise<Uint8Array> {
+    for await (const [k] of store.db.iterator(keys.range(KEYSPACES.accounts))) return k.subarray(1);
+    throw new Error('no account');
+  }
+});
+
+/** A fresh store in a new directory, so that afterEach has something to close. */
+async function reopenFresh(): Promise<LedgerStore> {
+  cleanup();
+  ({ dir, cleanup } = tempDir());
+  return LedgerStore.open(storeOptions(dir, bank));
+}
+
+describe('conservation helper', () => {
+  it('is exported for replay states', () => {
+    expect(typeof conservationProblem).toBe('function');
+  });
+});
