@@ -4,5 +4,5 @@
  * the log; and {@link verifyStore}, which does replay it and checks everything.
  */
 export { FORMAT_VERSION, KEYSPACES, META, RETIRED_KEYSPACES, type Keyspace } from './keyspaces.ts';
-export { LedgerStore, type StoreOptions, type VerifyItem } from './store.ts';
+export { LedgerStore, type CommitEvent, type CommitListener, type StoreOptions, type VerifyItem } from './store.ts';
 export { verifyStore, type VerifyReport } from './verify.ts';

@@ -61,6 +61,22 @@ export interface StoreOptions {
   readonly onFatal?: (err: Error) => void;
 }
 
+/** What one durable commit appended, for subscribers (events, metrics, replication). */
+export interface CommitEvent {
+  /** index of the first entry appended */
+  readonly firstIndex: number;
+  /** the entries appended, in order */
+  readonly entries: readonly Uint8Array[];
+  /** the head signed for this commit */
+  readonly head: SignedHead;
+  /** the results of every command of the commit, including rejections and retries */
+  readonly results: readonly Result[];
+  /** from the start of applying to the end of the synced write */
+  readonly durationMs: number;
+}
+
+export type CommitListener = (event: CommitEvent) => void;
+
 interface Submission {
   readonly commands: readonly Command[];
   resolve(results: Result[]): void;
@@ -102,6 +118,7 @@ export class LedgerStore {
   #dirtyLaborDays = new Map<string, bigint>();
 
   readonly #queue: Submission[] = [];
+  readonly #listeners = new Set<CommitListener>();
   #running: Promise<void> | undefined;
   #closed = false;
   #failure: Error | undefined;
@@ -467,6 +484,7 @@ export class LedgerStore {
 
   /** Applies a loaded batch, writes it in one synced batch, then acknowledges it. */
   #commit(state: BatchState, commands: readonly Command[], subs: readonly Submission[]): Promise<void> {
+    const started = performance.now();
     let timeMs = this.#clock();
     if (timeMs < this.#lastTimeMs) timeMs = this.#lastTimeMs; // entry times never go backwards
     state.bank = this.#bank;
@@ -498,6 +516,7 @@ export class LedgerStore {
 
     const ops = this.#opsFor(entries, changes, timeMs);
     this.#lastTimeMs = timeMs;
+    const firstIndex = changes.size - entries.length;
     return this.#db.batch(ops.ops, { sync: true }).then(
       () => {
         this.#durableHead = ops.head;
@@ -505,6 +524,14 @@ export class LedgerStore {
         this.#dirtyLaborDays = new Map();
         this.#evict();
         deliver();
+        const event: CommitEvent = { firstIndex, entries, head: ops.head, results, durationMs: performance.now() - started };
+        for (const l of this.#listeners) {
+          try {
+            l(event);
+          } catch {
+            // A subscriber's failure is its own; the commit is durable and acknowledged.
+          }
+        }
       },
       (err: unknown) => {
         const e = new MutualError('STORE_CLOSED', `writing a commit failed: ${(err as Error).message}`, { cause: err });
@@ -576,6 +603,15 @@ export class LedgerStore {
 
   #checkOpen(): void {
     if (this.#closed) throw new MutualError('STORE_CLOSED', 'the store is closed');
+  }
+
+  /**
+   * Calls `listener` after every durable commit that appended entries, in log order.
+   * Returns the function that unsubscribes.
+   */
+  subscribe(listener: CommitListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The database, for the verification routine and tools in this package. */

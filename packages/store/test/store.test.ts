@@ -94,6 +94,22 @@ describe('group commit', () => {
     expect((await verifyStore(store)).ok).toBe(true);
   });
 
+  it('tells subscribers about every durable commit, in order', async () => {
+    const events: Array<{ firstIndex: number; n: number; size: number }> = [];
+    const off = store.subscribe((e) => events.push({ firstIndex: e.firstIndex, n: e.entries.length, size: e.head.size }));
+    const { alice, bob } = await fund();
+    await store.submitSigned([signed(store, alice, 1n, { transfer: { payee: bob.id, amount: 1n } })]);
+    off();
+    await store.submitSigned([signed(store, alice, 2n, { transfer: { payee: bob.id, amount: 1n } })]);
+    expect(events.length).toBe(5);
+    let next = 2;
+    for (const e of events) {
+      expect(e.firstIndex).toBe(next);
+      next += e.n;
+      expect(e.size).toBe(next);
+    }
+  });
+
   it('serves statements newest first with a cursor', async () => {
     const { alice, bob } = await fund();
     for (let i = 1; i <= 5; i++) await store.submitSigned([signed(store, alice, BigInt(i), { transfer: { payee: bob.id, amount: 1n } })]);
