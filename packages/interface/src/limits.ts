@@ -7,6 +7,8 @@ export const LIMITS = {
   MAX_INSTRUCTION_BYTES: 1024,
   /** Instructions applied in one group commit (one atomic, synced write). */
   MAX_ENTRIES_PER_COMMIT: 4096,
+  /** Instructions accepted and waiting to be committed; past this, new ones are refused (OVERLOADED). */
+  MAX_QUEUED_INSTRUCTIONS: 65_536,
   /** Instructions in one request (RPC batch). */
   MAX_INSTRUCTIONS_PER_REQUEST: 1000,
   /** UTF-8 bytes of a transfer, labor or retirement memo. */

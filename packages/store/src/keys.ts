@@ -1,7 +1,26 @@
 import { KEYSPACES } from './keyspaces.ts';
 
+const TWO_32 = 2 ** 32;
+
+/** Writes a safe integer (or bigint) as 8 big-endian bytes, without allocating. */
 function u64be(out: Uint8Array, offset: number, v: number | bigint): void {
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(offset, BigInt(v));
+  let hi: number;
+  let lo: number;
+  if (typeof v === 'number') {
+    hi = Math.floor(v / TWO_32);
+    lo = v >>> 0;
+  } else {
+    hi = Number((v >> 32n) & 0xffffffffn);
+    lo = Number(v & 0xffffffffn);
+  }
+  out[offset] = hi >>> 24;
+  out[offset + 1] = (hi >>> 16) & 0xff;
+  out[offset + 2] = (hi >>> 8) & 0xff;
+  out[offset + 3] = hi & 0xff;
+  out[offset + 4] = lo >>> 24;
+  out[offset + 5] = (lo >>> 16) & 0xff;
+  out[offset + 6] = (lo >>> 8) & 0xff;
+  out[offset + 7] = lo & 0xff;
 }
 
 export function encodeU64(v: number | bigint): Uint8Array {

@@ -81,6 +81,9 @@ interface Submission {
   readonly commands: readonly Command[];
   resolve(results: Result[]): void;
   reject(err: unknown): void;
+  /** set once the signatures of its instructions have been checked */
+  verified: boolean;
+  readonly verifying: Promise<void>;
 }
 
 type Op = { type: 'put'; key: Uint8Array; value: Uint8Array };
@@ -113,6 +116,10 @@ export class LedgerStore {
   #durableHead: SignedHead | undefined;
 
   readonly #accounts = new Map<string, Account>();
+  /** holder keys never change for an account: safe to cache apart from account state */
+  readonly #holderKeys = new Map<string, Uint8Array>();
+  /** commands queued and not yet committed */
+  #queuedCommands = 0;
   /** records of the batch applied but not yet on disk */
   #dirtyApplied = new Map<string, AppliedRef>();
   #dirtyLaborDays = new Map<string, bigint>();
@@ -335,8 +342,18 @@ export class LedgerStore {
     if (commands.length > LIMITS.MAX_ENTRIES_PER_COMMIT) {
       return Promise.reject(new RangeError(`at most ${LIMITS.MAX_ENTRIES_PER_COMMIT} commands per submission`));
     }
+    if (this.#queuedCommands + commands.length > LIMITS.MAX_QUEUED_INSTRUCTIONS) {
+      return Promise.reject(new MutualError('OVERLOADED', `more than ${LIMITS.MAX_QUEUED_INSTRUCTIONS} instructions are waiting to be committed`));
+    }
     return new Promise<Result[]>((resolve, reject) => {
-      this.#queue.push({ commands, resolve, reject });
+      // Signatures are checked as soon as instructions arrive, on the worker pool, so that
+      // verification never waits for commits (their validity does not depend on state).
+      const sub: Submission = { commands, resolve, reject, verified: false, verifying: Promise.resolve() };
+      (sub as { verifying: Promise<void> }).verifying = this.#preverify(commands).finally(() => {
+        sub.verified = true;
+      });
+      this.#queue.push(sub);
+      this.#queuedCommands += commands.length;
       this.#kick();
     });
   }
@@ -348,17 +365,69 @@ export class LedgerStore {
     });
   }
 
-  /** Takes whole submissions, up to MAX_ENTRIES_PER_COMMIT commands. */
-  #take(): Submission[] {
+  /**
+   * Takes whole submissions in arrival order, up to MAX_ENTRIES_PER_COMMIT commands: the
+   * first one, and after it those whose signatures are already checked.
+   */
+  async #take(): Promise<Submission[]> {
+    if (this.#queue.length === 0) return [];
+    await this.#queue[0]!.verifying;
     const taken: Submission[] = [];
     let n = 0;
     while (this.#queue.length > 0) {
       const next = this.#queue[0]!;
-      if (taken.length > 0 && n + next.commands.length > LIMITS.MAX_ENTRIES_PER_COMMIT) break;
+      if (taken.length > 0 && (!next.verified || n + next.commands.length > LIMITS.MAX_ENTRIES_PER_COMMIT)) break;
       taken.push(this.#queue.shift()!);
       n += next.commands.length;
     }
+    this.#queuedCommands -= n;
     return taken;
+  }
+
+  /**
+   * Checks the signatures of a submission's instructions whose signer is known, and records
+   * each verdict with the key it was checked against. The rules re-check any instruction
+   * without a verdict for the right key, so a failure here only costs speed.
+   */
+  async #preverify(commands: readonly Command[]): Promise<void> {
+    try {
+      const pending: PreparedOk[] = [];
+      const missing = new Map<string, Uint8Array>();
+      for (const c of commands) {
+        if (c.type !== 'instruction' || !c.prepared.ok || c.prepared.verified) continue;
+        pending.push(c.prepared);
+        const k = bkey(c.prepared.account);
+        if (!this.#holderKeys.has(k)) missing.set(k, c.prepared.account);
+      }
+      if (pending.length === 0) return;
+      if (missing.size > 0) {
+        const ids = [...missing.values()];
+        const values = await this.#db.getMany(ids.map((id) => keys.account(id)));
+        ids.forEach((id, i) => {
+          const a = values[i] && records.account.decode(id, values[i]);
+          if (a) this.#rememberHolderKey(a);
+        });
+      }
+      const items: VerifyItem[] = [];
+      const targets: PreparedOk[] = [];
+      for (const p of pending) {
+        const key = this.#holderKeys.get(bkey(p.account));
+        if (!key) continue;
+        items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: key });
+        targets.push(p);
+      }
+      const valid = await this.#verifyAll(items);
+      targets.forEach((p, i) => {
+        p.verified = { key: items[i]!.publicKey, valid: valid[i] === 1 };
+      });
+    } catch {
+      // Left to the rules' own verification.
+    }
+  }
+
+  #rememberHolderKey(a: Account): void {
+    if (this.#holderKeys.size >= this.#maxCached) this.#holderKeys.clear();
+    this.#holderKeys.set(bkey(a.id), a.holderKey);
   }
 
   async #run(): Promise<void> {
@@ -366,7 +435,7 @@ export class LedgerStore {
     // applied only once N is on disk, so results never depend on a write that may yet fail.
     let writing: Promise<void> | undefined;
     for (;;) {
-      const subs = this.#take();
+      const subs = await this.#take();
       if (subs.length === 0) {
         await writing;
         if (this.#queue.length === 0 || this.#failure) return;
@@ -390,7 +459,7 @@ export class LedgerStore {
     }
   }
 
-  /** Loads every record the batch can read, and verifies its signatures in parallel. */
+  /** Loads every record the batch can read. */
   async #loadBatch(commands: readonly Command[]): Promise<BatchState> {
     const accountIds = new Map<string, Uint8Array>();
     const want = (id: Uint8Array) => accountIds.set(bkey(id), id);
@@ -420,11 +489,9 @@ export class LedgerStore {
       });
     }
 
-    // Second round: what depends on the accounts (retries, daily hours), and signatures.
+    // Second round: what depends on the accounts (retries, daily hours).
     const appliedWanted: Array<[string, Uint8Array]> = [];
     const daysWanted: Array<[string, Uint8Array]> = [];
-    const toVerify: PreparedOk[] = [];
-    const items: VerifyItem[] = [];
     for (const c of commands) {
       if (c.type !== 'instruction' || !c.prepared.ok) continue;
       const p = c.prepared;
@@ -442,10 +509,7 @@ export class LedgerStore {
         if (dirty !== undefined) state.laborDays.set(k, dirty);
         else if (!state.laborDays.has(k)) daysWanted.push([k, keys.laborDay(p.action.worker, p.action.day)]);
       }
-      toVerify.push(p);
-      items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: signer.holderKey });
     }
-    const verdicts = this.#verifyAll(items);
     const [appliedValues, dayValues] = await Promise.all([
       appliedWanted.length ? this.#db.getMany(appliedWanted.map(([, key]) => key)) : [],
       daysWanted.length ? this.#db.getMany(daysWanted.map(([, key]) => key)) : [],
@@ -459,10 +523,6 @@ export class LedgerStore {
     daysWanted.forEach(([k], i) => {
       const v = dayValues[i];
       state.laborDays.set(k, v ? decodeU64(v) : 0n);
-    });
-    const valid = await verdicts;
-    toVerify.forEach((p, i) => {
-      p.verified = { key: items[i]!.publicKey, valid: valid[i] === 1 };
     });
     return state;
   }
@@ -568,6 +628,7 @@ export class LedgerStore {
       assert(a.balance >= 0n && a.balance <= LIMITS.MAX_BALANCE_MILLI, 'balances within [0, MAX_BALANCE_MILLI]');
       put(keys.account(a.id), records.account.encode(a));
       this.#cacheAccount(a);
+      this.#rememberHolderKey(a);
     }
     for (const { account, sequence, ref } of changes.applied) {
       put(keys.applied(account, sequence), records.applied.encode(ref));
@@ -598,6 +659,7 @@ export class LedgerStore {
     if (this.#failure) return;
     this.#failure = err;
     for (const s of this.#queue.splice(0)) s.reject(new MutualError('STORE_CLOSED', 'the store stopped after a failure', { cause: err }));
+    this.#queuedCommands = 0;
     this.#opts.onFatal?.(err);
   }
 
@@ -629,6 +691,7 @@ export class LedgerStore {
     this.#closed = true;
     await this.#running?.catch(() => {});
     for (const s of this.#queue.splice(0)) s.reject(new MutualError('STORE_CLOSED', 'the store is closed'));
+    this.#queuedCommands = 0;
     await this.#db.close();
   }
 }
