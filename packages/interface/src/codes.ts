@@ -60,6 +60,7 @@ export const CODES = {
   UNAUTHORIZED: code('request', 401, 'This route needs the admin token (Authorization: Bearer <token>).'),
   RATE_LIMITED: code('request', 429, 'Too many requests from this address: retry after the time in Retry-After.'),
   INVALID_RANGE: code('request', 400, 'The requested tree sizes or indexes are outside the log.'),
+  OVERLOADED: code('request', 503, 'The node has more instructions waiting than MAX_QUEUED_INSTRUCTIONS: retry shortly.'),
   NOT_READY: code('request', 503, 'The node is starting or stopping.'),
 
   // --- operational ---
@@ -70,6 +71,12 @@ export const CODES = {
   KEY_FILE_INVALID: code('operational', 500, 'A key or token file in the data directory is unreadable, malformed or readable by others.'),
   STORE_CLOSED: code('operational', 503, 'The ledger store is closed.'),
   INTERNAL: code('operational', 500, 'An unexpected internal error. It is logged with details.'),
+
+  // --- clients (the library and the CLI; never sent by a node) ---
+  NODE_UNREACHABLE: code('operational', 503, 'The client cannot reach the node at its RPC URL: check --rpc (or MUTUAL_RPC) and that the node is running.'),
+  UNEXPECTED_RESPONSE: code('operational', 502, 'The node answered with something that is not the RPC contract (docs/RPC.md): wrong shape, not JSON, or an unknown code. Check the URL and the versions of client and node.'),
+  USAGE: code('request', 400, 'The command line is not valid: a missing or unknown option or argument. See --help.'),
+  VERIFICATION_FAILED: code('operational', 502, "What the node sent does not verify: a bad signature, a proof that fails, a head inconsistent with an earlier one, or a log that does not replay. Keep the output as evidence."),
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;
