@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { AccountKind } from '@mutual/protocol';
+import { consistencyProof, Frontier, inclusionProof, leafHash, verifyConsistency, verifyInclusion, type MerkleNode } from '@mutual/merkle';
 import { describe, expect, it } from 'vitest';
 import { conservationProblem, MemoryLedgerState, replayEntries, type Result } from '../src/index.ts';
 import { DAY, instructionBody, signInstruction, TestBank, verify, type Holder } from './fixture.ts';
@@ -17,9 +18,9 @@ const step = fc.oneof(
 );
 
 describe('ledger invariants over random instruction sequences', () => {
-  it('conserve notes, never go negative, replay to the same state, and ignore resends', () => {
-    fc.assert(
-      fc.property(fc.array(step, { maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }), (steps, batchSizes) => {
+  it('conserve notes, never go negative, replay to the same state, ignore resends, and prove the log', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 60 }), fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 10 }), async (steps, batchSizes) => {
         const bank = new TestBank();
         const coops: Acct[] = [bank.open(AccountKind.cooperative), bank.open(AccountKind.cooperative)];
         const members: Acct[] = [bank.open(), bank.open(), bank.open(), bank.open()];
@@ -66,6 +67,24 @@ describe('ledger invariants over random instruction sequences', () => {
           expect(bank.state.size).toBe(before + results.filter((r) => r.code === 'APPLIED' && !r.duplicate).length);
           expect(conservationProblem(bank.state)).toBeUndefined();
           k += n;
+        }
+
+        // The log's Merkle tree: every entry is provably included, and every earlier size is
+        // provably a prefix of the final one.
+        const frontier = new Frontier();
+        const nodes = new Map<string, Uint8Array>();
+        const roots: Uint8Array[] = [];
+        for (const e of bank.entries) {
+          for (const n of frontier.append(leafHash(e)) as MerkleNode[]) nodes.set(`${n.level}/${n.index}`, n.hash);
+          roots.push(frontier.root());
+        }
+        const reader = (level: number, index: number) => nodes.get(`${level}/${index}`)!;
+        const size = bank.entries.length;
+        for (const i of [0, Math.floor(size / 2), size - 1]) {
+          const proof = await inclusionProof(reader, i, size);
+          expect(verifyInclusion(leafHash(bank.entries[i]!), i, size, proof, frontier.root())).toBe(true);
+          const m = i + 1;
+          expect(verifyConsistency(m, size, roots[m - 1]!, frontier.root(), await consistencyProof(reader, m, size))).toBe(true);
         }
 
         const fresh = new MemoryLedgerState();
