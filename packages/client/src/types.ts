@@ -1,0 +1,142 @@
+// The JSON shapes of docs/RPC.md, as the node sends them. Field names and formats are the
+// contract: decimals as strings, IDs as checksummed text, binary as base64, hashes as hex.
+
+/** `SignedHead`: a tree head as the bank signed it. `signed` is what an auditor verifies. */
+export interface SignedHead {
+  readonly bank: string;
+  readonly size: number;
+  /** lower-case hex, 32 bytes */
+  readonly root: string;
+  readonly timeMs: number;
+  /** base64, 64 bytes */
+  readonly signature: string;
+  /** base64 SignedTreeHead bytes */
+  readonly signed: string;
+}
+
+/** Account kinds as the RPC writes them. */
+export type AccountKindText = 'member' | 'cooperative' | 'mutual-aid-fund';
+
+/** The account kinds, in the order of the protocol. */
+export const ACCOUNT_KINDS: readonly AccountKindText[] = ['member', 'cooperative', 'mutual-aid-fund'];
+
+/** Kinds of log entries. */
+export type EntryKind = 'genesis' | 'account-opened' | 'rate-schedule' | 'transfer' | 'labor' | 'retirement';
+
+/** One category of a rate schedule. */
+export interface Rate {
+  readonly category: string;
+  /** decimal, e.g. "1.5" */
+  readonly rate: string;
+}
+
+/** Decoded view of a log entry. Only the fields of its `kind` are present; `bytes` is authoritative. */
+export interface Entry {
+  readonly index: number;
+  readonly timeMs: number;
+  readonly kind: EntryKind;
+  /** base64 Entry bytes */
+  readonly bytes: string;
+  readonly account?: string;
+  readonly payee?: string;
+  readonly payeeBank?: string;
+  readonly worker?: string;
+  readonly amount?: string;
+  readonly hours?: string;
+  readonly category?: string;
+  readonly day?: string;
+  readonly rate?: string;
+  readonly memo?: string;
+  readonly sequence?: string;
+  readonly kindOfAccount?: AccountKindText;
+  readonly publicKey?: string;
+  readonly label?: string;
+  readonly name?: string;
+  readonly bioregion?: string;
+  readonly rates?: readonly Rate[];
+}
+
+/** `GET /v1/status`. */
+export interface Status {
+  readonly bank: { readonly id: string; readonly name: string; readonly bioregion: string };
+  readonly version: string;
+  readonly protocolVersion: number;
+  readonly log: { readonly size: number };
+  readonly head: SignedHead;
+  readonly rates: readonly Rate[];
+  readonly totals: { readonly issued: string; readonly retired: string; readonly accounts: number };
+}
+
+/** `GET /v1/accounts/:id`. */
+export interface AccountInfo {
+  readonly account: string;
+  readonly kind: AccountKindText;
+  readonly label: string;
+  readonly publicKey: string;
+  readonly balance: string;
+  /** last applied sequence number (decimal string) */
+  readonly sequence: string;
+  /** the sequence number to sign next (decimal string) */
+  readonly nextSequence: string;
+  readonly openedIndex: number;
+}
+
+/** `GET /v1/accounts/:id/entries`: newest first; pass `next` as `before` for the next page. */
+export interface Statement {
+  readonly entries: readonly Entry[];
+  readonly next: number | null;
+}
+
+/** `POST /v1/accounts`. */
+export interface OpenedAccount {
+  readonly account: string;
+  readonly kind: AccountKindText;
+  readonly entryIndex: number;
+}
+
+/** The result of one applied instruction (or of a retry of one already applied: `duplicate`). */
+export interface Applied {
+  readonly code: 'APPLIED';
+  readonly entryIndex: number;
+  readonly duplicate: boolean;
+  /** notes moved, issued or retired */
+  readonly amount: string;
+}
+
+/** The result of one rejected instruction: a stable code (docs/errors.md) and what to fix. */
+export interface Rejected {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** One result per submitted instruction, in order. Rejections are data, not errors. */
+export type Result = Applied | Rejected;
+
+/** Whether a result is an application (first or duplicate). */
+export function isApplied(r: Result): r is Applied {
+  return r.code === 'APPLIED';
+}
+
+/** `GET /v1/entries/:index`: the entry and its inclusion proof against the latest head. */
+export interface EntryWithProof {
+  readonly entry: Entry;
+  readonly proof: { readonly treeSize: number; readonly path: readonly string[] };
+  readonly head: SignedHead;
+}
+
+/** `GET /v1/entries?from=&limit=`: raw entries for auditors. */
+export interface EntryPage {
+  readonly from: number;
+  /** base64 Entry bytes, from `from` on */
+  readonly entries: readonly string[];
+  /** the log size when the page was read */
+  readonly size: number;
+}
+
+/** `GET /v1/consistency?from=&to=`. */
+export interface ConsistencyProof {
+  readonly from: number;
+  readonly to: number;
+  /** base64 hashes */
+  readonly path: readonly string[];
+}
