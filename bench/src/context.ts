@@ -8,6 +8,8 @@ export interface BenchContext {
   /** measured repetitions after one warm-up */
   readonly runs: number;
   tempDir(label: string): string;
+  /** figures one benchmark measured that another compares with, in the same run */
+  readonly memo: Map<string, unknown>;
   log(line: string): void;
 }
 
@@ -28,6 +30,7 @@ export function makeContext(quick: boolean): BenchContext & { cleanup(): void } 
   return {
     quick,
     runs: quick ? 1 : 3,
+    memo: new Map(),
     tempDir(label) {
       const d = mkdtempSync(join(tmpdir(), `mutual-bench-${label}-`));
       dirs.push(d);

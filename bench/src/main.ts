@@ -3,9 +3,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { applyBenchmark } from './apply.ts';
+import { ingestBenchmark } from './ingest.ts';
 import { makeContext, type Benchmark, type BenchResult } from './context.ts';
 
-const ALL: Benchmark[] = [applyBenchmark];
+const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
