@@ -1,0 +1,129 @@
+import type { AddressInfo } from 'node:net';
+import { formatBankId } from '@mutual/codec';
+import { LedgerStore } from '@mutual/store';
+import { signDetached, verify, VerifierPool } from '@mutual/verifier';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { openDataDir } from './datadir.ts';
+import { localRpcUrl, removeDiscovery, writeDiscovery } from './discovery.ts';
+import type { NodeOptions } from './options.ts';
+import { buildApp } from './rpc/app.ts';
+
+/** Hooks of a running node for whoever supervises it (the daemon's main). */
+export interface BankNodeHooks {
+  /** The store stopped after a failed write: the node cannot go on and must be restarted. */
+  readonly onFatal?: (err: Error) => void;
+  /** Verifier worker threads; default: one per core. */
+  readonly verifierThreads?: number;
+}
+
+/**
+ * One bank: its data directory, ledger store, verifier pool and RPC, built from validated
+ * options in one place and stopped in the reverse order.
+ */
+export class BankNode {
+  readonly store: LedgerStore;
+  readonly app: FastifyInstance;
+  /** The RPC URL a client on this machine uses (the actual port when 0 was asked for). */
+  readonly url: string;
+  /** Path of the discovery file written for local clients. */
+  readonly discoveryFile: string;
+  readonly #pool: VerifierPool;
+  readonly #logger: Logger;
+  #ready = false;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(parts: { store: LedgerStore; app: FastifyInstance; url: string; discoveryFile: string; pool: VerifierPool; logger: Logger }) {
+    this.store = parts.store;
+    this.app = parts.app;
+    this.url = parts.url;
+    this.discoveryFile = parts.discoveryFile;
+    this.#pool = parts.pool;
+    this.#logger = parts.logger;
+  }
+
+  /**
+   * Opens the data directory and the ledger, starts the RPC and writes the discovery file.
+   * Throws MutualError CONFIG_INVALID, KEY_FILE_INVALID, DATA_DIR_IN_USE, DB_CORRUPT or
+   * DB_FORMAT_MISMATCH, having released whatever it had opened.
+   */
+  static async start(options: NodeOptions, logger: Logger, hooks: BankNodeHooks = {}): Promise<BankNode> {
+    const log = logger.child({ module: 'node' });
+    const data = openDataDir(options.data);
+    if (data.created.bankKey) log.info({ file: `${data.dir}/bank.key` }, 'created a new bank key');
+    if (data.created.adminToken) log.info({ file: `${data.dir}/admin.token` }, 'created the admin token');
+
+    const pool = new VerifierPool(hooks.verifierThreads === undefined ? {} : { threads: hooks.verifierThreads });
+    const { publicKey, secretKey } = data.bankKeys;
+    let store: LedgerStore;
+    try {
+      store = await LedgerStore.open({
+        dir: data.ledgerDir,
+        bankKey: publicKey,
+        sign: (message) => signDetached(message, secretKey),
+        verify,
+        verifyBatch: (items) => pool.verifyBatch(items),
+        genesis: { name: options.name, bioregion: options.bioregion },
+        onFatal: (err) => {
+          log.fatal({ err }, 'the ledger stopped after a failed write');
+          hooks.onFatal?.(err);
+        },
+      });
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+
+    let node: BankNode | undefined;
+    let app: FastifyInstance | undefined;
+    try {
+      if (store.bank.name !== options.name || store.bank.bioregion !== options.bioregion) {
+        log.info({ name: store.bank.name, bioregion: store.bank.bioregion }, 'name and bioregion are those of the genesis entry; the options only name a new bank');
+      }
+      let ready = () => false;
+      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit } });
+      await app.listen({ host: options.rpc.host, port: options.rpc.port });
+      const port = (app.server.address() as AddressInfo).port;
+      const url = localRpcUrl(options.rpc.host, port);
+      const discoveryFile = writeDiscovery(options.home, port, { rpc: url, data: data.dir, pid: process.pid });
+      node = new BankNode({ store, app, url, discoveryFile, pool, logger: log });
+      ready = () => node!.#ready;
+      node.#ready = true;
+      log.info(
+        { bank: formatBankId(publicKey), name: store.bank.name, bioregion: store.bank.bioregion, rpc: url, data: data.dir, size: store.size },
+        'bank node started',
+      );
+      return node;
+    } catch (err) {
+      await app?.close().catch(() => {});
+      await store.close().catch(() => {});
+      await pool.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Whether the node accepts work. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /**
+   * Stops accepting requests (ending event streams), lets the commit in progress finish and
+   * closes the ledger, the verifier pool and the discovery file. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#ready = false;
+      this.#logger.info('stopping');
+      try {
+        await this.app.close();
+      } finally {
+        await this.store.close();
+        await this.#pool.close();
+        removeDiscovery(this.discoveryFile);
+      }
+      this.#logger.info('stopped');
+    })();
+    return this.#stopping;
+  }
+}

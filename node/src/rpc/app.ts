@@ -1,0 +1,96 @@
+import { createRequire } from 'node:module';
+import rateLimit from '@fastify/rate-limit';
+import { fastifySSE } from '@fastify/sse';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { MutualError } from '@mutual/interface';
+import type { LedgerStore } from '@mutual/store';
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { requireAdmin } from './auth.ts';
+import { handleError, handleNotFound } from './errors.ts';
+import { EVENT_STREAM_DEFAULTS, type EventStreamOptions } from './event-stream.ts';
+import { createMetrics } from './metrics.ts';
+import { accountRoutes } from './routes/accounts.ts';
+import { eventRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+import { instructionRoutes } from './routes/instructions.ts';
+import { logRoutes } from './routes/log.ts';
+import { statusRoutes } from './routes/status.ts';
+import { SHARED_SCHEMAS } from './schemas.ts';
+
+const { version: NODE_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Largest request body: 1 MiB (docs/RPC.md). */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** What the RPC needs, handed in by whoever wires the node. */
+export interface AppDeps {
+  readonly store: LedgerStore;
+  /** The node's root logger; the app logs through `logger.child({ module: 'rpc' })`. */
+  readonly logger: Logger;
+  /** Bearer token of the admin routes. */
+  readonly adminToken: string;
+  /** Whether the node accepts work (`/readyz`); default: always. */
+  readonly isReady?: () => boolean;
+  /** Requests per `timeWindowMs` (default one minute) from one client address. */
+  readonly rateLimit?: { readonly max: number; readonly timeWindowMs?: number };
+  readonly events?: Partial<EventStreamOptions>;
+  /** Interval of SSE comment lines that keep idle streams open through proxies. */
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * Builds the RPC of docs/RPC.md on `deps.store` without listening, so that tests can use
+ * `app.inject()` and the daemon can `listen` on the address it was given.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = fastify({
+    // Typed as fastify's base logger so routes and plugins share one instance type.
+    loggerInstance: deps.logger.child({ module: 'rpc' }) as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Types are never coerced: `5` is not the string "5", a string is not a one-item array,
+    // and unknown fields are refused rather than stripped (docs/RPC.md, "Errors").
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
+    // Streams are ended in preClose; connections idle between requests are cut at close.
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+  // Bodies are JSON only: text/plain would otherwise reach the routes as a string.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(handleError);
+  for (const s of SHARED_SCHEMAS) app.addSchema(s);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Mutual node RPC', version: NODE_VERSION, description: 'The RPC of a Mutual bank node (docs/RPC.md).' },
+      components: { securitySchemes: { admin: { type: 'http', scheme: 'bearer', description: 'the token in <data>/admin.token' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rateLimit, {
+    max: deps.rateLimit?.max ?? 600,
+    timeWindow: deps.rateLimit?.timeWindowMs ?? 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new MutualError('RATE_LIMITED', `too many requests from this address: at most ${context.max}; retry in ${context.after}`),
+  });
+  await app.register(fastifySSE, { heartbeatInterval: deps.heartbeatMs ?? 15_000 });
+  // Registered after the rate limiter so that probing for routes counts against the limit too.
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, handleNotFound);
+
+  const metrics = createMetrics(deps.store);
+  app.addHook('onClose', async () => metrics.close());
+
+  const { store } = deps;
+  healthRoutes(app, { isReady: deps.isReady ?? (() => true), metrics });
+  statusRoutes(app, { store, version: NODE_VERSION });
+  accountRoutes(app, { store, admin: requireAdmin(deps.adminToken) });
+  instructionRoutes(app, { store, metrics });
+  logRoutes(app, { store });
+  eventRoutes(app, { store, options: { ...EVENT_STREAM_DEFAULTS, ...deps.events } });
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,108 @@
+import { formatAccountId, formatAmount, formatDay, formatHours, formatPublicKey, toBase64 } from '@mutual/codec';
+import { MutualError } from '@mutual/interface';
+import { decodeStrict, pb, u64 } from '@mutual/protocol';
+import { accountKindText, type AccountKindText } from './account-kind.ts';
+
+/** `kind` of an Entry as the RPC names it (docs/RPC.md, "Objects"). */
+export type EntryKind = 'genesis' | 'account-opened' | 'rate-schedule' | 'transfer' | 'labor' | 'retirement';
+
+/** The decoded view of a log entry; `bytes` is authoritative. Only the fields of its kind are present. */
+export interface EntryJson {
+  index: number;
+  timeMs: number;
+  kind: EntryKind;
+  bytes: string;
+  account?: string;
+  payee?: string;
+  worker?: string;
+  amount?: string;
+  hours?: string;
+  category?: string;
+  day?: string;
+  rate?: string;
+  memo?: string;
+  sequence?: string;
+  kindOfAccount?: AccountKindText;
+  publicKey?: string;
+  label?: string;
+  name?: string;
+  bioregion?: string;
+  rates?: Array<{ category: string; rate: string }>;
+}
+
+function damaged(what: string): MutualError {
+  return new MutualError('DB_CORRUPT', `database is damaged: a stored entry ${what}`);
+}
+
+/**
+ * The Entry JSON of docs/RPC.md for the exact bytes of a stored log entry. The store only
+ * holds entries it produced, so bytes that do not decode mean a damaged database (DB_CORRUPT).
+ */
+export function entryJson(bytes: Uint8Array): EntryJson {
+  const e = decodeStrict(pb.Entry, bytes);
+  if (!e) throw damaged('does not decode');
+  const base = { index: Number(u64(e.index)), timeMs: Number(u64(e.timeMs)), bytes: toBase64(bytes) };
+  switch (e.kind) {
+    case 'genesis': {
+      const g = e.genesis!;
+      return { ...base, kind: 'genesis', name: g.name ?? '', bioregion: g.bioregion ?? '' };
+    }
+    case 'accountOpened': {
+      const a = e.accountOpened!;
+      const kindOfAccount = accountKindText(a.kind ?? 0);
+      if (!a.account || !a.holderKey || !kindOfAccount) throw damaged('opens an account without ID, key or kind');
+      return {
+        ...base,
+        kind: 'account-opened',
+        account: formatAccountId(a.account),
+        kindOfAccount,
+        publicKey: formatPublicKey(a.holderKey),
+        label: a.label ?? '',
+      };
+    }
+    case 'rateSchedule':
+      return {
+        ...base,
+        kind: 'rate-schedule',
+        rates: (e.rateSchedule!.rates ?? []).map((r) => ({ category: r.category ?? '', rate: formatAmount(BigInt(r.rateMilli ?? 0)) })),
+      };
+    case 'applied': {
+      const ap = e.applied!;
+      const ins = ap.body ? decodeStrict(pb.Instruction, ap.body) : undefined;
+      if (!ins?.account) throw damaged('records an instruction that does not decode');
+      const common = {
+        ...base,
+        account: formatAccountId(ins.account),
+        sequence: u64(ins.sequence).toString(),
+        amount: formatAmount(u64(ap.amount)),
+      };
+      switch (ins.action) {
+        case 'transfer': {
+          const t = ins.transfer!;
+          if (!t.payee) throw damaged('records a transfer without payee');
+          return { ...common, kind: 'transfer', payee: formatAccountId(t.payee), memo: t.memo ?? '' };
+        }
+        case 'labor': {
+          const l = ins.labor!;
+          if (!l.worker) throw damaged('records labor without worker');
+          return {
+            ...common,
+            kind: 'labor',
+            worker: formatAccountId(l.worker),
+            hours: formatHours(u64(l.milliHours)),
+            category: l.category ?? '',
+            day: formatDay(l.day ?? 0),
+            rate: formatAmount(BigInt(ap.rateMilli ?? 0)),
+            memo: l.memo ?? '',
+          };
+        }
+        case 'retirement':
+          return { ...common, kind: 'retirement', memo: ins.retirement!.memo ?? '' };
+        default:
+          throw damaged('records an instruction without action');
+      }
+    }
+    default:
+      throw damaged('is of an unknown kind');
+  }
+}

@@ -1,0 +1,100 @@
+import { CODES, isCode, MutualError, type Code } from '@mutual/interface';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** The body of every refused request (docs/RPC.md, "Errors"). */
+export interface ErrorBody {
+  error: { code: Code; message: string };
+}
+
+interface AjvError {
+  readonly keyword: string;
+  readonly instancePath: string;
+  readonly params: Record<string, unknown>;
+  readonly message?: string;
+}
+
+/** The field an ajv error is about, written as `body.instructions[3]`. */
+function fieldOf(context: string, e: AjvError): string {
+  let path = context;
+  for (const part of e.instancePath.split('/').slice(1)) path += /^\d+$/.test(part) ? `[${part}]` : `.${part}`;
+  return path;
+}
+
+/** A validation message that names the field and says what is wrong with it. */
+export function validationMessage(context: string, errors: readonly AjvError[]): string {
+  const e = errors[0];
+  if (!e) return `${context} is not valid`;
+  const field = fieldOf(context, e);
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${field}: unknown field "${String(e.params.additionalProperty)}"`;
+    case 'required':
+      return `${field}: missing field "${String(e.params.missingProperty)}"`;
+    case 'enum':
+      return `${field} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${field} ${e.message ?? 'is not valid'}`;
+  }
+}
+
+/** Maps any error thrown while handling a request to a stable code, status and message. */
+export function classify(err: unknown): { code: Code; status: number; message: string; internal: boolean } {
+  const known = (code: Code, message: string) => ({ code, status: CODES[code].status, message, internal: false });
+  if (err instanceof MutualError) {
+    const internal = CODES[err.code].kind === 'operational' && err.code !== 'STORE_CLOSED';
+    return { code: err.code, status: err.status, message: err.message, internal };
+  }
+  const fe = err as Partial<FastifyError> & { validation?: AjvError[]; validationContext?: string };
+  if (Array.isArray(fe.validation)) {
+    const e = fe.validation[0];
+    // The one array with a limit of its own code: more instructions than a request may carry.
+    if (fe.validationContext === 'body' && e?.keyword === 'maxItems' && e.instancePath === '/instructions') {
+      return known('TOO_MANY_INSTRUCTIONS', `body.instructions has more than ${String(e.params.limit)} items; split the batch`);
+    }
+    return known('VALIDATION_FAILED', validationMessage(fe.validationContext ?? 'request', fe.validation));
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return known('MALFORMED_JSON', 'the request body is not valid JSON');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return known('MALFORMED_JSON', 'the request body is empty but its content type is application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return known('BODY_TOO_LARGE', 'the request body is larger than 1 MiB');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return known('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return known('VALIDATION_FAILED', 'the body size does not match Content-Length');
+    case 'FST_ERR_NOT_FOUND':
+      return known('NOT_FOUND', 'no such route');
+  }
+  // Prototype-poisoned JSON ("__proto__" keys) is refused by the JSON parser with a SyntaxError.
+  if (err instanceof SyntaxError && fe.statusCode === 400) return known('MALFORMED_JSON', `the request body is refused: ${err.message}`);
+  // Errors of the HTTP layer for requests that are malformed in a way not covered above.
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    if (fe.statusCode === 404) return known('NOT_FOUND', fe.message ?? 'not found');
+    if (fe.statusCode === 413) return known('BODY_TOO_LARGE', fe.message ?? 'the request is too large');
+    if (fe.statusCode === 415) return known('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    return { code: 'VALIDATION_FAILED', status: fe.statusCode === 406 ? 406 : 400, message: fe.message ?? 'bad request', internal: false };
+  }
+  return { code: 'INTERNAL', status: 500, message: 'an unexpected internal error; it is logged', internal: true };
+}
+
+/** Fastify error handler: one answer shape for every refusal. */
+export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody {
+  const c = classify(err);
+  if (c.internal) request.log.error({ err }, 'request failed');
+  else request.log.info({ code: c.code, status: c.status }, 'request refused');
+  reply.code(c.status);
+  return { error: { code: c.code, message: c.message } };
+}
+
+/** Fastify not-found handler. */
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): ErrorBody {
+  reply.code(404);
+  return { error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } };
+}
+
+/** A refusal as a MutualError, when code is one of the registry's. */
+export function refusal(code: string, message: string): MutualError {
+  return new MutualError(isCode(code) ? code : 'INTERNAL', message);
+}

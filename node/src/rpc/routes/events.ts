@@ -1,0 +1,74 @@
+import { MutualError } from '@mutual/interface';
+import type { LedgerStore } from '@mutual/store';
+import type { FastifyInstance } from 'fastify';
+import { entryJson } from '../entry-json.ts';
+import { EventStream, type EventStreamOptions } from '../event-stream.ts';
+import { intParam, uintText } from '../params.ts';
+import { errors } from '../schemas.ts';
+
+const DIGITS = /^(0|[1-9][0-9]{0,14})$/;
+
+/**
+ * `GET /v1/events`: Server-Sent Events, one `entry` event per committed entry, `id` = its
+ * index. Resumes after `Last-Event-ID: N` (or from `?from=N+1`); with neither, starts at the
+ * end of the log and follows live. Open streams are ended when the app closes.
+ */
+export function eventRoutes(app: FastifyInstance, deps: { store: LedgerStore; options: EventStreamOptions }): void {
+  const { store } = deps;
+  const open = new Set<EventStream>();
+  app.addHook('preClose', async () => {
+    for (const s of open) s.stop();
+  });
+
+  app.get<{ Querystring: { from?: string } }>(
+    '/v1/events',
+    {
+      sse: { kind: 'manual' },
+      schema: {
+        tags: ['events'],
+        summary: 'Server-Sent Events: every committed entry (event "entry", id = index, data = Entry)',
+        produces: ['text/event-stream'],
+        querystring: { type: 'object', additionalProperties: false, properties: { from: uintText } },
+        headers: { type: 'object', properties: { 'last-event-id': { type: 'string', description: 'index of the last entry received' } } },
+        response: errors(400, 429),
+      },
+    },
+    async (request, reply) => {
+      const size = store.size;
+      const lastId = request.headers['last-event-id'];
+      let from: number;
+      if (typeof lastId === 'string' && lastId !== '') {
+        if (!DIGITS.test(lastId)) throw new MutualError('VALIDATION_FAILED', 'headers.last-event-id must be an entry index');
+        from = Number(lastId) + 1;
+      } else {
+        from = intParam(request.query.from, 'querystring.from', 0, Number.MAX_SAFE_INTEGER, size);
+      }
+      if (from > size) throw new MutualError('INVALID_RANGE', `the log has ${size} entries; cannot resume from ${from}`);
+
+      const sse = reply.sse;
+      const log = request.log.child({ module: 'events' });
+      const stream = new EventStream(
+        store,
+        from,
+        (index, bytes) => sse.send({ id: String(index), event: 'entry', data: entryJson(bytes) }),
+        deps.options,
+      );
+      open.add(stream);
+      sse.keepAlive();
+      sse.onClose(() => stream.stop());
+      // Headers now, so a client following an idle log sees the stream open.
+      sse.sendHeaders();
+      log.debug({ from }, 'event stream opened');
+      void stream.run().then((end) => {
+        open.delete(stream);
+        if (end === 'overflow') {
+          log.warn({ next: stream.next }, 'event stream client fell too far behind; disconnected');
+          // Its socket is not draining: end it now rather than queue more behind it.
+          reply.raw.destroy();
+        } else {
+          sse.close();
+        }
+      });
+    },
+  );
+}
