@@ -1,7 +1,7 @@
 import { formatAccountId, parseAccountId, parsePublicKey } from '@mutual/codec';
 import { LIMITS, MutualError } from '@mutual/interface';
 import type { LedgerStore } from '@mutual/store';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { accountKindNumber, type AccountKindText } from '../account-kind.ts';
 import { entryJson } from '../entry-json.ts';
 import { refusal } from '../errors.ts';
@@ -35,13 +35,14 @@ const accountResponse = {
 } as const;
 
 /** Opening accounts (admin), reading them and their statements. */
-export function accountRoutes(app: FastifyInstance, deps: { store: LedgerStore; admin: preHandlerAsyncHookHandler }): void {
+export function accountRoutes(app: FastifyInstance, deps: { store: LedgerStore; admin: onRequestAsyncHookHandler }): void {
   const { store } = deps;
 
   app.post<{ Body: OpenBody }>(
     '/v1/accounts',
     {
-      preHandler: deps.admin,
+      // Before the body is even read: a stranger learns nothing from how a body is judged.
+      onRequest: deps.admin,
       schema: {
         tags: ['accounts'],
         security: [{ admin: [] }],
