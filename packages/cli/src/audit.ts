@@ -1,0 +1,130 @@
+import type { MutualClient } from '@mutual/client';
+import { formatAmount, fromBase64, toHex } from '@mutual/codec';
+import { bytesEqual, conservationProblem, decodeEntry, MemoryLedgerState, replayEntries, type SignedHead } from '@mutual/ledger';
+import { Frontier, leafHash } from '@mutual/merkle';
+import { DOMAIN, signedMessage } from '@mutual/protocol';
+import { verify, type VerifyItem } from '@mutual/verifier';
+
+/** Entries asked for in one request: the most `/v1/entries` gives (docs/RPC.md). */
+export const AUDIT_PAGE_ENTRIES = 1000;
+
+/** Problems reported before the audit stops listing them. */
+const MAX_PROBLEMS = 20;
+
+/** The verdict of an audit. */
+export interface AuditReport {
+  readonly ok: boolean;
+  readonly bank: string;
+  /** entries downloaded and hashed */
+  readonly entries: number;
+  /** entries replayed by the ledger rules */
+  readonly replayed: number;
+  readonly head: { readonly size: number; readonly root: string; readonly timeMs: number };
+  /** the root of the downloaded entries */
+  readonly root: string;
+  readonly totals: { readonly issued: string; readonly retired: string; readonly accounts: number };
+  readonly problems: string[];
+}
+
+export interface AuditOptions {
+  readonly client: MutualClient;
+  readonly bankId: string;
+  readonly bankKey: Uint8Array;
+  /** the signed head to audit up to, already verified */
+  readonly head: SignedHead;
+  readonly verifyBatch: (items: readonly VerifyItem[]) => Promise<Uint8Array>;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Audits a bank's log from the outside: downloads entries [0, head.size), checks that they
+ * hash to the root the bank signed, replays every one with the ledger rules (every holder
+ * signature checked, every amount re-derived), and checks conservation. Trusts nothing the
+ * node says beyond the bytes, and those only once they match the signed root.
+ */
+export async function auditLog(o: AuditOptions): Promise<AuditReport> {
+  const { head } = o;
+  const problems: string[] = [];
+  const problem = (p: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(p);
+  };
+  const frontier = new Frontier();
+  const state = new MemoryLedgerState();
+  let replaying = true;
+  let from = 0;
+  while (from < head.size) {
+    const want = Math.min(AUDIT_PAGE_ENTRIES, head.size - from);
+    const page = await o.client.entries(from, want);
+    if (page.from !== from || !Array.isArray(page.entries) || page.entries.length === 0 || page.entries.length > want) {
+      problem(`asked for ${want} entries from ${from}; the node answered ${Array.isArray(page.entries) ? page.entries.length : 'no list'} from ${page.from}`);
+      break;
+    }
+    const chunk: Uint8Array[] = [];
+    for (const [i, text] of page.entries.entries()) {
+      let bytes: Uint8Array;
+      try {
+        bytes = fromBase64(text);
+      } catch {
+        problem(`entry ${from + i} is not base64`);
+        bytes = new Uint8Array();
+      }
+      frontier.append(leafHash(bytes));
+      chunk.push(bytes);
+    }
+    if (replaying) {
+      const pre = await preverify(state, chunk, o.verifyBatch);
+      const p = replayEntries(state, chunk, verify, pre);
+      if (p) {
+        problem(`entry ${p.index}: ${p.problem}`);
+        replaying = false;
+      }
+    }
+    from += chunk.length;
+    o.onProgress?.(from, head.size);
+  }
+
+  const root = frontier.root();
+  if (frontier.size === head.size && !bytesEqual(root, head.root)) problem(`the entries do not hash to the root the bank signed at size ${head.size}`);
+  if (frontier.size !== head.size) problem(`the log should hold ${head.size} entries; ${frontier.size} were downloaded`);
+  if (state.bank && !bytesEqual(state.bank.key, o.bankKey)) problem('the genesis entry names another bank');
+  if (replaying) {
+    const c = conservationProblem(state);
+    if (c) problem(`conservation: ${c}`);
+  }
+  const t = state.totals;
+  return {
+    ok: problems.length === 0,
+    bank: o.bankId,
+    entries: frontier.size,
+    replayed: state.size,
+    head: { size: head.size, root: toHex(head.root), timeMs: Number(head.timeMs) },
+    root: toHex(root),
+    totals: { issued: formatAmount(t.issued), retired: formatAmount(t.retired), accounts: Number(t.accounts) },
+    problems,
+  };
+}
+
+/**
+ * Signature verdicts for the instructions of a chunk whose signers were opened before it, in
+ * one batch across threads; replay checks the rest itself (as the store's verify does).
+ */
+async function preverify(
+  state: MemoryLedgerState,
+  chunk: readonly Uint8Array[],
+  verifyBatch: AuditOptions['verifyBatch'],
+): Promise<Map<number, { key: Uint8Array; valid: boolean }> | undefined> {
+  const items: VerifyItem[] = [];
+  const indexes: number[] = [];
+  for (const bytes of chunk) {
+    const d = decodeEntry(bytes);
+    if (typeof d === 'string' || d.command.type !== 'instruction' || !d.command.prepared.ok) continue;
+    const p = d.command.prepared;
+    const signer = state.getAccount(p.account);
+    if (!signer) continue;
+    items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: signer.holderKey });
+    indexes.push(d.index);
+  }
+  if (items.length === 0) return undefined;
+  const verdicts = await verifyBatch(items);
+  return new Map(indexes.map((index, i) => [index, { key: items[i]!.publicKey, valid: verdicts[i] === 1 }]));
+}
