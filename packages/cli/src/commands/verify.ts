@@ -35,14 +35,18 @@ export function verifyCommand(program: Command, io: Io): void {
       const ctx = Context.of(io, cmd);
       if (o.entry !== undefined && o.from !== undefined) throw usageError('give --entry or --from, not both');
       if (o.to !== undefined && o.from === undefined) throw usageError('--to goes with --from');
+      // Every argument is checked before the node is asked anything.
+      const index = o.entry === undefined ? undefined : integer('--entry', o.entry, 0, Number.MAX_SAFE_INTEGER);
+      const from = o.from === undefined ? undefined : integer('--from', o.from, 1, Number.MAX_SAFE_INTEGER);
+      const to = o.to === undefined ? undefined : integer('--to', o.to, 1, Number.MAX_SAFE_INTEGER);
+      if (from !== undefined && to !== undefined && to < from) throw usageError('--to must not be smaller than --from');
       const client = ctx.client();
       const bank = await bankToVerify(client, o.bank);
       const memory = new HeadsMemory(io);
       const remember = async (head: SignedHead, latest: boolean): Promise<Remembered | undefined> =>
         o.remember ? rememberHead(memory, client, bank, head, { nowMs: io.now(), latest }) : undefined;
 
-      if (o.entry !== undefined) {
-        const index = integer('--entry', o.entry, 0, Number.MAX_SAFE_INTEGER);
+      if (index !== undefined) {
         const r = await client.entry(index);
         const head = openHead(r.head, bank);
         const bytes = decodeBase64(r.entry.bytes, `entry ${index}`);
@@ -60,10 +64,7 @@ export function verifyCommand(program: Command, io: Io): void {
         return;
       }
 
-      if (o.from !== undefined) {
-        const from = integer('--from', o.from, 1, Number.MAX_SAFE_INTEGER);
-        const to = o.to === undefined ? undefined : integer('--to', o.to, 1, Number.MAX_SAFE_INTEGER);
-        if (to !== undefined && to < from) throw usageError('--to must not be smaller than --from');
+      if (from !== undefined) {
         const older = openHead(await client.headAt(from), bank, `the head of size ${from}`);
         if (older.size !== from) throw verificationFailed(`asked for the head of size ${from}, the node sent one of size ${older.size}`);
         const newer = openHead(to === undefined ? await client.head() : await client.headAt(to), bank, 'the later head');
