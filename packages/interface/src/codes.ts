@@ -36,14 +36,16 @@ export const CODES = {
   SEQUENCE_GAP: code('result', 409, "The sequence number is ahead of the account's next one. Submit the missing instructions first."),
   AMOUNT_INVALID: code('result', 422, 'The amount is zero or larger than MAX_AMOUNT_MILLI.'),
   BALANCE_LIMIT: code('result', 422, 'The payee balance would exceed MAX_BALANCE_MILLI.'),
-  MEMO_TOO_LONG: code('result', 422, 'The memo is longer than MAX_MEMO_BYTES or is not valid UTF-8.'),
+  MEMO_TOO_LONG: code('result', 422, 'The memo is longer than MAX_MEMO_BYTES or contains U+FFFD (the replacement character).'),
   NOT_A_COOPERATIVE: code('result', 422, 'Only a cooperative account can attest labor.'),
   UNKNOWN_WORKER: code('result', 422, 'The worker account of the labor record does not exist at this bank.'),
   WORKER_NOT_A_MEMBER: code('result', 422, 'Labor is credited to member accounts only, not to cooperatives or funds.'),
   UNKNOWN_CATEGORY: code('result', 422, "The work category is not in the bank's current rate schedule."),
-  HOURS_INVALID: code('result', 422, 'Hours must be more than 0 and at most 24 in one record.'),
+  HOURS_INVALID: code('result', 422, 'Hours must be more than 0 and at most 24 in one record, and enough to issue at least 0.001 notes at the rate.'),
   DAILY_HOURS_EXCEEDED: code('result', 422, 'More than 24 hours would be credited to the worker for that day, across all records.'),
   DAY_IN_FUTURE: code('result', 422, "The labor record is dated after the bank's current day (plus MAX_LABOR_DAYS_AHEAD)."),
+  DAY_TOO_OLD: code('result', 422, "The labor record is dated more than MAX_LABOR_DAYS_BACK days before the bank's current day."),
+  RATE_SCHEDULE_INVALID: code('request', 400, 'The rate schedule is not valid: the message says which category or bound.'),
   INTERBANK_UNAVAILABLE: code('result', 422, 'The payee is at another bank and this bank has no federation agreement covering it.'),
 
   // --- requests ---

@@ -27,12 +27,14 @@ export const LIMITS = {
   MAX_MILLI_HOURS_PER_DAY: 24_000,
   /** Days a labor record may be dated after the bank's commit time (time zones). */
   MAX_LABOR_DAYS_AHEAD: 1,
+  /** Days a labor record may be dated before the bank's commit day (records are made soon after the work). */
+  MAX_LABOR_DAYS_BACK: 92,
   /** Largest amount in one instruction, in milli-notes (10^12 notes). */
   MAX_AMOUNT_MILLI: 10n ** 15n,
   /** Largest balance of one account, in milli-notes (2^63 - 1). */
   MAX_BALANCE_MILLI: (1n << 63n) - 1n,
-  /** Hashes in one inclusion or consistency proof (a log of at most 2^63 entries). */
-  MAX_PROOF_HASHES: 128,
+  /** Hashes in one inclusion or consistency proof: no valid proof of a log of up to 2^53 entries is longer. */
+  MAX_PROOF_HASHES: 64,
   /** Bytes of one stored log entry. */
   MAX_ENTRY_BYTES: 2048,
   /** Decimal places of an amount written as text: milli-notes. */

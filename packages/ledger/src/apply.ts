@@ -90,7 +90,7 @@ function applyOne(o: Overlay, c: Command, ctx: ApplyContext, today: number, entr
     }
     case 'adoptRates': {
       const problem = rateScheduleProblem(c.rates);
-      if (problem) return { code: 'VALIDATION_FAILED', message: problem };
+      if (problem) return { code: 'RATE_SCHEDULE_INVALID', message: problem };
       const index = appendEntry(o, ctx, entries, {
         rateSchedule: { rates: c.rates.map(([category, rateMilli]) => ({ category, rateMilli })) },
       });
@@ -155,6 +155,9 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
       const rate = o.rates.get(a.category);
       if (rate === undefined) return { code: 'UNKNOWN_CATEGORY', message: `"${a.category}" is not in the current rate schedule` };
       if (a.day > today + LIMITS.MAX_LABOR_DAYS_AHEAD) return { code: 'DAY_IN_FUTURE', message: 'the labor record is dated in the future' };
+      if (a.day < today - LIMITS.MAX_LABOR_DAYS_BACK) {
+        return { code: 'DAY_TOO_OLD', message: `labor records are accepted for the last ${LIMITS.MAX_LABOR_DAYS_BACK} days only` };
+      }
       const dayTotal = o.getLaborDay(a.worker, a.day) + a.milliHours;
       if (dayTotal > BigInt(LIMITS.MAX_MILLI_HOURS_PER_DAY)) {
         return { code: 'DAILY_HOURS_EXCEEDED', message: 'more than 24 hours would be credited to the worker for that day' };

@@ -113,8 +113,9 @@ function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Whether a decoded protobuf string was valid UTF-8. The decoder turns invalid sequences into
- * U+FFFD, so the protocol forbids U+FFFD in text fields (protocol/README.md, "Text").
+ * Whether a text field is acceptable. Invalid UTF-8 never gets here (strict decoding refuses
+ * it); U+FFFD is refused as well, since it is what lenient decoders substitute for bad bytes
+ * and a memo must read the same everywhere (protocol/README.md, "Text").
  */
 export function isWellFormedText(s: string): boolean {
   return !s.includes('\uFFFD');

@@ -1,6 +1,10 @@
 import { LIMITS } from '@mutual/interface';
+import { pb } from '@mutual/protocol';
 import { isCategoryName } from './prepare.ts';
 import type { RateSchedule } from './types.ts';
+
+/** Room for the schedule in an entry, leaving space for the entry's own fields. */
+export const MAX_SCHEDULE_BYTES = LIMITS.MAX_ENTRY_BYTES - 64;
 
 /** The schedule every bank adopts at genesis: standard work 1.0, unpleasant work 1.5. */
 export const DEFAULT_RATES: ReadonlyArray<readonly [string, number]> = [
@@ -24,6 +28,9 @@ export function rateScheduleProblem(rates: ReadonlyArray<readonly [string, numbe
       return `rate of "${name}" must be between 0.001 and ${LIMITS.MAX_RATE_MILLI / 1000}`;
     }
   }
+  // The schedule is recorded in one entry, which must stay within MAX_ENTRY_BYTES.
+  const bytes = pb.RateScheduleAdopted.encode({ rates: rates.map(([category, rateMilli]) => ({ category, rateMilli })) }).finish().length;
+  if (bytes > MAX_SCHEDULE_BYTES) return `the schedule takes ${bytes} bytes; at most ${MAX_SCHEDULE_BYTES} (fewer or shorter categories)`;
   return undefined;
 }
 

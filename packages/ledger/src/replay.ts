@@ -87,7 +87,16 @@ export function replayEntries(
       }
     }
     const startSize = state.size;
-    const out = applyBatch(state, batch.map((d) => d.command), { bankKey, timeMs: first.timeMs, verify });
+    if (first.timeMs < state.lastTimeMs) return { index: startSize, problem: 'entry time goes backwards' };
+    if (batch.some((d) => d.command.type === 'genesis') && state.size + batch.findIndex((d) => d.command.type === 'genesis') !== 0) {
+      return { index: startSize, problem: 'a second genesis entry' };
+    }
+    let out;
+    try {
+      out = applyBatch(state, batch.map((d) => d.command), { bankKey, timeMs: first.timeMs, verify });
+    } catch (err) {
+      return { index: startSize, problem: `the entries break an invariant of the ledger: ${(err as Error).message}` };
+    }
     for (let k = 0; k < batch.length; k++) {
       const d = batch[k]!;
       const r = out.results[k]!;
@@ -103,6 +112,7 @@ export function replayEntries(
       }
     }
     state.commit(out.changes);
+    state.lastTimeMs = first.timeMs;
   }
   return undefined;
 }

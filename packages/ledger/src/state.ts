@@ -136,6 +136,8 @@ export class MemoryLedgerState implements LedgerState {
   readonly applied = new Map<string, AppliedRef>();
   readonly laborDays = new Map<string, bigint>();
   readonly history = new Map<string, number[]>();
+  /** commit time of the last entry replayed; entry times never decrease */
+  lastTimeMs = 0n;
 
   getAccount(id: Uint8Array): Account | undefined {
     return this.accounts.get(bkey(id));

@@ -113,7 +113,7 @@ export type Result =
       /** the account opened (openAccount) */
       readonly account?: Uint8Array;
     }
-  | { readonly code: RejectCode | Extract<Code, 'ACCOUNT_EXISTS' | 'VALIDATION_FAILED'>; readonly message: string };
+  | { readonly code: RejectCode | Extract<Code, 'ACCOUNT_EXISTS' | 'VALIDATION_FAILED' | 'RATE_SCHEDULE_INVALID'>; readonly message: string };
 
 export function isApplied(r: Result): r is Extract<Result, { code: 'APPLIED' }> {
   return r.code === 'APPLIED';

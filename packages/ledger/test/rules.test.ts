@@ -50,17 +50,23 @@ describe('issuance', () => {
     expect(bank.submit([coop, 1n, std(coop.id, 1000n)])[0]!.code).toBe('WORKER_NOT_A_MEMBER');
     expect(bank.submit([coop, 1n, std(newHolder().publicKey.subarray(0, 20), 1000n)])[0]!.code).toBe('UNKNOWN_WORKER');
     expect(bank.submit([coop, 1n, std(alice.id, 1000n, DAY + 2)])[0]!.code).toBe('DAY_IN_FUTURE');
+    expect(bank.submit([coop, 1n, std(alice.id, 1000n, DAY - LIMITS.MAX_LABOR_DAYS_BACK - 1)])[0]!.code).toBe('DAY_TOO_OLD');
     expect(bank.submit([coop, 1n, std(alice.id, 1000n, DAY + 1)])[0]!.code).toBe('APPLIED');
-    expect(bank.state.totals.issued).toBe(1000n);
+    expect(bank.submit([coop, 2n, std(alice.id, 1000n, DAY - LIMITS.MAX_LABOR_DAYS_BACK)])[0]!.code).toBe('APPLIED');
+    expect(bank.state.totals.issued).toBe(2000n);
   });
 
   it('uses the schedule in force: a new schedule applies from the next entry', () => {
     expect(bank.apply([{ type: 'adoptRates', rates: [['standard', 1200], ['care', 2000]] }])[0]!.code).toBe('APPLIED');
     expect(bank.submit([coop, 1n, { labor: { worker: alice.id, day: DAY, milliHours: 1000n, category: 'care' } }])[0]).toMatchObject({ amount: 2000n });
     expect(bank.submit([coop, 2n, { labor: { worker: alice.id, day: DAY, milliHours: 1000n, category: 'unpleasant' } }])[0]!.code).toBe('UNKNOWN_CATEGORY');
-    expect(bank.apply([{ type: 'adoptRates', rates: [['standard', 0]] }])[0]!.code).toBe('VALIDATION_FAILED');
-    expect(bank.apply([{ type: 'adoptRates', rates: [['a', 1], ['a', 2]] }])[0]!.code).toBe('VALIDATION_FAILED');
-    expect(bank.apply([{ type: 'adoptRates', rates: [] }])[0]!.code).toBe('VALIDATION_FAILED');
+    expect(bank.apply([{ type: 'adoptRates', rates: [['standard', 0]] }])[0]!.code).toBe('RATE_SCHEDULE_INVALID');
+    expect(bank.apply([{ type: 'adoptRates', rates: [['a', 1], ['a', 2]] }])[0]!.code).toBe('RATE_SCHEDULE_INVALID');
+    expect(bank.apply([{ type: 'adoptRates', rates: [] }])[0]!.code).toBe('RATE_SCHEDULE_INVALID');
+    // the largest schedule the bounds allow must still fit one entry: refused, never a crash
+    const huge = Array.from({ length: LIMITS.MAX_RATE_CATEGORIES }, (_, i) => [`c${String(i).padStart(2, '0')}${'x'.repeat(LIMITS.MAX_CATEGORY_BYTES - 3)}`, 1000] as const);
+    expect(bank.apply([{ type: 'adoptRates', rates: huge }])[0]!.code).toBe('RATE_SCHEDULE_INVALID');
+    expect(bank.apply([{ type: 'adoptRates', rates: huge.slice(0, 20) }])[0]!.code).toBe('APPLIED');
   });
 });
 
@@ -172,5 +178,15 @@ describe('replay', () => {
     expect(replayEntries(new MemoryLedgerState(), tampered, verify)).toMatchObject({ index: i });
     // A log that does not start with genesis is refused.
     expect(replayEntries(new MemoryLedgerState(), bank.entries.slice(1), verify)?.problem).toMatch(/genesis/);
+    // A second genesis is a problem, not a crash.
+    const again = pb.Entry.decode(bank.entries[0]!);
+    again.timeMs = toU64(bank.timeMs + 10n);
+    again.index = toU64(BigInt(bank.entries.length));
+    expect(replayEntries(new MemoryLedgerState(), [...bank.entries, pb.Entry.encode(again).finish()], verify)).toEqual({ index: bank.entries.length, problem: 'a second genesis entry' });
+    // Entry times never go backwards.
+    const back = pb.Entry.decode(bank.entries[bank.entries.length - 1]!);
+    back.timeMs = toU64(1n);
+    const backwards = [...bank.entries.slice(0, -1), pb.Entry.encode(back).finish()];
+    expect(replayEntries(new MemoryLedgerState(), backwards, verify)?.problem).toMatch(/backwards/);
   });
 });

@@ -340,7 +340,7 @@ export class LedgerStore {
     if (this.#failure) return Promise.reject(new MutualError('STORE_CLOSED', 'the store stopped after a write failed', { cause: this.#failure }));
     if (this.#closed) return Promise.reject(new MutualError('STORE_CLOSED', 'the store is closed'));
     if (commands.length > LIMITS.MAX_ENTRIES_PER_COMMIT) {
-      return Promise.reject(new RangeError(`at most ${LIMITS.MAX_ENTRIES_PER_COMMIT} commands per submission`));
+      return Promise.reject(new MutualError('TOO_MANY_INSTRUCTIONS', `at most ${LIMITS.MAX_ENTRIES_PER_COMMIT} commands per submission`));
     }
     if (this.#queuedCommands + commands.length > LIMITS.MAX_QUEUED_INSTRUCTIONS) {
       return Promise.reject(new MutualError('OVERLOADED', `more than ${LIMITS.MAX_QUEUED_INSTRUCTIONS} instructions are waiting to be committed`));

@@ -96,6 +96,10 @@ async function verifyAll(store: LedgerStore, opts: { onProgress?: (done: number,
       const head = openTreeHead(h, verify, bankKey);
       if (!head) problem(`the signed head of size ${frontier.size} does not verify`);
       else if (!bytesEqual(head.root, frontier.root())) problem(`the signed head of size ${frontier.size} does not match the entries`);
+      else {
+        const d = decodeEntry(v);
+        if (typeof d !== 'string' && d.timeMs !== head.timeMs) problem(`the signed head of size ${frontier.size} is not dated with its last entry`);
+      }
     }
     chunk.push(v);
     if (chunk.length >= REPLAY_CHUNK) {

@@ -34,6 +34,14 @@ async function fund(): Promise<{ coop: Acct; alice: Acct; bob: Acct }> {
   return { coop, alice, bob };
 }
 
+describe('limits', () => {
+  it('bound proofs as the Merkle verifier does', async () => {
+    const { MAX_PROOF_LENGTH } = await import('@mutual/merkle');
+    const { LIMITS } = await import('@mutual/interface');
+    expect(LIMITS.MAX_PROOF_HASHES).toBe(MAX_PROOF_LENGTH);
+  });
+});
+
 describe('keyspaces', () => {
   it('have unique one-byte prefixes, none retired', () => {
     const prefixes = Object.values(KEYSPACES);
