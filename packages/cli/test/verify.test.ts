@@ -1,0 +1,99 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatBankId, toBase64 } from '@mutual/codec';
+import { AccountKind } from '@mutual/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BANK_ID, fakeNode, forgedHead, populate, type FakeNode } from './fake-node.ts';
+import { mutual, tempDir } from './io.ts';
+
+let node: FakeNode;
+let home: string;
+const run = (args: string[]) => mutual(args, { fetch: node.fetch, env: { MUTUAL_HOME: home } });
+
+beforeEach(async () => {
+  node = await fakeNode();
+  await populate(node.store);
+  home = tempDir();
+});
+afterEach(() => node.close());
+
+describe('mutual verify', () => {
+  it('checks an entry against the signed head and remembers the head', async () => {
+    const r = await run(['verify', '--entry', '3', '--bank', BANK_ID, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { ok: boolean; entry: number; head: { size: number }; previousSize: number | null };
+    expect(report).toMatchObject({ ok: true, entry: 3, head: { size: node.store.size }, previousSize: null });
+    const remembered = JSON.parse(readFileSync(join(home, 'heads', `${BANK_ID}.json`), 'utf8')) as { size: number; signed: string };
+    expect(remembered.size).toBe(node.store.size);
+    expect(remembered.signed).toBe(toBase64(node.store.head.bytes));
+  });
+
+  it('fails with exit 4 when the entry bytes are not the ones in the signed log', async () => {
+    const bytes = Uint8Array.from((await node.store.getEntry(3))!);
+    bytes[bytes.length - 1]! ^= 1;
+    node.tamper.entry = { index: 3, bytes };
+    const r = await run(['verify', '--entry', '3', '--bank', BANK_ID]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/^error: VERIFICATION_FAILED: /);
+  });
+
+  it('fails with exit 4 when the head is not signed by the pinned bank', async () => {
+    const r = await run(['verify', '--bank', 'mbank1' + BANK_ID.slice(6).split('').reverse().join('')]);
+    // a reversed ID fails its checksum: that is a usage error, caught before any trust decision
+    expect(r.code).toBe(2);
+    const stranger = formatBankId(new Uint8Array(32).fill(3));
+    const s = await run(['verify', '--bank', stranger]);
+    expect(s.code).toBe(4);
+    expect(s.stderr).toContain(`is not signed by ${stranger}`);
+  });
+
+  it('checks a later head extends an earlier one, and catches a fork against the remembered head', async () => {
+    const early = node.store.size;
+    expect((await run(['verify'])).code).toBe(0);
+    await populateMore(node);
+    const r = await run(['verify', '--from', String(early), '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ from: { size: early }, to: { size: node.store.size }, previousSize: early });
+    // The node now shows a head of the same size with another root, signed by the bank.
+    node.tamper.head = forgedHead(node.store.size);
+    const fork = await run(['verify']);
+    expect(fork.code).toBe(4);
+    expect(fork.stderr).toMatch(/different roots: the bank forked its log; both signed heads are saved as evidence/);
+    expect(existsSync(join(home, 'heads', `${BANK_ID}.fork.json`))).toBe(true);
+    // ...and a smaller one: a rollback.
+    node.tamper.head = forgedHead(2);
+    expect((await run(['verify'])).stderr).toMatch(/rolled back/);
+  });
+});
+
+describe('mutual audit', () => {
+  it('replays the whole log and reports OK', async () => {
+    const r = await run(['audit', '--bank', BANK_ID, '--json', '--threads', '1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, entries: node.store.size, replayed: node.store.size, totals: { issued: '6', accounts: 2 }, problems: [] });
+    const human = await run(['audit', '--threads', '1']);
+    expect(human.stdout).toMatch(/^audit of mbank1\S+: OK\n/);
+    expect(human.stdout).toContain('conservation holds');
+  });
+
+  it('fails with exit 4 when an entry was changed', async () => {
+    const bytes = Uint8Array.from((await node.store.getEntry(4))!);
+    bytes[bytes.length - 1]! ^= 1;
+    node.tamper.entry = { index: 4, bytes };
+    const r = await run(['audit', '--threads', '1', '--json']);
+    expect(r.code).toBe(4);
+    const report = JSON.parse(r.stdout) as { ok: boolean; problems: string[] };
+    expect(report.ok).toBe(false);
+    expect(report.problems.join('\n')).toMatch(/do not hash to the root the bank signed/);
+    expect(r.stderr).toMatch(/"code":"VERIFICATION_FAILED"/);
+    // A failed audit does not become the remembered history of the bank.
+    expect(existsSync(join(home, 'heads', `${BANK_ID}.json`))).toBe(false);
+  });
+});
+
+async function populateMore(n: FakeNode): Promise<void> {
+  const [r] = await n.store.submit([{ type: 'openAccount', holderKey: new Uint8Array(32).fill(5), kind: AccountKind.member, label: 'late' }]);
+  expect(r?.code).toBe('APPLIED');
+}
