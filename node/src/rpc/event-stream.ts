@@ -35,12 +35,17 @@ export class EventStream {
   #end: StreamEnd = 'stopped';
   #wake: (() => void) | undefined;
   readonly #unsubscribe: () => void;
+  readonly #stopSignal: Promise<void>;
+  #signalStop!: () => void;
 
   constructor(store: LedgerStore, from: number, send: (index: number, bytes: Uint8Array) => Promise<void>, opts: EventStreamOptions = EVENT_STREAM_DEFAULTS) {
     this.#store = store;
     this.#opts = opts;
     this.#send = send;
     this.#next = from;
+    this.#stopSignal = new Promise((resolve) => {
+      this.#signalStop = resolve;
+    });
     this.#unsubscribe = store.subscribe((e) => this.#onCommit(e));
   }
 
@@ -73,15 +78,16 @@ export class EventStream {
     this.#unsubscribe();
     this.#queue = [];
     this.#wake?.();
+    this.#signalStop();
   }
 
-  /** Sends entries until stopped; resolves with why it ended. A failed send or read ends it with 'error'. */
+  /**
+   * Sends entries until stopped; resolves with why it ended. A failed send or read ends it
+   * with 'error'. Resolves as soon as it is stopped, even with a send still pending: a client
+   * cut off for not reading would otherwise hold the stream forever.
+   */
   async run(): Promise<StreamEnd> {
-    try {
-      await this.#loop();
-    } catch {
-      this.stop('error');
-    }
+    await Promise.race([this.#loop().catch(() => this.stop('error')), this.#stopSignal]);
     return this.#end;
   }
 

@@ -56,8 +56,10 @@ export function eventRoutes(app: FastifyInstance, deps: { store: LedgerStore; op
       open.add(stream);
       sse.keepAlive();
       sse.onClose(() => stream.stop());
-      // Headers now, so a client following an idle log sees the stream open.
+      // Headers now (Node holds them until the first write), so a client following an idle
+      // log sees the stream open at once.
       sse.sendHeaders();
+      reply.raw.flushHeaders();
       log.debug({ from }, 'event stream opened');
       void stream.run().then((end) => {
         open.delete(stream);

@@ -1,0 +1,233 @@
+import type { AddressInfo } from 'node:net';
+import { setImmediate as tick } from 'node:timers/promises';
+import { AccountKind } from '@mutual/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventStream } from '../src/index.ts';
+import { newHolder, testBank, type TestBank } from './fixture.ts';
+
+let t: TestBank;
+beforeEach(async () => {
+  t = await testBank({ events: { maxBufferedEntries: 50, pageSize: 3 } });
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function openAccounts(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const [r] = await t.store.submit([{ type: 'openAccount', holderKey: newHolder().publicKey, kind: AccountKind.member, label: '' }]);
+    if (r?.code !== 'APPLIED') throw new Error(r?.code);
+  }
+}
+
+/** Waits for `cond` with a deadline, yielding to the event loop between checks. */
+async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+interface SseEvent {
+  id?: string;
+  event?: string;
+  data?: string;
+}
+
+/** Reads Server-Sent Events from a fetch response body. */
+class SseReader {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #decoder = new TextDecoder();
+  #buffer = '';
+  readonly events: SseEvent[] = [];
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    this.#reader = body.getReader();
+  }
+
+  /** Reads until `n` events have arrived in all, or fails past the deadline. */
+  async read(n: number, ms = 5000): Promise<SseEvent[]> {
+    const deadline = Date.now() + ms;
+    while (this.events.length < n) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out with ${this.events.length} of ${n} events`);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out with ${this.events.length} of ${n} events`)), left);
+      });
+      const { done, value } = await Promise.race([this.#reader.read(), timeout]).finally(() => clearTimeout(timer));
+      if (done) throw new Error(`stream ended after ${this.events.length} events`);
+      this.#buffer += this.#decoder.decode(value, { stream: true });
+      let sep;
+      while ((sep = this.#buffer.indexOf('\n\n')) >= 0) {
+        const block = this.#buffer.slice(0, sep);
+        this.#buffer = this.#buffer.slice(sep + 2);
+        const ev: SseEvent = {};
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) continue; // heartbeat
+          const i = line.indexOf(': ');
+          if (i < 0) continue;
+          const k = line.slice(0, i) as keyof SseEvent;
+          ev[k] = (ev[k] ?? '') + line.slice(i + 2);
+        }
+        if (ev.id !== undefined || ev.data !== undefined) this.events.push(ev);
+      }
+    }
+    return this.events.slice(0, n);
+  }
+
+  /** Whether the server ended the stream (within the deadline). */
+  async ended(ms = 5000): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), left);
+      });
+      const r = await Promise.race([this.#reader.read().catch(() => ({ done: true as const, value: undefined })), timeout]).finally(() => clearTimeout(timer));
+      if (r === 'timeout') return false;
+      if (r.done) return true;
+    }
+  }
+
+  cancel(): Promise<void> {
+    return this.#reader.cancel();
+  }
+}
+
+async function listen(): Promise<string> {
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  return `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+}
+
+describe('GET /v1/events', () => {
+  it('follows live from the end of the log when not resuming', async () => {
+    const base = await listen();
+    const res = await fetch(`${base}/v1/events`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const sse = new SseReader(res.body!);
+    await openAccounts(2);
+    const evs = await sse.read(2);
+    expect(evs.map((e) => e.id)).toEqual(['2', '3']);
+    expect(evs.every((e) => e.event === 'entry')).toBe(true);
+    const data = JSON.parse(evs[0]!.data!);
+    expect(data).toMatchObject({ index: 2, kind: 'account-opened', kindOfAccount: 'member' });
+    await sse.cancel();
+  });
+
+  it('replays after Last-Event-ID, then follows live', async () => {
+    await openAccounts(3); // entries 2, 3, 4
+    const base = await listen();
+    const res = await fetch(`${base}/v1/events`, { headers: { 'last-event-id': '2' } });
+    const sse = new SseReader(res.body!);
+    expect((await sse.read(2)).map((e) => e.id)).toEqual(['3', '4']);
+    await openAccounts(1);
+    expect((await sse.read(3)).map((e) => e.id)).toEqual(['3', '4', '5']);
+    await sse.cancel();
+  });
+
+  it('?from=0 replays the whole log from genesis', async () => {
+    const base = await listen();
+    const res = await fetch(`${base}/v1/events?from=0`);
+    const sse = new SseReader(res.body!);
+    const evs = await sse.read(2);
+    expect(evs.map((e) => JSON.parse(e.data!).kind)).toEqual(['genesis', 'rate-schedule']);
+    await sse.cancel();
+  });
+
+  it('delivers every entry exactly once while commits race the replay', async () => {
+    await openAccounts(20);
+    const base = await listen();
+    const res = await fetch(`${base}/v1/events?from=0`);
+    const sse = new SseReader(res.body!);
+    const writing = openAccounts(30); // commits while the 22 old entries are being replayed
+    await writing;
+    const evs = await sse.read(t.store.size);
+    expect(evs.map((e) => Number(e.id))).toEqual(Array.from({ length: t.store.size }, (_, i) => i));
+    await sse.cancel();
+  });
+
+  it('closing the app ends open streams', async () => {
+    const base = await listen();
+    const res = await fetch(`${base}/v1/events`);
+    const sse = new SseReader(res.body!);
+    await openAccounts(1);
+    await sse.read(1);
+    await t.app.close();
+    expect(await sse.ended()).toBe(true);
+  });
+});
+
+describe('EventStream', () => {
+  it('switches from replay to live with no gap and no duplicate, whatever the interleaving', async () => {
+    await openAccounts(10);
+    const seen: number[] = [];
+    let commits = 0;
+    const stream = new EventStream(
+      t.store,
+      0,
+      async (index) => {
+        seen.push(index);
+        // Commit in the middle of the replay, at page boundaries and inside pages.
+        if (index % 2 === 1 && commits < 8) {
+          commits++;
+          await openAccounts(1);
+        }
+        await tick();
+      },
+      { maxBufferedEntries: 1000, pageSize: 3 },
+    );
+    const done = stream.run();
+    await until(() => commits === 8 && seen.length === t.store.size, 'the stream to catch up');
+    await openAccounts(2); // live
+    await until(() => seen.length === t.store.size, 'live entries');
+    stream.stop();
+    expect(await done).toBe('stopped');
+    expect(seen).toEqual(Array.from({ length: t.store.size }, (_, i) => i));
+  });
+
+  it('disconnects a live client that lets too many entries pile up', async () => {
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => {
+      release = r;
+    });
+    const seen: number[] = [];
+    const stream = new EventStream(
+      t.store,
+      t.store.size,
+      async (index) => {
+        seen.push(index);
+        await stuck; // a client whose socket never drains
+      },
+      { maxBufferedEntries: 5, pageSize: 3 },
+    );
+    const done = stream.run();
+    await openAccounts(1);
+    await until(() => seen.length === 1, 'the first live entry');
+    await openAccounts(6);
+    expect(await done).toBe('overflow');
+    release();
+  });
+
+  it('a slow replay does not count against the live buffer', async () => {
+    await openAccounts(10);
+    let sent = 0;
+    const stream = new EventStream(
+      t.store,
+      0,
+      async () => {
+        sent++;
+        if (sent === 2) await openAccounts(8); // more than the buffer, while replaying
+      },
+      { maxBufferedEntries: 5, pageSize: 2 },
+    );
+    const done = stream.run();
+    await until(() => sent === t.store.size, 'the replay to finish');
+    stream.stop();
+    expect(await done).toBe('stopped');
+  });
+});
