@@ -58,7 +58,7 @@ export function auditCommand(program: Command, io: Io): void {
         [
           `audit of ${bank.id}: OK`,
           `  ${report.entries} entries hash to the root ${report.root} signed at size ${head.size}`,
-          `  ${report.replayed} entries replayed: every signature and amount checks; notes issued ${report.totals.issued}, retired ${report.totals.retired}, ${report.totals.accounts} accounts`,
+          `  ${report.replayed} entries replayed: every signature and amount checks; notes issued ${report.totals.issued}, retired ${report.totals.retired}, ${report.totals.accounts} account${report.totals.accounts === 1 ? '' : 's'}`,
           '  conservation holds',
           ...(bank.pinned ? [] : ['  (bank ID as the node names it: pass --bank to pin it)']),
         ].join('\n'),
