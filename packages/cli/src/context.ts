@@ -5,6 +5,14 @@ import type { Io } from './io.ts';
 import { Output } from './output.ts';
 import { findAdminToken } from './token.ts';
 
+/**
+ * `--rpc` as a URL. HOST:PORT, the form the daemon's own `--rpc` takes, means plain HTTP, so
+ * one MUTUAL_RPC serves the node and the command line alike.
+ */
+export function rpcUrl(rpc: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(rpc) ? rpc : `http://${rpc}`;
+}
+
 /** The default RPC of a node on this machine (the daemon's default `--rpc`). */
 export const DEFAULT_RPC = 'http://127.0.0.1:8547';
 
@@ -29,7 +37,7 @@ export class Context {
 
   static of(io: Io, cmd: Command): Context {
     const o = cmd.optsWithGlobals<{ rpc?: string; json?: boolean; token?: string }>();
-    return new Context(io, { rpc: o.rpc ?? DEFAULT_RPC, json: o.json === true, ...(o.token ? { token: o.token } : {}) });
+    return new Context(io, { rpc: rpcUrl(o.rpc ?? DEFAULT_RPC), json: o.json === true, ...(o.token ? { token: o.token } : {}) });
   }
 
   /** A client of the node at `--rpc`, with no admin token. */

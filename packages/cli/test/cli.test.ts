@@ -80,3 +80,12 @@ describe('mutual: arguments, help and exit statuses', () => {
     expect(seen).toEqual([['--data', 'd', '--rpc', '127.0.0.1:0', '--json']]);
   });
 });
+
+describe('--rpc', () => {
+  it('takes a URL, or HOST:PORT as the daemon does', async () => {
+    const { rpcUrl } = await import('../src/context.ts');
+    expect(rpcUrl('127.0.0.1:8547')).toBe('http://127.0.0.1:8547');
+    expect(rpcUrl('http://127.0.0.1:9000')).toBe('http://127.0.0.1:9000');
+    expect(rpcUrl('https://bank.example:443')).toBe('https://bank.example:443');
+  });
+});

@@ -1,4 +1,4 @@
-import { ACCOUNT_KINDS, type AccountKindText } from '@mutual/client';
+import { ACCOUNT_KINDS, accountIdOf, type AccountKindText } from '@mutual/client';
 import { formatPublicKey, parsePublicKey } from '@mutual/codec';
 import { Option, type Command } from 'commander';
 import { Context } from '../context.ts';
@@ -23,5 +23,15 @@ export function account(program: Command, io: Io): void {
         o.key !== undefined ? formatPublicKey(readKeyFile(io, o.key).publicKey) : formatPublicKey(parsingArg('--public-key', () => parsePublicKey(o.publicKey!)));
       const opened = await ctx.adminClient(o.data).openAccount({ publicKey, kind: o.kind, ...(o.label !== undefined ? { label: o.label } : {}) });
       ctx.out.result(opened, () => `opened ${opened.kind} account ${opened.account} (log entry ${opened.entryIndex})`);
+    });
+  group
+    .command('id')
+    .description("print the account ID of a key file at this node's bank (no account needs to exist)")
+    .requiredOption('--key <file>', "the holder's key file")
+    .action(async (o: { key: string }, cmd: Command) => {
+      const ctx = Context.of(io, cmd);
+      const holder = readKeyFile(io, o.key);
+      const account = accountIdOf((await ctx.client().status()).bank.id, holder);
+      ctx.out.result({ account }, () => account);
     });
 }
