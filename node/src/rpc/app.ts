@@ -54,7 +54,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },
     // Streams are ended in preClose; connections idle between requests are cut at close.
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Requests that arrive while closing get NOT_READY from the hook below, in the one error shape.
+    return503OnClosing: false,
+  });
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (closing) throw new MutualError('NOT_READY', 'the node is stopping');
   });
   // Bodies are JSON only: text/plain would otherwise reach the routes as a string.
   app.removeContentTypeParser('text/plain');
