@@ -79,7 +79,7 @@ Each option can also be set by environment variable or in a JSON config file
 (same names in camelCase). Precedence: flag > environment > config file > default.
 
   --data DIR            data directory (MUTUAL_DATA, default ${DEFAULTS.data})
-  --rpc HOST:PORT       RPC address (MUTUAL_RPC, default ${DEFAULTS.rpc}; port 0: any free port)
+  --rpc HOST:PORT       RPC address, also as http://HOST:PORT (MUTUAL_RPC, default ${DEFAULTS.rpc}; port 0: any free port)
   --listen MULTIADDR    peer-to-peer listen address (MUTUAL_LISTEN, default ${DEFAULTS.listen})
   --bootstrap MULTIADDR peer to dial first, repeatable (MUTUAL_BOOTSTRAP, comma-separated)
   --bioregion NAME      bioregion of a new ledger (MUTUAL_BIOREGION, default ${DEFAULTS.bioregion})
@@ -248,8 +248,9 @@ function readConfig(path: string, label: string): Map<Key, Raw> {
 
 /** Parses `HOST:PORT` (IPv6 hosts in brackets); returns the reason when it is not. */
 export function parseHostPort(text: string): { host: string; port: number } | string {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d+)$/.exec(text);
-  if (!m) return 'must be HOST:PORT (for example 127.0.0.1:8547, or [::1]:8547)';
+  // http://HOST:PORT is accepted too, so that one MUTUAL_RPC serves the node and the CLI.
+  const m = /^(?:http:\/\/)?(?:\[([0-9a-fA-F:.]+)\]|([^:[\]/]+)):(\d+)\/?$/.exec(text);
+  if (!m) return 'must be HOST:PORT or http://HOST:PORT (for example 127.0.0.1:8547, or [::1]:8547)';
   const host = m[1] ?? m[2] ?? '';
   if (m[1] !== undefined && isIP(host) !== 6) return `has "${host}", which is not an IPv6 address`;
   if (m[2] !== undefined && isIP(host) === 0 && !/^[a-zA-Z0-9]([a-zA-Z0-9.-]{0,252})$/.test(host)) {

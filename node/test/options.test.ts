@@ -131,6 +131,11 @@ describe('address parsers', () => {
     expect(typeof parseHostPort('::1:8547')).toBe('string');
     expect(typeof parseHostPort('[zz]:1')).toBe('string');
     expect(typeof parseHostPort(':8547')).toBe('string');
+    // the URL form the CLI takes
+    expect(parseHostPort('http://127.0.0.1:8547')).toEqual({ host: '127.0.0.1', port: 8547 });
+    expect(parseHostPort('http://[::1]:9/')).toEqual({ host: '::1', port: 9 });
+    expect(typeof parseHostPort('https://127.0.0.1:8547')).toBe('string');
+    expect(typeof parseHostPort('http://127.0.0.1:8547/v1')).toBe('string');
   });
 
   it('parseTcpMultiaddr takes ip4/ip6/dns addresses with a TCP port and an optional peer ID', () => {

@@ -1,6 +1,7 @@
 // Every class of bad input gets its 4xx code, names what to fix, and changes nothing.
 import { formatBankId, formatPublicKey } from '@mutual/codec';
 import { LIMITS } from '@mutual/interface';
+import { BODY_LIMIT_BYTES } from '../src/index.ts';
 import type { InjectOptions } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { b64, funded, newHolder, signInstruction, testBank, type Acct, type TestBank } from './fixture.ts';
@@ -79,8 +80,8 @@ describe('request bodies', () => {
     await refused({ method: 'POST', url: '/v1/labor', payload: { instructions: [] } }, 400, 'VALIDATION_FAILED', /body\.instructions/);
   });
 
-  it('a body over 1 MiB is BODY_TOO_LARGE (413)', async () => {
-    const big = JSON.stringify({ instructions: [good], pad: 'x'.repeat(1024 * 1024) });
+  it('a body over BODY_LIMIT_BYTES is BODY_TOO_LARGE (413)', async () => {
+    const big = JSON.stringify({ instructions: [good], pad: 'x'.repeat(BODY_LIMIT_BYTES) });
     await refused({ method: 'POST', url: '/v1/transfers', headers: json, payload: big }, 413, 'BODY_TOO_LARGE');
   });
 

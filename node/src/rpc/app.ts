@@ -21,8 +21,11 @@ import { SHARED_SCHEMAS } from './schemas.ts';
 
 const { version: NODE_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-/** Largest request body: 1 MiB (docs/RPC.md). */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * Largest request body: 2 MiB (docs/RPC.md), room for a full batch of
+ * MAX_INSTRUCTIONS_PER_REQUEST instructions of MAX_INSTRUCTION_BYTES each in base64 JSON.
+ */
+export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 /** What the RPC needs, handed in by whoever wires the node. */
 export interface AppDeps {
