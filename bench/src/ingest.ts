@@ -62,11 +62,13 @@ export const ingestBenchmark: Benchmark = {
     const rates: number[] = [];
     for (let run = 0; run <= ctx.runs; run++) {
       const dir = ctx.tempDir('ingest');
-      const d = await startDaemon(dir);
+      const d = await startDaemon(dir, ['--rate-limit', '1000000']);
       try {
         const p = await setUpBank(d, accounts);
         const file = join(dir, 'transfers.txt');
-        writeFileSync(file, transfers(p, count).map((b) => Buffer.from(b).toString('base64')).join('\n') + '\n');
+        // transfers() takes payers round-robin, so payer = i % accounts; lanes own disjoint payers.
+        const lines = transfers(p, count).map((b, i) => `${(i % accounts) % IN_FLIGHT}\t${Buffer.from(b).toString('base64')}`);
+        writeFileSync(file, lines.join('\n') + '\n');
         const rate = await runClient(d.url, file);
         if (run > 0) rates.push(rate);
         ctx.log(`${run === 0 ? 'warm-up' : `run ${run}`}: ${Math.round(rate)} transfers/s`);
