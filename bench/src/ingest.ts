@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { formatPublicKey, parseBankId } from '@mutual/codec';
 import { measureApply, population, fundingLabor, transfers, type Prepared } from './apply.ts';
 import type { Benchmark, BenchContext } from './context.ts';
-import { startDaemon, type Daemon } from './daemon.ts';
+import { startDaemon, type Daemon } from '../../tests/support/daemon.ts';
 import { fmtSummary, summarize } from './stats.ts';
 
 const CLIENT = resolve(import.meta.dirname, 'ingest-client.ts');

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 
 const MAIN = resolve(import.meta.dirname, '..', '..', 'node', 'src', 'main.ts');
 
-/** A bank node started as a child process on a free loopback port. */
+/** A bank node started as a child process on a free loopback port (tests and benchmarks). */
 export interface Daemon {
   readonly url: string;
   readonly token: string;
