@@ -39,6 +39,16 @@ export const LIMITS = {
   MAX_ENTRY_BYTES: 2048,
   /** Decimal places of an amount written as text: milli-notes. */
   AMOUNT_DECIMALS: 3,
+  /** Log entries in one sync response of the mesh. */
+  MAX_SYNC_ENTRIES_PER_RESPONSE: 1000,
+  /** Bytes of one mesh message on a stream (hello, sync request or response), after its length prefix. */
+  MAX_SYNC_MESSAGE_BYTES: 4 * 1024 * 1024,
+  /** Bytes of one gossip message (a signed tree head is about 150). */
+  MAX_GOSSIP_BYTES: 4096,
+  /** Milliseconds one mesh exchange (hello, one sync request and its response) may take. */
+  SYNC_TIMEOUT_MS: 10_000,
+  /** Open connections to other nodes of the mesh. */
+  MAX_PEERS: 64,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

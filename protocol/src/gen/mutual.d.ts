@@ -497,5 +497,225 @@ export namespace mutual {
                 type $Shape = mutual.v1.storage.BankIdentity.$Properties;
             }
         }
+
+        interface IHello extends mutual.v1.Hello.$Properties {
+        }
+
+        class Hello {
+            constructor(properties?: mutual.v1.Hello.$Properties);
+            $unknowns?: Uint8Array[];
+            bank: Uint8Array;
+            name: string;
+            bioregion: string;
+            head: Uint8Array;
+            static encode(message: mutual.v1.Hello.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.Hello & mutual.v1.Hello.$Shape;
+        }
+
+        namespace Hello {
+            interface $Properties {
+                bank?: (Uint8Array|null);
+                name?: (string|null);
+                bioregion?: (string|null);
+                head?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.Hello.$Properties;
+        }
+
+        interface ISyncRequest extends mutual.v1.SyncRequest.$Properties {
+        }
+
+        class SyncRequest {
+            constructor(properties?: mutual.v1.SyncRequest.$Properties);
+            $unknowns?: Uint8Array[];
+            getHead?: (mutual.v1.GetHead.$Properties|null);
+            getEntries?: (mutual.v1.GetEntries.$Properties|null);
+            getConsistency?: (mutual.v1.GetConsistency.$Properties|null);
+            kind?: ("getHead"|"getEntries"|"getConsistency");
+            static encode(message: mutual.v1.SyncRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncRequest & mutual.v1.SyncRequest.$Shape;
+        }
+
+        namespace SyncRequest {
+            interface $Properties {
+                getHead?: (mutual.v1.GetHead.$Properties|null);
+                getEntries?: (mutual.v1.GetEntries.$Properties|null);
+                getConsistency?: (mutual.v1.GetConsistency.$Properties|null);
+                kind?: ("getHead"|"getEntries"|"getConsistency");
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              getHead?: mutual.v1.GetHead.$Shape|null;
+              getEntries?: mutual.v1.GetEntries.$Shape|null;
+              getConsistency?: mutual.v1.GetConsistency.$Shape|null;
+              $unknowns?: Uint8Array[];
+            } & (
+              ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape })
+            );
+        }
+
+        interface IGetHead extends mutual.v1.GetHead.$Properties {
+        }
+
+        class GetHead {
+            constructor(properties?: mutual.v1.GetHead.$Properties);
+            $unknowns?: Uint8Array[];
+            bank: Uint8Array;
+            static encode(message: mutual.v1.GetHead.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.GetHead & mutual.v1.GetHead.$Shape;
+        }
+
+        namespace GetHead {
+            interface $Properties {
+                bank?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.GetHead.$Properties;
+        }
+
+        interface IGetEntries extends mutual.v1.GetEntries.$Properties {
+        }
+
+        class GetEntries {
+            constructor(properties?: mutual.v1.GetEntries.$Properties);
+            $unknowns?: Uint8Array[];
+            bank: Uint8Array;
+            from: (number|Long);
+            count: number;
+            treeSize: (number|Long);
+            static encode(message: mutual.v1.GetEntries.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.GetEntries & mutual.v1.GetEntries.$Shape;
+        }
+
+        namespace GetEntries {
+            interface $Properties {
+                bank?: (Uint8Array|null);
+                from?: (number|Long|null);
+                count?: (number|null);
+                treeSize?: (number|Long|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.GetEntries.$Properties;
+        }
+
+        interface IGetConsistency extends mutual.v1.GetConsistency.$Properties {
+        }
+
+        class GetConsistency {
+            constructor(properties?: mutual.v1.GetConsistency.$Properties);
+            $unknowns?: Uint8Array[];
+            bank: Uint8Array;
+            fromSize: (number|Long);
+            toSize: (number|Long);
+            static encode(message: mutual.v1.GetConsistency.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.GetConsistency & mutual.v1.GetConsistency.$Shape;
+        }
+
+        namespace GetConsistency {
+            interface $Properties {
+                bank?: (Uint8Array|null);
+                fromSize?: (number|Long|null);
+                toSize?: (number|Long|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.GetConsistency.$Properties;
+        }
+
+        interface ISyncResponse extends mutual.v1.SyncResponse.$Properties {
+        }
+
+        class SyncResponse {
+            constructor(properties?: mutual.v1.SyncResponse.$Properties);
+            $unknowns?: Uint8Array[];
+            head?: (Uint8Array|null);
+            entries?: (mutual.v1.SyncEntries.$Properties|null);
+            consistency?: (mutual.v1.SyncConsistency.$Properties|null);
+            error?: (mutual.v1.SyncError.$Properties|null);
+            kind?: ("head"|"entries"|"consistency"|"error");
+            static encode(message: mutual.v1.SyncResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncResponse & mutual.v1.SyncResponse.$Shape;
+        }
+
+        namespace SyncResponse {
+            interface $Properties {
+                head?: (Uint8Array|null);
+                entries?: (mutual.v1.SyncEntries.$Properties|null);
+                consistency?: (mutual.v1.SyncConsistency.$Properties|null);
+                error?: (mutual.v1.SyncError.$Properties|null);
+                kind?: ("head"|"entries"|"consistency"|"error");
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = {
+              head?: Uint8Array|null;
+              entries?: mutual.v1.SyncEntries.$Shape|null;
+              consistency?: mutual.v1.SyncConsistency.$Shape|null;
+              error?: mutual.v1.SyncError.$Shape|null;
+              $unknowns?: Uint8Array[];
+            } & (
+              ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape })
+            );
+        }
+
+        interface ISyncEntries extends mutual.v1.SyncEntries.$Properties {
+        }
+
+        class SyncEntries {
+            constructor(properties?: mutual.v1.SyncEntries.$Properties);
+            $unknowns?: Uint8Array[];
+            entries: Uint8Array[];
+            proof: Uint8Array[];
+            static encode(message: mutual.v1.SyncEntries.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncEntries & mutual.v1.SyncEntries.$Shape;
+        }
+
+        namespace SyncEntries {
+            interface $Properties {
+                entries?: (Uint8Array[]|null);
+                proof?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.SyncEntries.$Properties;
+        }
+
+        interface ISyncConsistency extends mutual.v1.SyncConsistency.$Properties {
+        }
+
+        class SyncConsistency {
+            constructor(properties?: mutual.v1.SyncConsistency.$Properties);
+            $unknowns?: Uint8Array[];
+            path: Uint8Array[];
+            static encode(message: mutual.v1.SyncConsistency.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncConsistency & mutual.v1.SyncConsistency.$Shape;
+        }
+
+        namespace SyncConsistency {
+            interface $Properties {
+                path?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.SyncConsistency.$Properties;
+        }
+
+        interface ISyncError extends mutual.v1.SyncError.$Properties {
+        }
+
+        class SyncError {
+            constructor(properties?: mutual.v1.SyncError.$Properties);
+            $unknowns?: Uint8Array[];
+            code: string;
+            message: string;
+            static encode(message: mutual.v1.SyncError.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncError & mutual.v1.SyncError.$Shape;
+        }
+
+        namespace SyncError {
+            interface $Properties {
+                code?: (string|null);
+                message?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.SyncError.$Properties;
+        }
     }
 }

@@ -3641,6 +3641,1564 @@ export const mutual = $root.mutual = (() => {
             return storage;
         })();
 
+        v1.Hello = (function() {
+
+            /**
+             * Properties of a Hello.
+             * @typedef {Object} mutual.v1.Hello.$Properties
+             * @property {Uint8Array|null} [bank] Hello bank
+             * @property {string|null} [name] Hello name
+             * @property {string|null} [bioregion] Hello bioregion
+             * @property {Uint8Array|null} [head] Hello head
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Hello.
+             * @memberof mutual.v1
+             * @interface IHello
+             * @augments mutual.v1.Hello.$Properties
+             * @deprecated Use mutual.v1.Hello.$Properties instead.
+             */
+
+            /**
+             * Shape of a Hello.
+             * @typedef {mutual.v1.Hello.$Properties} mutual.v1.Hello.$Shape
+             */
+
+            /**
+             * Constructs a new Hello.
+             * @memberof mutual.v1
+             * @classdesc Represents a Hello.
+             * @constructor
+             * @param {mutual.v1.Hello.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Hello = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Hello bank.
+             * @member {Uint8Array} bank
+             * @memberof mutual.v1.Hello
+             * @instance
+             */
+            Hello.prototype.bank = $util.newBuffer([]);
+
+            /**
+             * Hello name.
+             * @member {string} name
+             * @memberof mutual.v1.Hello
+             * @instance
+             */
+            Hello.prototype.name = "";
+
+            /**
+             * Hello bioregion.
+             * @member {string} bioregion
+             * @memberof mutual.v1.Hello
+             * @instance
+             */
+            Hello.prototype.bioregion = "";
+
+            /**
+             * Hello head.
+             * @member {Uint8Array} head
+             * @memberof mutual.v1.Hello
+             * @instance
+             */
+            Hello.prototype.head = $util.newBuffer([]);
+
+            /**
+             * Encodes the specified Hello message. Does not implicitly {@link mutual.v1.Hello.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.Hello
+             * @static
+             * @param {mutual.v1.Hello.$Properties} message Hello message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Hello.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bank != null && $Object.hasOwnProperty.call(message, "bank") && message.bank.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.bank);
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+                if (message.bioregion != null && $Object.hasOwnProperty.call(message, "bioregion") && message.bioregion !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.bioregion);
+                if (message.head != null && $Object.hasOwnProperty.call(message, "head") && message.head.length)
+                    writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.head);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Hello message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.Hello
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.Hello & mutual.v1.Hello.$Shape} Hello
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Hello.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.Hello();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.bank = value;
+                            else
+                                delete message.bank;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.bioregion = value;
+                            else
+                                delete message.bioregion;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.head = value;
+                            else
+                                delete message.head;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Hello;
+        })();
+
+        v1.SyncRequest = (function() {
+
+            /**
+             * Properties of a SyncRequest.
+             * @typedef {Object} mutual.v1.SyncRequest.$Properties
+             * @property {mutual.v1.GetHead.$Properties|null} [getHead] SyncRequest getHead
+             * @property {mutual.v1.GetEntries.$Properties|null} [getEntries] SyncRequest getEntries
+             * @property {mutual.v1.GetConsistency.$Properties|null} [getConsistency] SyncRequest getConsistency
+             * @property {"getHead"|"getEntries"|"getConsistency"} [kind] SyncRequest kind
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SyncRequest.
+             * @memberof mutual.v1
+             * @interface ISyncRequest
+             * @augments mutual.v1.SyncRequest.$Properties
+             * @deprecated Use mutual.v1.SyncRequest.$Properties instead.
+             */
+
+            /**
+             * Narrowed shape of a SyncRequest.
+             * @typedef {{
+             *   getHead?: mutual.v1.GetHead.$Shape|null;
+             *   getEntries?: mutual.v1.GetEntries.$Shape|null;
+             *   getConsistency?: mutual.v1.GetConsistency.$Shape|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * } & (
+             *   ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape })
+             * )} mutual.v1.SyncRequest.$Shape
+             */
+
+            /**
+             * Constructs a new SyncRequest.
+             * @memberof mutual.v1
+             * @classdesc Represents a SyncRequest.
+             * @constructor
+             * @param {mutual.v1.SyncRequest.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SyncRequest = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SyncRequest getHead.
+             * @member {mutual.v1.GetHead.$Properties|null|undefined} getHead
+             * @memberof mutual.v1.SyncRequest
+             * @instance
+             */
+            SyncRequest.prototype.getHead = null;
+
+            /**
+             * SyncRequest getEntries.
+             * @member {mutual.v1.GetEntries.$Properties|null|undefined} getEntries
+             * @memberof mutual.v1.SyncRequest
+             * @instance
+             */
+            SyncRequest.prototype.getEntries = null;
+
+            /**
+             * SyncRequest getConsistency.
+             * @member {mutual.v1.GetConsistency.$Properties|null|undefined} getConsistency
+             * @memberof mutual.v1.SyncRequest
+             * @instance
+             */
+            SyncRequest.prototype.getConsistency = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            /**
+             * SyncRequest kind.
+             * @member {"getHead"|"getEntries"|"getConsistency"|undefined} kind
+             * @memberof mutual.v1.SyncRequest
+             * @instance
+             */
+            $Object.defineProperty(SyncRequest.prototype, "kind", {
+                get: $util.oneOfGetter($oneOfFields = ["getHead", "getEntries", "getConsistency"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Encodes the specified SyncRequest message. Does not implicitly {@link mutual.v1.SyncRequest.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.SyncRequest
+             * @static
+             * @param {mutual.v1.SyncRequest.$Properties} message SyncRequest message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SyncRequest.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.getHead != null && $Object.hasOwnProperty.call(message, "getHead"))
+                    $root.mutual.v1.GetHead.encode(message.getHead, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.getEntries != null && $Object.hasOwnProperty.call(message, "getEntries"))
+                    $root.mutual.v1.GetEntries.encode(message.getEntries, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.getConsistency != null && $Object.hasOwnProperty.call(message, "getConsistency"))
+                    $root.mutual.v1.GetConsistency.encode(message.getConsistency, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SyncRequest message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.SyncRequest
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.SyncRequest & mutual.v1.SyncRequest.$Shape} SyncRequest
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SyncRequest.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.SyncRequest();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.getHead = $root.mutual.v1.GetHead.decode(reader, reader.size(), $undefined, _depth + 1, message.getHead);
+                            message.kind = "getHead";
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.getEntries = $root.mutual.v1.GetEntries.decode(reader, reader.size(), $undefined, _depth + 1, message.getEntries);
+                            message.kind = "getEntries";
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.getConsistency = $root.mutual.v1.GetConsistency.decode(reader, reader.size(), $undefined, _depth + 1, message.getConsistency);
+                            message.kind = "getConsistency";
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SyncRequest;
+        })();
+
+        v1.GetHead = (function() {
+
+            /**
+             * Properties of a GetHead.
+             * @typedef {Object} mutual.v1.GetHead.$Properties
+             * @property {Uint8Array|null} [bank] GetHead bank
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetHead.
+             * @memberof mutual.v1
+             * @interface IGetHead
+             * @augments mutual.v1.GetHead.$Properties
+             * @deprecated Use mutual.v1.GetHead.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetHead.
+             * @typedef {mutual.v1.GetHead.$Properties} mutual.v1.GetHead.$Shape
+             */
+
+            /**
+             * Constructs a new GetHead.
+             * @memberof mutual.v1
+             * @classdesc Represents a GetHead.
+             * @constructor
+             * @param {mutual.v1.GetHead.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetHead = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetHead bank.
+             * @member {Uint8Array} bank
+             * @memberof mutual.v1.GetHead
+             * @instance
+             */
+            GetHead.prototype.bank = $util.newBuffer([]);
+
+            /**
+             * Encodes the specified GetHead message. Does not implicitly {@link mutual.v1.GetHead.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.GetHead
+             * @static
+             * @param {mutual.v1.GetHead.$Properties} message GetHead message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetHead.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bank != null && $Object.hasOwnProperty.call(message, "bank") && message.bank.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.bank);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetHead message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.GetHead
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.GetHead & mutual.v1.GetHead.$Shape} GetHead
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetHead.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.GetHead();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.bank = value;
+                            else
+                                delete message.bank;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetHead;
+        })();
+
+        v1.GetEntries = (function() {
+
+            /**
+             * Properties of a GetEntries.
+             * @typedef {Object} mutual.v1.GetEntries.$Properties
+             * @property {Uint8Array|null} [bank] GetEntries bank
+             * @property {number|Long|null} [from] GetEntries from
+             * @property {number|null} [count] GetEntries count
+             * @property {number|Long|null} [treeSize] GetEntries treeSize
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetEntries.
+             * @memberof mutual.v1
+             * @interface IGetEntries
+             * @augments mutual.v1.GetEntries.$Properties
+             * @deprecated Use mutual.v1.GetEntries.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetEntries.
+             * @typedef {mutual.v1.GetEntries.$Properties} mutual.v1.GetEntries.$Shape
+             */
+
+            /**
+             * Constructs a new GetEntries.
+             * @memberof mutual.v1
+             * @classdesc Represents a GetEntries.
+             * @constructor
+             * @param {mutual.v1.GetEntries.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetEntries = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetEntries bank.
+             * @member {Uint8Array} bank
+             * @memberof mutual.v1.GetEntries
+             * @instance
+             */
+            GetEntries.prototype.bank = $util.newBuffer([]);
+
+            /**
+             * GetEntries from.
+             * @member {number|Long} from
+             * @memberof mutual.v1.GetEntries
+             * @instance
+             */
+            GetEntries.prototype.from = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * GetEntries count.
+             * @member {number} count
+             * @memberof mutual.v1.GetEntries
+             * @instance
+             */
+            GetEntries.prototype.count = 0;
+
+            /**
+             * GetEntries treeSize.
+             * @member {number|Long} treeSize
+             * @memberof mutual.v1.GetEntries
+             * @instance
+             */
+            GetEntries.prototype.treeSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Encodes the specified GetEntries message. Does not implicitly {@link mutual.v1.GetEntries.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.GetEntries
+             * @static
+             * @param {mutual.v1.GetEntries.$Properties} message GetEntries message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetEntries.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bank != null && $Object.hasOwnProperty.call(message, "bank") && message.bank.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.bank);
+                if (message.from != null && $Object.hasOwnProperty.call(message, "from") && (typeof message.from === "object" ? message.from.low || message.from.high : message.from !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.from);
+                if (message.count != null && $Object.hasOwnProperty.call(message, "count") && message.count !== 0)
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.count);
+                if (message.treeSize != null && $Object.hasOwnProperty.call(message, "treeSize") && (typeof message.treeSize === "object" ? message.treeSize.low || message.treeSize.high : message.treeSize !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.treeSize);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetEntries message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.GetEntries
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.GetEntries & mutual.v1.GetEntries.$Shape} GetEntries
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetEntries.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.GetEntries();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.bank = value;
+                            else
+                                delete message.bank;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.from = value;
+                            else
+                                delete message.from;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.count = value;
+                            else
+                                delete message.count;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.treeSize = value;
+                            else
+                                delete message.treeSize;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetEntries;
+        })();
+
+        v1.GetConsistency = (function() {
+
+            /**
+             * Properties of a GetConsistency.
+             * @typedef {Object} mutual.v1.GetConsistency.$Properties
+             * @property {Uint8Array|null} [bank] GetConsistency bank
+             * @property {number|Long|null} [fromSize] GetConsistency fromSize
+             * @property {number|Long|null} [toSize] GetConsistency toSize
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetConsistency.
+             * @memberof mutual.v1
+             * @interface IGetConsistency
+             * @augments mutual.v1.GetConsistency.$Properties
+             * @deprecated Use mutual.v1.GetConsistency.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetConsistency.
+             * @typedef {mutual.v1.GetConsistency.$Properties} mutual.v1.GetConsistency.$Shape
+             */
+
+            /**
+             * Constructs a new GetConsistency.
+             * @memberof mutual.v1
+             * @classdesc Represents a GetConsistency.
+             * @constructor
+             * @param {mutual.v1.GetConsistency.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetConsistency = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GetConsistency bank.
+             * @member {Uint8Array} bank
+             * @memberof mutual.v1.GetConsistency
+             * @instance
+             */
+            GetConsistency.prototype.bank = $util.newBuffer([]);
+
+            /**
+             * GetConsistency fromSize.
+             * @member {number|Long} fromSize
+             * @memberof mutual.v1.GetConsistency
+             * @instance
+             */
+            GetConsistency.prototype.fromSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * GetConsistency toSize.
+             * @member {number|Long} toSize
+             * @memberof mutual.v1.GetConsistency
+             * @instance
+             */
+            GetConsistency.prototype.toSize = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Encodes the specified GetConsistency message. Does not implicitly {@link mutual.v1.GetConsistency.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.GetConsistency
+             * @static
+             * @param {mutual.v1.GetConsistency.$Properties} message GetConsistency message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetConsistency.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bank != null && $Object.hasOwnProperty.call(message, "bank") && message.bank.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.bank);
+                if (message.fromSize != null && $Object.hasOwnProperty.call(message, "fromSize") && (typeof message.fromSize === "object" ? message.fromSize.low || message.fromSize.high : message.fromSize !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.fromSize);
+                if (message.toSize != null && $Object.hasOwnProperty.call(message, "toSize") && (typeof message.toSize === "object" ? message.toSize.low || message.toSize.high : message.toSize !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.toSize);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetConsistency message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.GetConsistency
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.GetConsistency & mutual.v1.GetConsistency.$Shape} GetConsistency
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetConsistency.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.GetConsistency();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.bank = value;
+                            else
+                                delete message.bank;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.fromSize = value;
+                            else
+                                delete message.fromSize;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.toSize = value;
+                            else
+                                delete message.toSize;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetConsistency;
+        })();
+
+        v1.SyncResponse = (function() {
+
+            /**
+             * Properties of a SyncResponse.
+             * @typedef {Object} mutual.v1.SyncResponse.$Properties
+             * @property {Uint8Array|null} [head] SyncResponse head
+             * @property {mutual.v1.SyncEntries.$Properties|null} [entries] SyncResponse entries
+             * @property {mutual.v1.SyncConsistency.$Properties|null} [consistency] SyncResponse consistency
+             * @property {mutual.v1.SyncError.$Properties|null} [error] SyncResponse error
+             * @property {"head"|"entries"|"consistency"|"error"} [kind] SyncResponse kind
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SyncResponse.
+             * @memberof mutual.v1
+             * @interface ISyncResponse
+             * @augments mutual.v1.SyncResponse.$Properties
+             * @deprecated Use mutual.v1.SyncResponse.$Properties instead.
+             */
+
+            /**
+             * Narrowed shape of a SyncResponse.
+             * @typedef {{
+             *   head?: Uint8Array|null;
+             *   entries?: mutual.v1.SyncEntries.$Shape|null;
+             *   consistency?: mutual.v1.SyncConsistency.$Shape|null;
+             *   error?: mutual.v1.SyncError.$Shape|null;
+             *   $unknowns?: Array.<Uint8Array>;
+             * } & (
+             *   ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape })
+             * )} mutual.v1.SyncResponse.$Shape
+             */
+
+            /**
+             * Constructs a new SyncResponse.
+             * @memberof mutual.v1
+             * @classdesc Represents a SyncResponse.
+             * @constructor
+             * @param {mutual.v1.SyncResponse.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SyncResponse = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SyncResponse head.
+             * @member {Uint8Array|null|undefined} head
+             * @memberof mutual.v1.SyncResponse
+             * @instance
+             */
+            SyncResponse.prototype.head = null;
+
+            /**
+             * SyncResponse entries.
+             * @member {mutual.v1.SyncEntries.$Properties|null|undefined} entries
+             * @memberof mutual.v1.SyncResponse
+             * @instance
+             */
+            SyncResponse.prototype.entries = null;
+
+            /**
+             * SyncResponse consistency.
+             * @member {mutual.v1.SyncConsistency.$Properties|null|undefined} consistency
+             * @memberof mutual.v1.SyncResponse
+             * @instance
+             */
+            SyncResponse.prototype.consistency = null;
+
+            /**
+             * SyncResponse error.
+             * @member {mutual.v1.SyncError.$Properties|null|undefined} error
+             * @memberof mutual.v1.SyncResponse
+             * @instance
+             */
+            SyncResponse.prototype.error = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            /**
+             * SyncResponse kind.
+             * @member {"head"|"entries"|"consistency"|"error"|undefined} kind
+             * @memberof mutual.v1.SyncResponse
+             * @instance
+             */
+            $Object.defineProperty(SyncResponse.prototype, "kind", {
+                get: $util.oneOfGetter($oneOfFields = ["head", "entries", "consistency", "error"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Encodes the specified SyncResponse message. Does not implicitly {@link mutual.v1.SyncResponse.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.SyncResponse
+             * @static
+             * @param {mutual.v1.SyncResponse.$Properties} message SyncResponse message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SyncResponse.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.head != null && $Object.hasOwnProperty.call(message, "head"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.head);
+                if (message.entries != null && $Object.hasOwnProperty.call(message, "entries"))
+                    $root.mutual.v1.SyncEntries.encode(message.entries, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.consistency != null && $Object.hasOwnProperty.call(message, "consistency"))
+                    $root.mutual.v1.SyncConsistency.encode(message.consistency, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
+                    $root.mutual.v1.SyncError.encode(message.error, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SyncResponse message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.SyncResponse
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.SyncResponse & mutual.v1.SyncResponse.$Shape} SyncResponse
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SyncResponse.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.SyncResponse();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.head = reader.bytes();
+                            message.kind = "head";
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            message.entries = $root.mutual.v1.SyncEntries.decode(reader, reader.size(), $undefined, _depth + 1, message.entries);
+                            message.kind = "entries";
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            message.consistency = $root.mutual.v1.SyncConsistency.decode(reader, reader.size(), $undefined, _depth + 1, message.consistency);
+                            message.kind = "consistency";
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            message.error = $root.mutual.v1.SyncError.decode(reader, reader.size(), $undefined, _depth + 1, message.error);
+                            message.kind = "error";
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SyncResponse;
+        })();
+
+        v1.SyncEntries = (function() {
+
+            /**
+             * Properties of a SyncEntries.
+             * @typedef {Object} mutual.v1.SyncEntries.$Properties
+             * @property {Array.<Uint8Array>|null} [entries] SyncEntries entries
+             * @property {Array.<Uint8Array>|null} [proof] SyncEntries proof
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SyncEntries.
+             * @memberof mutual.v1
+             * @interface ISyncEntries
+             * @augments mutual.v1.SyncEntries.$Properties
+             * @deprecated Use mutual.v1.SyncEntries.$Properties instead.
+             */
+
+            /**
+             * Shape of a SyncEntries.
+             * @typedef {mutual.v1.SyncEntries.$Properties} mutual.v1.SyncEntries.$Shape
+             */
+
+            /**
+             * Constructs a new SyncEntries.
+             * @memberof mutual.v1
+             * @classdesc Represents a SyncEntries.
+             * @constructor
+             * @param {mutual.v1.SyncEntries.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SyncEntries = function (properties) {
+                this.entries = [];
+                this.proof = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SyncEntries entries.
+             * @member {Array.<Uint8Array>} entries
+             * @memberof mutual.v1.SyncEntries
+             * @instance
+             */
+            SyncEntries.prototype.entries = $util.emptyArray;
+
+            /**
+             * SyncEntries proof.
+             * @member {Array.<Uint8Array>} proof
+             * @memberof mutual.v1.SyncEntries
+             * @instance
+             */
+            SyncEntries.prototype.proof = $util.emptyArray;
+
+            /**
+             * Encodes the specified SyncEntries message. Does not implicitly {@link mutual.v1.SyncEntries.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.SyncEntries
+             * @static
+             * @param {mutual.v1.SyncEntries.$Properties} message SyncEntries message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SyncEntries.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.entries != null && message.entries.length)
+                    for (let i = 0; i < message.entries.length; ++i)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.entries[i]);
+                if (message.proof != null && message.proof.length)
+                    for (let i = 0; i < message.proof.length; ++i)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.proof[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SyncEntries message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.SyncEntries
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.SyncEntries & mutual.v1.SyncEntries.$Shape} SyncEntries
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SyncEntries.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.SyncEntries();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.entries && message.entries.length))
+                                message.entries = [];
+                            message.entries.push(reader.bytes());
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.proof && message.proof.length))
+                                message.proof = [];
+                            message.proof.push(reader.bytes());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SyncEntries;
+        })();
+
+        v1.SyncConsistency = (function() {
+
+            /**
+             * Properties of a SyncConsistency.
+             * @typedef {Object} mutual.v1.SyncConsistency.$Properties
+             * @property {Array.<Uint8Array>|null} [path] SyncConsistency path
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SyncConsistency.
+             * @memberof mutual.v1
+             * @interface ISyncConsistency
+             * @augments mutual.v1.SyncConsistency.$Properties
+             * @deprecated Use mutual.v1.SyncConsistency.$Properties instead.
+             */
+
+            /**
+             * Shape of a SyncConsistency.
+             * @typedef {mutual.v1.SyncConsistency.$Properties} mutual.v1.SyncConsistency.$Shape
+             */
+
+            /**
+             * Constructs a new SyncConsistency.
+             * @memberof mutual.v1
+             * @classdesc Represents a SyncConsistency.
+             * @constructor
+             * @param {mutual.v1.SyncConsistency.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SyncConsistency = function (properties) {
+                this.path = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SyncConsistency path.
+             * @member {Array.<Uint8Array>} path
+             * @memberof mutual.v1.SyncConsistency
+             * @instance
+             */
+            SyncConsistency.prototype.path = $util.emptyArray;
+
+            /**
+             * Encodes the specified SyncConsistency message. Does not implicitly {@link mutual.v1.SyncConsistency.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.SyncConsistency
+             * @static
+             * @param {mutual.v1.SyncConsistency.$Properties} message SyncConsistency message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SyncConsistency.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.path != null && message.path.length)
+                    for (let i = 0; i < message.path.length; ++i)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.path[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SyncConsistency message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.SyncConsistency
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.SyncConsistency & mutual.v1.SyncConsistency.$Shape} SyncConsistency
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SyncConsistency.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.SyncConsistency();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.path && message.path.length))
+                                message.path = [];
+                            message.path.push(reader.bytes());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SyncConsistency;
+        })();
+
+        v1.SyncError = (function() {
+
+            /**
+             * Properties of a SyncError.
+             * @typedef {Object} mutual.v1.SyncError.$Properties
+             * @property {string|null} [code] SyncError code
+             * @property {string|null} [message] SyncError message
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SyncError.
+             * @memberof mutual.v1
+             * @interface ISyncError
+             * @augments mutual.v1.SyncError.$Properties
+             * @deprecated Use mutual.v1.SyncError.$Properties instead.
+             */
+
+            /**
+             * Shape of a SyncError.
+             * @typedef {mutual.v1.SyncError.$Properties} mutual.v1.SyncError.$Shape
+             */
+
+            /**
+             * Constructs a new SyncError.
+             * @memberof mutual.v1
+             * @classdesc Represents a SyncError.
+             * @constructor
+             * @param {mutual.v1.SyncError.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SyncError = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SyncError code.
+             * @member {string} code
+             * @memberof mutual.v1.SyncError
+             * @instance
+             */
+            SyncError.prototype.code = "";
+
+            /**
+             * SyncError message.
+             * @member {string} message
+             * @memberof mutual.v1.SyncError
+             * @instance
+             */
+            SyncError.prototype.message = "";
+
+            /**
+             * Encodes the specified SyncError message. Does not implicitly {@link mutual.v1.SyncError.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.SyncError
+             * @static
+             * @param {mutual.v1.SyncError.$Properties} message SyncError message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SyncError.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.code != null && $Object.hasOwnProperty.call(message, "code") && message.code !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.code);
+                if (message.message != null && $Object.hasOwnProperty.call(message, "message") && message.message !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.message);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SyncError message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.SyncError
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.SyncError & mutual.v1.SyncError.$Shape} SyncError
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SyncError.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.SyncError();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.code = value;
+                            else
+                                delete message.code;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.message = value;
+                            else
+                                delete message.message;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SyncError;
+        })();
+
         return v1;
     })();
 
