@@ -20,6 +20,14 @@ export const KEYSPACES = {
   laborDays: 0x07,
   /** history/<account 20><index u64>: empty; the entries that touch an account */
   history: 0x08,
+  /** replica-entries/<bank 32><index u64>: Entry bytes of another bank's log, verified */
+  replicaEntries: 0x09,
+  /** replica-nodes/<bank 32><level u8><index u64>: Merkle nodes of a replica, as `nodes` */
+  replicaNodes: 0x0a,
+  /** replica-heads/<bank 32><size u64>: SignedTreeHead of another bank, signature verified */
+  replicaHeads: 0x0b,
+  /** replica-meta/<bank 32>: verified size of the replica, u64 */
+  replicaMeta: 0x0c,
 } as const;
 
 export type Keyspace = keyof typeof KEYSPACES;
