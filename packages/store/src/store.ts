@@ -86,7 +86,7 @@ interface Submission {
   readonly verifying: Promise<void>;
 }
 
-type Op = { type: 'put'; key: Uint8Array; value: Uint8Array };
+type WriteBatch = ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
 
 const EMPTY = new Uint8Array(0);
 /** Batches smaller than this are verified on the calling thread. */
@@ -577,7 +577,7 @@ export class LedgerStore {
     const ops = this.#opsFor(entries, changes, timeMs);
     this.#lastTimeMs = timeMs;
     const firstIndex = changes.size - entries.length;
-    return this.#db.batch(ops.ops, { sync: true }).then(
+    return ops.batch.write({ sync: true }).then(
       () => {
         this.#durableHead = ops.head;
         this.#dirtyApplied = new Map();
@@ -601,10 +601,24 @@ export class LedgerStore {
     );
   }
 
-  /** The puts of one commit, and the in-memory state it moves to. */
-  #opsFor(entries: readonly Uint8Array[], changes: StateChanges, timeMs: bigint): { ops: Op[]; head: SignedHead } {
-    const ops: Op[] = [];
-    const put = (key: Uint8Array, value: Uint8Array) => ops.push({ type: 'put', key, value });
+  /**
+   * The puts of one commit, and the in-memory state it moves to. A chained batch rather than
+   * an array of operations: the binding then takes each key and value as arguments instead of
+   * reading them from objects, which halves the main thread's cost per put. The write is the
+   * same single atomic LevelDB batch.
+   */
+  #opsFor(entries: readonly Uint8Array[], changes: StateChanges, timeMs: bigint): { batch: WriteBatch; head: SignedHead } {
+    const batch = this.#db.batch();
+    try {
+      return { batch, head: this.#fillBatch(batch, entries, changes, timeMs) };
+    } catch (err) {
+      void batch.close();
+      throw err;
+    }
+  }
+
+  #fillBatch(batch: WriteBatch, entries: readonly Uint8Array[], changes: StateChanges, timeMs: bigint): SignedHead {
+    const put = (key: Uint8Array, value: Uint8Array) => batch.put(key, value);
     const start = this.#frontier.size;
     assert(start === changes.size - entries.length, 'entries continue the log');
     entries.forEach((e, i) => {
@@ -643,7 +657,7 @@ export class LedgerStore {
     this.#bank = changes.bank;
     this.#totals = changes.totals;
     if (changes.rates) this.#rates = changes.rates;
-    return { ops, head };
+    return head;
   }
 
   #evict(): void {
