@@ -80,16 +80,16 @@ export class ReplicaStore {
   }
 
   /**
-   * Records a signed head of another bank (signature already checked by the caller, or
-   * checked here when given as bytes). Returns true when it is newer than the latest held.
-   * A head of a size already held with another root is not stored (it is evidence of a
-   * fork: a later layer keeps it).
+   * Records a signed head of another bank; its signature is checked here again. Any head
+   * not yet held is stored (an older one too: a peer may be able to serve only up to it).
+   * Returns true when it is newer than the latest held. A head of a size already held is not
+   * stored again; if its root differs it is evidence of a fork, which a later layer keeps.
    */
   async recordHead(head: SignedHead): Promise<boolean> {
     const checked = openTreeHead(head.bytes, this.#verify, head.bank);
     if (!checked) return false;
     const r = this.#replica(checked.bank);
-    if (r.head !== undefined && checked.size <= r.head.size) return false;
+    if (r.head !== undefined && checked.size === r.head.size) return false;
     const existing = await this.#db.get(replicaKeys.head(checked.bank, checked.size));
     if (existing !== undefined) return false;
     await this.#db.batch(
@@ -99,8 +99,25 @@ export class ReplicaStore {
       ],
       { sync: true },
     );
-    if (r.head === undefined || checked.size > r.head.size) r.head = checked;
-    return true;
+    if (r.head === undefined || checked.size > r.head.size) {
+      r.head = checked;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The latest head of `bank` this replica can prove entries against: the largest held head
+   * whose size is at most the verified size (what this node serves to others).
+   */
+  async servableHead(bank: Uint8Array): Promise<SignedHead | undefined> {
+    const r = this.#replicas.get(hex(bank));
+    if (!r || r.size === 0) return undefined;
+    const { gte } = replicaKeys.heads(bank);
+    for await (const v of this.#db.values({ gte, lt: replicaKeys.head(bank, r.size + 1), reverse: true, limit: 1 })) {
+      return openTreeHead(v, this.#verify, bank);
+    }
+    return undefined;
   }
 
   /** The head of `bank` held for `size`, if any. */

@@ -1,0 +1,81 @@
+import type { Stream } from '@libp2p/interface';
+
+/** A peer sent something this node will not read: the stream is dropped. */
+export class FrameError extends Error {
+  override readonly name = 'FrameError';
+}
+
+const MAX_VARINT_BYTES = 5;
+
+/** The unsigned varint length prefix of `n`, followed by nothing. */
+function varint(n: number): Uint8Array {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+  return Uint8Array.from(out);
+}
+
+/** Parses a length prefix: [length, prefix bytes], undefined if incomplete. Throws on a bad prefix. */
+function readLength(buf: Uint8Array): [number, number] | undefined {
+  let n = 0;
+  for (let i = 0; i < Math.min(buf.length, MAX_VARINT_BYTES); i++) {
+    const b = buf[i]!;
+    n += (b & 0x7f) * 2 ** (7 * i);
+    if ((b & 0x80) === 0) return [n, i + 1];
+  }
+  if (buf.length >= MAX_VARINT_BYTES) throw new FrameError('length prefix too long');
+  return undefined;
+}
+
+/**
+ * Sends one length-prefixed message, waiting for the stream's buffer to drain when it is full
+ * (backpressure rather than unbounded buffering).
+ */
+export async function writeFrame(stream: Stream, message: Uint8Array, signal: AbortSignal): Promise<void> {
+  const prefix = varint(message.length);
+  const frame = new Uint8Array(prefix.length + message.length);
+  frame.set(prefix, 0);
+  frame.set(message, prefix.length);
+  if (!stream.send(frame)) await stream.onDrain({ signal });
+}
+
+/**
+ * Reads exactly one length-prefixed message of at most `maxBytes` from `stream`. Throws
+ * FrameError when the prefix announces more, when the stream ends before the message does,
+ * or when bytes follow it (one message per direction per stream); aborts with `signal`.
+ */
+export async function readFrame(stream: Stream, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  let want: number | undefined;
+  let start = 0;
+  const onAbort = () => stream.abort(new FrameError('timed out'));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const chunk of stream) {
+      const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+      chunks.push(bytes);
+      have += bytes.length;
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      if (want === undefined) {
+        const len = readLength(buf);
+        if (len !== undefined) {
+          if (len[0] > maxBytes) throw new FrameError(`a message of ${len[0]} bytes is over the limit of ${maxBytes}`);
+          start = len[1];
+          want = len[1] + len[0];
+        }
+      }
+      if (want !== undefined && have >= want) {
+        if (have > want) throw new FrameError('bytes follow the message');
+        return buf.subarray(start, want);
+      }
+    }
+    if (signal.aborted) throw new FrameError('timed out');
+    throw new FrameError('the stream ended before the message');
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

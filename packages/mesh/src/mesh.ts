@@ -1,0 +1,409 @@
+import { TopicValidatorResult, type Message } from '@libp2p/gossipsub';
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
+import { LIMITS } from '@mutual/interface';
+import { bytesEqual, openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
+import { decodeStrict, pb } from '@mutual/protocol';
+import type { LedgerStore, ReplicaStore } from '@mutual/store';
+import { catchUp, type SyncPeer } from './catch-up.ts';
+import { Redialer } from './redial.ts';
+import { readFrame, writeFrame } from './frames.ts';
+import { checkHello, encodeHello, type PeerHello } from './hello.ts';
+import { createHost, type MeshHost } from './host.ts';
+import { logSource, type LogSource } from './source.ts';
+import { answerSync } from './sync-server.ts';
+import { PROTOCOLS, topics } from './topics.ts';
+
+/** The subset of a pino logger the mesh writes to. */
+export interface MeshLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+export interface MeshOptions {
+  readonly ledger: LedgerStore;
+  readonly replicas: ReplicaStore;
+  /** The node's one Ed25519 verifier. */
+  readonly verify: VerifyFn;
+  /** The bank's 32-byte Ed25519 seed; the libp2p peer key is the bank key. */
+  readonly seed: Uint8Array;
+  /** Multiaddrs to listen on, e.g. /ip4/0.0.0.0/tcp/4001. */
+  readonly listen: readonly string[];
+  /** Multiaddrs of peers to keep a connection to (redialed with backoff). */
+  readonly bootstrap: readonly string[];
+  readonly logger?: MeshLogger;
+}
+
+/** A connected peer, as `GET /v1/peers` shows it. */
+export interface PeerInfo {
+  readonly peerId: string;
+  /** From its verified hello; absent until the hello is done. */
+  readonly bank?: Uint8Array;
+  readonly name?: string;
+  readonly bioregion?: string;
+  readonly addresses: string[];
+  readonly latencyMs?: number;
+}
+
+/** A bank this node knows, as `GET /v1/banks` shows it. */
+export interface BankInfo {
+  readonly bank: Uint8Array;
+  readonly name: string;
+  readonly bioregion: string;
+  readonly self: boolean;
+  readonly head: SignedHead | undefined;
+  /** Entries of its log this node holds, verified. */
+  readonly replicated: number;
+  /** Entries of its latest known head not yet replicated. */
+  readonly behind: number;
+}
+
+/** A peer that sent something invalid this many times is disconnected and not used for sync. */
+const MAX_STRIKES = 3;
+const SILENT: MeshLogger = { info() {}, warn() {}, debug() {} };
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/**
+ * The bank's place in its bioregion's mesh: a libp2p host whose peer key is the bank key;
+ * a hello on every connection (other bioregions are hung up on and not dialed again);
+ * gossip of signed tree heads, validated before relay; a sync protocol serving this bank's
+ * log and every replica it holds; and catch-up of replicas from any peer that has them.
+ *
+ * "Known" banks, whose gossiped heads are accepted, are those met in a verified hello or
+ * already replicated. Federation agreements will narrow this to the members of an agreement.
+ */
+export class Mesh {
+  readonly #opts: MeshOptions;
+  readonly #log: MeshLogger;
+  readonly #host: MeshHost;
+  readonly #topic: string;
+  readonly #source: LogSource;
+  readonly #abort = new AbortController();
+  /** Verified hellos, by peer ID. */
+  readonly #hellos = new Map<string, PeerHello>();
+  /** Name and bioregion of banks met, by bank (hex). */
+  readonly #banks = new Map<string, { name: string; bioregion: string }>();
+  readonly #strikes = new Map<string, number>();
+  /** Peers of another bioregion: hung up on, never dialed again. */
+  readonly #refused = new Set<string>();
+  readonly #syncing = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
+  readonly #redialer: Redialer;
+  #stopped = false;
+
+  private constructor(opts: MeshOptions, host: MeshHost, topic: string) {
+    this.#opts = opts;
+    this.#log = opts.logger ?? SILENT;
+    this.#host = host;
+    this.#topic = topic;
+    this.#source = logSource(opts.ledger, opts.replicas);
+    this.#redialer = new Redialer(host, opts.bootstrap, (peer) => this.#refused.has(peer), this.#abort.signal, this.#log);
+  }
+
+  /** Starts the host, listens, subscribes to the bioregion's topics and dials the bootstrap peers. */
+  static async start(opts: MeshOptions): Promise<Mesh> {
+    const topic = topics(opts.ledger.bank.bioregion).heads;
+    let mesh: Mesh | undefined;
+    const refused = (p: PeerId) => (mesh === undefined ? false : mesh.#refused.has(p.toString()));
+    const host = await createHost({
+      seed: opts.seed,
+      listen: opts.listen,
+      headsTopic: topic,
+      gater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused },
+    });
+    mesh = new Mesh(opts, host, topic);
+    try {
+      await mesh.#wire();
+    } catch (err) {
+      await Promise.resolve(host.stop()).catch(() => {});
+      throw err;
+    }
+    return mesh;
+  }
+
+  async #wire(): Promise<void> {
+    const host = this.#host;
+    const limits = { maxInboundStreams: 32, maxOutboundStreams: 32 };
+    await host.handle(PROTOCOLS.hello, (stream, conn) => this.#answerHello(stream, conn), limits);
+    await host.handle(PROTOCOLS.sync, (stream, conn) => this.#answerSync(stream, conn), limits);
+    host.addEventListener('connection:open', (e) => {
+      if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
+    });
+    host.addEventListener('peer:disconnect', (e) => {
+      const id = e.detail.toString();
+      if (host.getConnections(e.detail).length === 0) this.#hellos.delete(id);
+      this.#redialer.disconnected(id);
+    });
+    const pubsub = host.services.pubsub;
+    pubsub.topicValidators.set(this.#topic, (_peer, msg) => this.validateHead(msg));
+    pubsub.addEventListener('message', (e) => {
+      if (e.detail.topic !== this.#topic) return;
+      const head = openTreeHead(e.detail.data, this.#opts.verify);
+      if (head) void this.#onHead(head);
+    });
+    pubsub.subscribe(this.#topic);
+    await host.start();
+    this.#redialer.start();
+    this.#log.info({ listen: this.addresses(), peerId: host.peerId.toString() }, 'mesh started');
+  }
+
+  /** This node's listen addresses, each ending in /p2p/<peer ID>. */
+  addresses(): string[] {
+    return this.#host.getMultiaddrs().map((a) => a.toString());
+  }
+
+  get peerId(): string {
+    return this.#host.peerId.toString();
+  }
+
+  /**
+   * The gossip validator of the heads topic: Reject (the sender loses score and the message
+   * is not relayed) for anything but one well-formed, correctly signed head within
+   * MAX_GOSSIP_BYTES; Ignore (not relayed, no penalty: an honest relay may know banks we do
+   * not yet) for a head of a bank this node does not know, or of this bank.
+   */
+  validateHead(msg: Message): TopicValidatorResult {
+    if (msg.type !== 'unsigned' || msg.data.length > LIMITS.MAX_GOSSIP_BYTES) return TopicValidatorResult.Reject;
+    const head = openTreeHead(msg.data, this.#opts.verify);
+    if (!head) return TopicValidatorResult.Reject;
+    if (bytesEqual(head.bank, this.#opts.ledger.bank.key)) return TopicValidatorResult.Ignore;
+    if (!this.#known(head.bank)) return TopicValidatorResult.Ignore;
+    return TopicValidatorResult.Accept;
+  }
+
+  #known(bank: Uint8Array): boolean {
+    return this.#banks.has(hex(bank)) || this.#opts.replicas.status(bank)?.head !== undefined;
+  }
+
+  /** Gossips this bank's new head (called after every commit). Never throws. */
+  async publishHead(head: SignedHead): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#host.services.pubsub.publish(this.#topic, head.bytes);
+    } catch (err) {
+      this.#log.debug({ err }, 'publishing a head failed');
+    }
+  }
+
+  // ---- hello -------------------------------------------------------------------------
+
+  #myHello(): Uint8Array {
+    const l = this.#opts.ledger;
+    return encodeHello({ bank: l.bank.key, name: l.bank.name, bioregion: l.bank.bioregion, head: l.head });
+  }
+
+  async #sayHello(conn: Connection): Promise<void> {
+    const signal = this.#signal();
+    let stream: Stream | undefined;
+    try {
+      stream = await conn.newStream(PROTOCOLS.hello, { signal });
+      await writeFrame(stream, this.#myHello(), signal);
+      await stream.close({ signal });
+      const reply = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
+      await this.#accept(conn, reply);
+    } catch (err) {
+      stream?.abort(err as Error);
+      this.#log.debug({ err, peer: conn.remotePeer.toString() }, 'hello failed');
+      await conn.close().catch(() => {});
+    }
+  }
+
+  async #answerHello(stream: Stream, conn: Connection): Promise<void> {
+    const signal = this.#signal();
+    try {
+      const hello = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
+      await writeFrame(stream, this.#myHello(), signal);
+      await stream.close({ signal });
+      await this.#accept(conn, hello);
+    } catch (err) {
+      stream.abort(err as Error);
+      this.#log.debug({ err, peer: conn.remotePeer.toString() }, 'hello failed');
+      await conn.close().catch(() => {});
+    }
+  }
+
+  /** Checks a peer's hello; hangs up on a bad one or another bioregion. */
+  async #accept(conn: Connection, bytes: Uint8Array): Promise<void> {
+    const peer = conn.remotePeer.toString();
+    const key = conn.remotePeer.publicKey?.raw;
+    const hello = key ? checkHello(bytes, key, this.#opts.verify) : 'the peer key is not an Ed25519 key';
+    if (typeof hello === 'string') {
+      this.#strike(peer, hello);
+      throw new Error(`refused hello: ${hello}`);
+    }
+    if (hello.bioregion !== this.#opts.ledger.bank.bioregion) {
+      this.#refused.add(peer);
+      this.#log.info({ peer, bioregion: hello.bioregion }, 'a peer of another bioregion: hanging up, not dialing it again');
+      throw new Error('another bioregion');
+    }
+    if (bytesEqual(hello.bank, this.#opts.ledger.bank.key)) throw new Error('a connection to this bank itself');
+    this.#hellos.set(peer, hello);
+    this.#banks.set(hex(hello.bank), { name: hello.name, bioregion: hello.bioregion });
+    this.#log.info({ peer, name: hello.name, size: hello.head.size }, 'peer joined');
+    await this.#onHead(hello.head);
+    // The peer may hold newer heads of the other banks this node replicates (after downtime).
+    for (const r of this.#opts.replicas.list()) if (!bytesEqual(r.bank, hello.bank)) this.scheduleCatchUp(r.bank);
+  }
+
+  // ---- sync --------------------------------------------------------------------------
+
+  async #answerSync(stream: Stream, conn: Connection): Promise<void> {
+    const signal = this.#signal();
+    try {
+      const request = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
+      const [response, wellFormed] = await answerSync(request, this.#source);
+      if (!wellFormed) this.#strike(conn.remotePeer.toString(), 'malformed sync request');
+      await writeFrame(stream, response, signal);
+      await stream.close({ signal });
+    } catch (err) {
+      stream.abort(err as Error);
+      this.#strike(conn.remotePeer.toString(), `sync stream: ${(err as Error).message}`);
+    }
+  }
+
+  /** One request and its response on a new stream to `peer`; undefined on any failure. */
+  async #request(peer: PeerId, request: Uint8Array): Promise<InstanceType<typeof pb.SyncResponse> | undefined> {
+    const signal = this.#signal();
+    let stream: Stream | undefined;
+    try {
+      stream = await this.#host.dialProtocol(peer, PROTOCOLS.sync, { signal });
+      await writeFrame(stream, request, signal);
+      await stream.close({ signal });
+      const bytes = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
+      const response = decodeStrict(pb.SyncResponse, bytes);
+      if (!response) this.#strike(peer.toString(), 'malformed sync response');
+      return response;
+    } catch (err) {
+      stream?.abort(err as Error);
+      this.#log.debug({ err, peer: peer.toString() }, 'sync request failed');
+      return undefined;
+    }
+  }
+
+  /** A head of another bank arrived (gossip or hello): keep it and catch up if behind. */
+  async #onHead(head: SignedHead): Promise<void> {
+    if (this.#stopped || bytesEqual(head.bank, this.#opts.ledger.bank.key)) return;
+    try {
+      await this.#opts.replicas.recordHead(head);
+    } catch (err) {
+      this.#log.warn({ err }, 'recording a head failed');
+      return;
+    }
+    this.scheduleCatchUp(head.bank);
+  }
+
+  /** Starts a catch-up of `bank`'s replica unless one is running (then it runs again after). */
+  scheduleCatchUp(bank: Uint8Array): void {
+    const key = hex(bank);
+    if (this.#stopped) return;
+    if (this.#syncing.has(key)) {
+      this.#again.add(key);
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.#again.delete(key);
+        await catchUp(bank, this.#syncPeers(bank), this.#opts.replicas, {
+          request: (peer, req) => this.#request(peer.id, req),
+          verify: this.#opts.verify,
+          strike: (peer, why) => this.#strike(peer.id.toString(), why),
+          signal: this.#abort.signal,
+        }).catch((err: unknown) => this.#log.warn({ err }, 'catch-up failed'));
+      } while (this.#again.has(key) && !this.#stopped);
+    })().finally(() => this.#syncing.delete(key));
+    this.#syncing.set(key, run);
+  }
+
+  /** Peers to sync `bank` from: the bank itself first, then every other peer in good standing. */
+  #syncPeers(bank: Uint8Array): SyncPeer[] {
+    const out: SyncPeer[] = [];
+    for (const conn of this.#host.getConnections()) {
+      const id = conn.remotePeer.toString();
+      const hello = this.#hellos.get(id);
+      if (!hello || (this.#strikes.get(id) ?? 0) >= MAX_STRIKES || out.some((p) => p.id.equals(conn.remotePeer))) continue;
+      const peer = { id: conn.remotePeer };
+      if (bytesEqual(hello.bank, bank)) out.unshift(peer);
+      else out.push(peer);
+    }
+    return out;
+  }
+
+  #strike(peer: string, why: string): void {
+    const n = (this.#strikes.get(peer) ?? 0) + 1;
+    this.#strikes.set(peer, n);
+    this.#log.warn({ peer, why, strikes: n }, 'a peer sent something invalid');
+    if (n >= MAX_STRIKES) {
+      for (const c of this.#host.getConnections()) if (c.remotePeer.toString() === peer) void c.close().catch(() => {});
+    }
+  }
+
+  /** Invalid messages counted against `peerId` (sync and hello; gossip is scored by gossipsub). */
+  strikes(peerId: string): number {
+    return this.#strikes.get(peerId) ?? 0;
+  }
+
+  /** The gossipsub score of a peer. */
+  score(peerId: string): number {
+    return (this.#host.services.pubsub as unknown as { getScore(p: string): number }).getScore(peerId);
+  }
+
+  #signal(): AbortSignal {
+    return AbortSignal.any([AbortSignal.timeout(LIMITS.SYNC_TIMEOUT_MS), this.#abort.signal]);
+  }
+
+  // ---- views -------------------------------------------------------------------------
+
+  /** Connected peers, one row per peer. */
+  peers(): PeerInfo[] {
+    const rows = new Map<string, { conns: Connection[] }>();
+    for (const c of this.#host.getConnections()) {
+      const id = c.remotePeer.toString();
+      const row = rows.get(id) ?? { conns: [] };
+      row.conns.push(c);
+      rows.set(id, row);
+    }
+    return [...rows.entries()].map(([peerId, { conns }]) => {
+      const hello = this.#hellos.get(peerId);
+      const rtt = conns.find((c) => c.rtt !== undefined)?.rtt;
+      return {
+        peerId,
+        ...(hello ? { bank: hello.bank, name: hello.name, bioregion: hello.bioregion } : {}),
+        addresses: conns.map((c) => c.remoteAddr.toString()),
+        ...(rtt !== undefined ? { latencyMs: rtt } : {}),
+      };
+    });
+  }
+
+  /** This bank and every bank it knows or replicates. */
+  async banks(): Promise<BankInfo[]> {
+    const l = this.#opts.ledger;
+    const out: BankInfo[] = [
+      { bank: l.bank.key, name: l.bank.name, bioregion: l.bank.bioregion, self: true, head: l.head, replicated: l.size, behind: 0 },
+    ];
+    for (const r of this.#opts.replicas.list()) {
+      const met = this.#banks.get(hex(r.bank)) ?? (await this.#genesisOf(r.bank));
+      const size = r.head?.size ?? 0;
+      out.push({ bank: r.bank, name: met?.name ?? '', bioregion: met?.bioregion ?? '', self: false, head: r.head, replicated: r.size, behind: Math.max(0, size - r.size) });
+    }
+    return out;
+  }
+
+  /** Name and bioregion from the genesis entry of a replica (a bank not met since restart). */
+  async #genesisOf(bank: Uint8Array): Promise<{ name: string; bioregion: string } | undefined> {
+    const [first] = await this.#opts.replicas.getEntries(bank, 0, 1);
+    const g = first && decodeStrict(pb.Entry, first)?.genesis;
+    if (!g) return undefined;
+    const met = { name: g.name ?? '', bioregion: g.bioregion ?? '' };
+    this.#banks.set(hex(bank), met);
+    return met;
+  }
+
+  /** Stops dialing, aborts exchanges in progress, waits for catch-ups and stops the host. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#abort.abort(new Error('the mesh is stopping'));
+    await Promise.allSettled([...this.#syncing.values()]);
+    await this.#host.stop();
+  }
+}

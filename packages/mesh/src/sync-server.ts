@@ -1,0 +1,45 @@
+import { LIMITS } from '@mutual/interface';
+import { decodeStrict, pb, u64 } from '@mutual/protocol';
+import type { LogSource } from './source.ts';
+
+const MAX_INDEX = BigInt(Number.MAX_SAFE_INTEGER);
+
+function error(code: 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INVALID_RANGE', message: string): Uint8Array {
+  return pb.SyncResponse.encode({ error: { code, message } }).finish();
+}
+
+/**
+ * Answers one SyncRequest from what `source` holds. Pure apart from reading the source:
+ * a malformed request gets an error response (the caller then drops the stream) and nothing
+ * changes. Returns [response bytes, whether the request was well-formed].
+ */
+export async function answerSync(bytes: Uint8Array, source: LogSource): Promise<[Uint8Array, boolean]> {
+  const req = decodeStrict(pb.SyncRequest, bytes);
+  const bank = req?.getHead?.bank ?? req?.getEntries?.bank ?? req?.getConsistency?.bank;
+  if (!req || bank?.length !== 32) return [error('VALIDATION_FAILED', 'not a well-formed SyncRequest'), false];
+  const head = await source.servableHead(bank);
+  if (!head) return [error('NOT_FOUND', 'no log of this bank here'), true];
+  if (req.getHead) return [pb.SyncResponse.encode({ head: head.bytes }).finish(), true];
+
+  if (req.getEntries) {
+    const { from: f, count, treeSize: t } = req.getEntries;
+    const from = u64(f);
+    const size = u64(t);
+    const n = count ?? 0;
+    if (n < 1 || n > LIMITS.MAX_SYNC_ENTRIES_PER_RESPONSE || from > MAX_INDEX || size > MAX_INDEX) {
+      return [error('INVALID_RANGE', `count must be 1 to ${LIMITS.MAX_SYNC_ENTRIES_PER_RESPONSE}`), false];
+    }
+    const end = Number(from) + n;
+    if (end > Number(size) || Number(size) > head.size) return [error('INVALID_RANGE', `entries must end at or before tree_size <= ${head.size}`), true];
+    const entries = await source.entries(bank, Number(from), end);
+    const proof = end === Number(size) ? [] : await source.consistency(bank, end, Number(size));
+    return [pb.SyncResponse.encode({ entries: { entries, proof } }).finish(), true];
+  }
+
+  const c = req.getConsistency!;
+  const from = u64(c.fromSize);
+  const to = u64(c.toSize);
+  if (from < 1n || from > to || to > BigInt(head.size)) return [error('INVALID_RANGE', `sizes must satisfy 1 <= from <= to <= ${head.size}`), true];
+  const path = await source.consistency(bank, Number(from), Number(to));
+  return [pb.SyncResponse.encode({ consistency: { path } }).finish(), true];
+}

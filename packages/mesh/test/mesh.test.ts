@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { replicated, startBank, stopAll, waitFor } from './fixture.ts';
+
+afterEach(stopAll);
+
+describe('the mesh', () => {
+  it('connects banks of one bioregion after a verified hello, and hangs up on another bioregion', async () => {
+    const a = await startBank();
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    await waitFor('the hello', () => a.mesh.peers().some((p) => p.name !== undefined) && b.mesh.peers().some((p) => p.name !== undefined));
+    const seen = b.mesh.peers()[0]!;
+    expect(Buffer.from(seen.bank!).equals(Buffer.from(a.store.bank.key))).toBe(true);
+    expect(seen.bioregion).toBe('Cascadia');
+    expect(seen.peerId).toBe(a.mesh.peerId);
+
+    const other = await startBank({ bioregion: 'Sonoran', bootstrap: a.mesh.addresses() });
+    await waitFor('the other bioregion to be dropped', () => other.mesh.peers().length === 0 && a.mesh.peers().every((p) => p.peerId !== other.mesh.peerId), 10_000);
+    expect((await a.mesh.banks()).map((x) => x.name)).not.toContain(other.store.bank.name);
+  }, 30_000);
+
+  it('gossips each new head to every bank, which replicates the log', async () => {
+    const a = await startBank();
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    const c = await startBank({ bootstrap: [...a.mesh.addresses(), ...b.mesh.addresses()] });
+    await waitFor('all connected', () => a.mesh.peers().length === 2 && b.mesh.peers().length === 2 && c.mesh.peers().length === 2);
+    await a.commit(3);
+    await b.commit(2);
+    for (const [at, of] of [[b, a], [c, a], [a, b], [c, b], [a, c], [b, c]] as const) {
+      await waitFor(`a replica at size ${of.store.size}`, () => replicated(at, of));
+    }
+    const row = (await c.mesh.banks()).find((x) => x.name === a.store.bank.name)!;
+    expect(row.head?.size).toBe(a.store.size);
+    expect((await c.mesh.banks()).filter((x) => x.self)).toHaveLength(1);
+  }, 30_000);
+
+  it('catches up after downtime from any peer holding a replica, with the origin bank offline', async () => {
+    const a = await startBank();
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    const c = await startBank({ bootstrap: [...a.mesh.addresses(), ...b.mesh.addresses()] });
+    await a.commit(2);
+    await waitFor('c replicates a', () => replicated(c, a));
+    await c.stop();
+    await a.commit(1200); // more than one sync chunk
+    await waitFor('b replicates a', () => replicated(b, a), 30_000);
+    const size = a.store.size;
+    const key = Buffer.from(a.store.bank.key);
+    await a.stop();
+    await c.restart(b.mesh.addresses());
+    const rowOfA = async () => (await c.mesh.banks()).find((x) => key.equals(Buffer.from(x.bank)));
+    await waitFor('c catches up on a from b', async () => (await rowOfA())?.replicated === size, 30_000);
+    expect(size).toBe(2 + 2 + 1200);
+    expect((await rowOfA())?.behind).toBe(0);
+    expect((await rowOfA())?.head?.size).toBe(size);
+  }, 60_000);
+});
