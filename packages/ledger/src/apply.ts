@@ -1,8 +1,9 @@
 import { deriveAccountId } from '@mutual/codec';
 import { LIMITS } from '@mutual/interface';
-import { AccountKind, DOMAIN, PROTOCOL_VERSION, pb, signedMessage, toU64, type mutual } from '@mutual/protocol';
+import { AccountKind, DOMAIN, PROTOCOL_VERSION, pb, signedMessage, type mutual } from '@mutual/protocol';
 import { bytesEqual } from './keys.ts';
 import { isWellFormedText } from './prepare.ts';
+import { u64Field } from './u64.ts';
 import { issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
 import { Overlay, type LedgerState, type StateChanges } from './state.ts';
 import type { Command, PreparedOk, Result } from './types.ts';
@@ -49,7 +50,7 @@ export function applyBatch(state: LedgerState, commands: readonly Command[], ctx
 
 function appendEntry(o: Overlay, ctx: ApplyContext, entries: Uint8Array[], kind: Omit<mutual.v1.Entry.$Properties, 'index' | 'timeMs'>): number {
   const index = o.nextIndex();
-  const bytes = pb.Entry.encode({ index: toU64(BigInt(index)), timeMs: toU64(ctx.timeMs), ...kind }).finish();
+  const bytes = pb.Entry.encode({ index: u64Field(index), timeMs: u64Field(ctx.timeMs), ...kind }).finish();
   assert(bytes.length <= LIMITS.MAX_ENTRY_BYTES, 'entry within MAX_ENTRY_BYTES');
   entries.push(bytes);
   return index;
@@ -177,7 +178,7 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
 
   // Every check passed: append, then change the state.
   const index = appendEntry(o, ctx, entries, {
-    applied: { body: p.body, signature: p.signature, amount: toU64(amount), rateMilli },
+    applied: { body: p.body, signature: p.signature, amount: u64Field(amount), rateMilli },
   });
   const payer = o.editAccount(p.account)!;
   payer.sequence = p.sequence;

@@ -1,5 +1,5 @@
-import type { Account, AppliedRef, BankInfo, RateSchedule, Totals } from '@mutual/ledger';
-import { decodeStrict, pb, pbStorage, toU64, u64, type AccountKindNumber } from '@mutual/protocol';
+import { u64Field, type Account, type AppliedRef, type BankInfo, type RateSchedule, type Totals } from '@mutual/ledger';
+import { decodeStrict, pb, pbStorage, u64, type AccountKindNumber } from '@mutual/protocol';
 
 /** Encoders and strict decoders of stored values. A decoder returns undefined on bad bytes. */
 export const records = {
@@ -8,9 +8,9 @@ export const records = {
       return pbStorage.AccountRecord.encode({
         holderKey: a.holderKey,
         kind: a.kind,
-        balance: toU64(a.balance),
-        sequence: toU64(a.sequence),
-        openedIndex: toU64(BigInt(a.openedIndex)),
+        balance: u64Field(a.balance),
+        sequence: u64Field(a.sequence),
+        openedIndex: u64Field(a.openedIndex),
         label: a.label,
       }).finish();
     },
@@ -30,7 +30,7 @@ export const records = {
   },
   applied: {
     encode(r: AppliedRef): Uint8Array {
-      return pbStorage.AppliedRecord.encode({ entryIndex: toU64(BigInt(r.entryIndex)), bodyHash: r.bodyHash }).finish();
+      return pbStorage.AppliedRecord.encode({ entryIndex: u64Field(r.entryIndex), bodyHash: r.bodyHash }).finish();
     },
     decode(bytes: Uint8Array): AppliedRef | undefined {
       const r = decodeStrict(pbStorage.AppliedRecord, bytes);
@@ -40,7 +40,7 @@ export const records = {
   },
   totals: {
     encode(t: Totals): Uint8Array {
-      return pbStorage.LedgerTotals.encode({ issued: toU64(t.issued), retired: toU64(t.retired), accounts: toU64(t.accounts) }).finish();
+      return pbStorage.LedgerTotals.encode({ issued: u64Field(t.issued), retired: u64Field(t.retired), accounts: u64Field(t.accounts) }).finish();
     },
     decode(bytes: Uint8Array): Totals | undefined {
       const r = decodeStrict(pbStorage.LedgerTotals, bytes);

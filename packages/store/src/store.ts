@@ -25,7 +25,7 @@ import {
   type VerifyFn,
 } from '@mutual/ledger';
 import { consistencyProof, Frontier, inclusionProof, leafHash, type NodeReader } from '@mutual/merkle';
-import { DOMAIN, signedMessage } from '@mutual/protocol';
+import { DOMAIN } from '@mutual/protocol';
 import { Level } from 'level';
 import { BatchState } from './batch-state.ts';
 import { corrupt, openError } from './errors.ts';
@@ -410,10 +410,21 @@ export class LedgerStore {
       }
       const items: VerifyItem[] = [];
       const targets: PreparedOk[] = [];
+      const prefix = DOMAIN.instruction;
+      let bytes = 0;
+      for (const p of pending) bytes += prefix.length + p.body.length;
+      // The messages (prefix || body, as signedMessage builds them) share one buffer: one
+      // allocation per submission instead of one per instruction.
+      const messages = new Uint8Array(bytes);
+      let at = 0;
       for (const p of pending) {
         const key = this.#holderKeys.get(bkey(p.account));
         if (!key) continue;
-        items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: key });
+        const start = at;
+        messages.set(prefix, at);
+        messages.set(p.body, at + prefix.length);
+        at += prefix.length + p.body.length;
+        items.push({ signature: p.signature, message: messages.subarray(start, at), publicKey: key });
         targets.push(p);
       }
       const valid = await this.#verifyAll(items);
