@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { formatBankId } from '@mutual/codec';
-import { LedgerStore } from '@mutual/store';
+import { Mesh } from '@mutual/mesh';
+import { LedgerStore, ReplicaStore } from '@mutual/store';
 import { signDetached, verify, VerifierPool } from '@mutual/verifier';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -28,13 +29,19 @@ export class BankNode {
   readonly url: string;
   /** Path of the discovery file written for local clients. */
   readonly discoveryFile: string;
+  /** The peer mesh: gossip of heads, sync, replicas of other banks. */
+  readonly mesh: Mesh;
   readonly #pool: VerifierPool;
   readonly #logger: Logger;
+  readonly #unsubscribe: () => void;
   #ready = false;
   #stopping: Promise<void> | undefined;
 
-  private constructor(parts: { store: LedgerStore; app: FastifyInstance; url: string; discoveryFile: string; pool: VerifierPool; logger: Logger }) {
+  private constructor(parts: { store: LedgerStore; mesh: Mesh; app: FastifyInstance; url: string; discoveryFile: string; pool: VerifierPool; logger: Logger }) {
     this.store = parts.store;
+    this.mesh = parts.mesh;
+    // Every commit's head is gossiped: one message per group commit, not per transfer.
+    this.#unsubscribe = parts.store.subscribe((e) => void parts.mesh.publishHead(e.head));
     this.app = parts.app;
     this.url = parts.url;
     this.discoveryFile = parts.discoveryFile;
@@ -76,26 +83,38 @@ export class BankNode {
 
     let node: BankNode | undefined;
     let app: FastifyInstance | undefined;
+    let mesh: Mesh | undefined;
     try {
+      const replicas = await ReplicaStore.open(store.db, verify);
+      mesh = await Mesh.start({
+        ledger: store,
+        replicas,
+        verify,
+        seed: secretKey.subarray(0, 32),
+        listen: [options.listen.text],
+        bootstrap: options.bootstrap.map((b) => b.text),
+        logger: logger.child({ module: 'mesh' }),
+      });
       if (store.bank.name !== options.name || store.bank.bioregion !== options.bioregion) {
         log.info({ name: store.bank.name, bioregion: store.bank.bioregion }, 'name and bioregion are those of the genesis entry; the options only name a new bank');
       }
       let ready = () => false;
-      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit } });
+      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit }, mesh });
       await app.listen({ host: options.rpc.host, port: options.rpc.port });
       const port = (app.server.address() as AddressInfo).port;
       const url = localRpcUrl(options.rpc.host, port);
       const discoveryFile = writeDiscovery(options.home, port, { rpc: url, data: data.dir, pid: process.pid });
-      node = new BankNode({ store, app, url, discoveryFile, pool, logger: log });
+      node = new BankNode({ store, mesh, app, url, discoveryFile, pool, logger: log });
       ready = () => node!.#ready;
       node.#ready = true;
       log.info(
-        { bank: formatBankId(publicKey), name: store.bank.name, bioregion: store.bank.bioregion, rpc: url, data: data.dir, size: store.size },
+        { bank: formatBankId(publicKey), name: store.bank.name, bioregion: store.bank.bioregion, rpc: url, listen: mesh.addresses(), data: data.dir, size: store.size },
         'bank node started',
       );
       return node;
     } catch (err) {
       await app?.close().catch(() => {});
+      await mesh?.stop().catch(() => {});
       await store.close().catch(() => {});
       await pool.close().catch(() => {});
       throw err;
@@ -118,6 +137,9 @@ export class BankNode {
       try {
         await this.app.close();
       } finally {
+        this.#unsubscribe();
+        // The mesh stops before the store closes: no sync may read or write a closed database.
+        await this.mesh.stop().catch((err: unknown) => this.#logger.warn({ err }, 'stopping the mesh failed'));
         await this.store.close();
         await this.#pool.close();
         removeDiscovery(this.discoveryFile);

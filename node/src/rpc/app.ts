@@ -16,6 +16,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { instructionRoutes } from './routes/instructions.ts';
 import { logRoutes } from './routes/log.ts';
+import { meshRoutes, type MeshView } from './routes/mesh.ts';
 import { statusRoutes } from './routes/status.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
 
@@ -41,6 +42,8 @@ export interface AppDeps {
   readonly events?: Partial<EventStreamOptions>;
   /** Interval of SSE comment lines that keep idle streams open through proxies. */
   readonly heartbeatMs?: number;
+  /** The peer mesh, for `/v1/peers` and `/v1/banks`; without it they show this bank alone. */
+  readonly mesh?: MeshView;
 }
 
 /**
@@ -100,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   accountRoutes(app, { store, admin: requireAdmin(deps.adminToken) });
   instructionRoutes(app, { store, metrics });
   logRoutes(app, { store });
+  meshRoutes(app, { store, mesh: deps.mesh });
   eventRoutes(app, { store, options: { ...EVENT_STREAM_DEFAULTS, ...deps.events } });
 
   await app.ready();

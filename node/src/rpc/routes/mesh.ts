@@ -1,0 +1,82 @@
+import { formatBankId } from '@mutual/codec';
+import type { BankInfo, PeerInfo } from '@mutual/mesh';
+import type { LedgerStore } from '@mutual/store';
+import type { FastifyInstance } from 'fastify';
+import { errors, ref } from '../schemas.ts';
+import { headJson } from '../views.ts';
+
+/** What the routes read of the mesh; absent when the node runs without one (RPC tests). */
+export interface MeshView {
+  peers(): PeerInfo[];
+  banks(): Promise<BankInfo[]>;
+}
+
+const peersResponse = {
+  type: 'object',
+  properties: {
+    peers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          peerId: { type: 'string' },
+          bank: { type: 'string' },
+          name: { type: 'string' },
+          bioregion: { type: 'string' },
+          addresses: { type: 'array', items: { type: 'string' } },
+          latencyMs: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;
+
+const banksResponse = {
+  type: 'object',
+  properties: {
+    banks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          bioregion: { type: 'string' },
+          self: { type: 'boolean' },
+          head: { anyOf: [ref('SignedHead'), { type: 'null' }] },
+          replicated: { type: 'integer' },
+          behind: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** `GET /v1/peers` and `GET /v1/banks`: the mesh as this node sees it. */
+export function meshRoutes(app: FastifyInstance, deps: { store: LedgerStore; mesh: MeshView | undefined }): void {
+  const { store, mesh } = deps;
+  app.get('/v1/peers', { schema: { tags: ['mesh'], response: { 200: peersResponse, ...errors(429) } } }, async () => ({
+    peers: (mesh?.peers() ?? []).map((p) => ({
+      peerId: p.peerId,
+      ...(p.bank ? { bank: formatBankId(p.bank), name: p.name, bioregion: p.bioregion } : {}),
+      addresses: p.addresses,
+      ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}),
+    })),
+  }));
+  app.get('/v1/banks', { schema: { tags: ['mesh'], response: { 200: banksResponse, ...errors(429) } } }, async () => {
+    const rows: BankInfo[] = mesh
+      ? await mesh.banks()
+      : [{ bank: store.bank.key, name: store.bank.name, bioregion: store.bank.bioregion, self: true, head: store.head, replicated: store.size, behind: 0 }];
+    return {
+      banks: rows.map((b) => ({
+        id: formatBankId(b.bank),
+        name: b.name,
+        bioregion: b.bioregion,
+        self: b.self,
+        head: b.head ? headJson(b.head) : null,
+        replicated: b.replicated,
+        behind: b.behind,
+      })),
+    };
+  });
+}
