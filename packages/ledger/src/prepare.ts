@@ -9,9 +9,16 @@ function reject(code: RejectCode, message: string): PreparedRejected {
   return { ok: false, code, message };
 }
 
-/** UTF-8 byte length of a decoded protobuf string. */
-function utf8Length(s: string): number {
-  return utf8.encode(s).length;
+/**
+ * Whether the UTF-8 encoding of a decoded protobuf string is longer than `max` bytes. Each
+ * UTF-16 code unit takes 1 to 3 bytes (a surrogate pair 4 for its 2 units), so the length
+ * in code units decides most strings, the empty memo of nearly every instruction among them,
+ * without encoding anything.
+ */
+function utf8Exceeds(s: string, max: number): boolean {
+  if (s.length > max) return true;
+  if (s.length * 3 <= max) return false;
+  return utf8.encode(s).length > max;
 }
 
 const CATEGORY_RE = /^[a-z][a-z0-9-]*$/;
@@ -78,7 +85,7 @@ export function prepareInstruction(signed: Uint8Array): Prepared {
   }
 
   // 3. The action's own bounds.
-  if (utf8Length(action.memo) > LIMITS.MAX_MEMO_BYTES) {
+  if (utf8Exceeds(action.memo, LIMITS.MAX_MEMO_BYTES)) {
     return reject('MEMO_TOO_LONG', `memo is longer than ${LIMITS.MAX_MEMO_BYTES} bytes`);
   }
   if (!isWellFormedText(action.memo)) return reject('MEMO_TOO_LONG', 'memo is not valid UTF-8');
