@@ -19,7 +19,7 @@ let cwd: string;
 
 /** Starts the daemon and resolves with its RPC URL from its "bank node started" log line. */
 function startNode(data: string): Promise<string> {
-  child = spawn(process.execPath, [join(ROOT, 'node/src/main.ts'), '--data', data, '--rpc', '127.0.0.1:0'], {
+  child = spawn(process.execPath, [join(ROOT, 'node/src/main.ts'), '--data', data, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'], {
     env: { ...process.env, MUTUAL_HOME: home },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

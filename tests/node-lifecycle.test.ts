@@ -55,7 +55,7 @@ function exited(proc: ChildProcess, ms: number): Promise<{ code: number | null; 
 }
 
 function spawnNode(args: string[] = []): { proc: ChildProcess; output: () => string } {
-  const proc = spawn(process.execPath, [MAIN, '--data', data, '--rpc', '127.0.0.1:0', '--name', 'Lifecycle Bank', '--bioregion', 'Testland', ...args], {
+  const proc = spawn(process.execPath, [MAIN, '--data', data, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', 'Lifecycle Bank', '--bioregion', 'Testland', ...args], {
     env: { ...process.env, MUTUAL_HOME: home, MUTUAL_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -35,7 +35,7 @@ let nodeLog = '';
 
 beforeAll(async () => {
   const port = await freePort();
-  env = { ...process.env, MUTUAL_DATA: join(work, 'data'), MUTUAL_RPC: `127.0.0.1:${port}`, MUTUAL_HOME: join(work, 'home'), MUTUAL_LOG_LEVEL: 'info' };
+  env = { ...process.env, MUTUAL_DATA: join(work, 'data'), MUTUAL_RPC: `127.0.0.1:${port}`, MUTUAL_HOME: join(work, 'home'), MUTUAL_LISTEN: '/ip4/127.0.0.1/tcp/0', MUTUAL_LOG_LEVEL: 'info' };
   const command = block('node').trim();
   expect(command).toBe('npm start');
   node = spawn('bash', ['-c', command], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -13,7 +13,7 @@ export interface Daemon {
 }
 
 export async function startDaemon(dataDir: string, extraArgs: string[] = [], timeoutMs = 30_000): Promise<Daemon> {
-  const child = spawn(process.execPath, [MAIN, '--data', dataDir, '--rpc', '127.0.0.1:0', ...extraArgs], {
+  const child = spawn(process.execPath, [MAIN, '--data', dataDir, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MUTUAL_HOME: join(dataDir, '.home'), MUTUAL_LOG_LEVEL: 'info' },
   });
