@@ -3,6 +3,7 @@ import { account } from './commands/account.ts';
 import { auditCommand } from './commands/audit.ts';
 import { instructions } from './commands/instructions.ts';
 import { keygen } from './commands/keygen.ts';
+import { meshCommands } from './commands/mesh.ts';
 import { nodeCommand } from './commands/node.ts';
 import { queries } from './commands/queries.ts';
 import { verifyCommand } from './commands/verify.ts';
@@ -37,6 +38,7 @@ function program(io: Io): Command {
   account(p, io);
   instructions(p, io);
   queries(p, io);
+  meshCommands(p, io);
   verifyCommand(p, io);
   auditCommand(p, io);
   nodeCommand(p);

@@ -4,11 +4,13 @@ import { parseSse } from './sse.ts';
 import type {
   AccountInfo,
   AccountKindText,
+  BankView,
   ConsistencyProof,
   Entry,
   EntryPage,
   EntryWithProof,
   OpenedAccount,
+  Peer,
   Result,
   SignedHead,
   Statement,
@@ -117,6 +119,16 @@ export class MutualClient {
   async consistency(from: number, to: number, o?: CallOptions): Promise<ConsistencyProof> {
     const q = new URLSearchParams({ from: String(checkIndex('from', from, 1)), to: String(checkIndex('to', to, 1)) });
     return this.#http.json('GET', `/v1/consistency?${q}`, { ...o });
+  }
+
+  /** `GET /v1/peers`: the node's mesh connections (bank, name and bioregion once the hello verified). */
+  async peers(o?: CallOptions): Promise<Peer[]> {
+    return (await this.#http.json<{ peers: Peer[] }>('GET', '/v1/peers', { ...o })).peers;
+  }
+
+  /** `GET /v1/banks`: this bank and every bank the node knows, with how much of each it replicates. */
+  async banks(o?: CallOptions): Promise<BankView[]> {
+    return (await this.#http.json<{ banks: BankView[] }>('GET', '/v1/banks', { ...o })).banks;
   }
 
   /**

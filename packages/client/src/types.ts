@@ -140,3 +140,33 @@ export interface ConsistencyProof {
   /** base64 hashes */
   readonly path: readonly string[];
 }
+
+/** One connection of the node's mesh, as `GET /v1/peers` shows it. */
+export interface Peer {
+  /** libp2p peer ID (the bank key as a peer key) */
+  readonly peerId: string;
+  /** the peer's bank, `mbank1…`; absent until its hello has verified */
+  readonly bank?: string;
+  readonly name?: string;
+  readonly bioregion?: string;
+  /** remote multiaddrs of its connections */
+  readonly addresses: readonly string[];
+  /** round-trip time, when measured */
+  readonly latencyMs?: number;
+}
+
+/** A bank the node knows, as `GET /v1/banks` shows it. */
+export interface BankView {
+  /** `mbank1…` */
+  readonly id: string;
+  readonly name: string;
+  readonly bioregion: string;
+  /** the node's own bank */
+  readonly self: boolean;
+  /** its latest head known here; null if none yet */
+  readonly head: SignedHead | null;
+  /** entries of its log verified and held here (the whole log for this bank) */
+  readonly replicated: number;
+  /** entries of `head` not yet replicated (0 for this bank) */
+  readonly behind: number;
+}
