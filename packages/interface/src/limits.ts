@@ -47,6 +47,8 @@ export const LIMITS = {
   MAX_GOSSIP_BYTES: 4096,
   /** Milliseconds one mesh exchange (hello, one sync request and its response) may take. */
   SYNC_TIMEOUT_MS: 10_000,
+  /** Milliseconds an inbound mesh connection may stay open before its dialer's hello has verified. */
+  HELLO_TIMEOUT_MS: 10_000,
   /** Open connections to other nodes of the mesh. */
   MAX_PEERS: 64,
 } as const;

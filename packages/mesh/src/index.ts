@@ -1,8 +1,8 @@
 /**
  * @mutual/mesh: the bioregional peer mesh of Mutual banks. A {@link Mesh} is a libp2p host
  * whose peer key is the bank key: a hello on every connection admits peers of the same
- * bioregion only; signed tree heads are gossiped on the bioregion's heads topic and
- * validated before relay; a request/response sync protocol serves this bank's log and every
+ * bioregion only (an inbound connection without one is closed after HELLO_TIMEOUT_MS);
+ * signed tree heads are gossiped on the bioregion's heads topic and validated before relay; a request/response sync protocol serves this bank's log and every
  * replica it holds, and the node keeps verified replicas of the banks it meets, catching up
  * from any peer. Wire messages are in protocol/proto/mutual/v1/mesh.proto.
  */

@@ -8,6 +8,7 @@ import { catchUp, type SyncPeer } from './catch-up.ts';
 import { Redialer } from './redial.ts';
 import { readFrame, writeFrame } from './frames.ts';
 import { checkHello, encodeHello, type PeerHello } from './hello.ts';
+import { HelloDeadlines } from './hello-deadline.ts';
 import { createHost, type MeshHost } from './host.ts';
 import { logSource, type LogSource } from './source.ts';
 import { answerSync } from './sync-server.ts';
@@ -32,6 +33,8 @@ export interface MeshOptions {
   /** Multiaddrs of peers to keep a connection to (redialed with backoff). */
   readonly bootstrap: readonly string[];
   readonly logger?: MeshLogger;
+  /** Milliseconds an inbound connection may stay open without a completed hello; default LIMITS.HELLO_TIMEOUT_MS. */
+  readonly helloTimeoutMs?: number;
 }
 
 /** A connected peer, as `GET /v1/peers` shows it. */
@@ -89,6 +92,7 @@ export class Mesh {
   readonly #syncing = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
   readonly #redialer: Redialer;
+  readonly #helloDeadlines: HelloDeadlines;
   #stopped = false;
 
   private constructor(opts: MeshOptions, host: MeshHost, topic: string) {
@@ -97,6 +101,10 @@ export class Mesh {
     this.#host = host;
     this.#topic = topic;
     this.#source = logSource(opts.ledger, opts.replicas);
+    this.#helloDeadlines = new HelloDeadlines(opts.helloTimeoutMs ?? LIMITS.HELLO_TIMEOUT_MS, (conn) => {
+      this.#log.info({ peer: conn.remotePeer.toString() }, 'no hello in time: closing the connection');
+      void conn.close().catch(() => {});
+    });
     this.#redialer = new Redialer(host, opts.bootstrap, (peer) => this.#refused.has(peer), this.#abort.signal, this.#log);
   }
 
@@ -128,7 +136,9 @@ export class Mesh {
     await host.handle(PROTOCOLS.sync, (stream, conn) => this.#answerSync(stream, conn), limits);
     host.addEventListener('connection:open', (e) => {
       if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
+      else this.#helloDeadlines.watch(e.detail);
     });
+    host.addEventListener('connection:close', (e) => this.#helloDeadlines.clear(e.detail));
     host.addEventListener('peer:disconnect', (e) => {
       const id = e.detail.toString();
       if (host.getConnections(e.detail).length === 0) this.#hellos.delete(id);
@@ -238,6 +248,7 @@ export class Mesh {
     }
     if (bytesEqual(hello.bank, this.#opts.ledger.bank.key)) throw new Error('a connection to this bank itself');
     this.#hellos.set(peer, hello);
+    this.#helloDeadlines.clear(conn);
     this.#banks.set(hex(hello.bank), { name: hello.name, bioregion: hello.bioregion });
     this.#log.info({ peer, name: hello.name, size: hello.head.size }, 'peer joined');
     await this.#onHead(hello.head);
@@ -403,6 +414,7 @@ export class Mesh {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort(new Error('the mesh is stopping'));
+    this.#helloDeadlines.stop();
     await Promise.allSettled([...this.#syncing.values()]);
     await this.#host.stop();
   }

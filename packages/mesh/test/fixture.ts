@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LedgerStore, ReplicaStore } from '@mutual/store';
 import { verify } from '@mutual/verifier';
 import { newHolder, openAccount, storeOptions, type Acct } from '../../store/test/fixture.ts';
-import { Mesh } from '../src/index.ts';
+import { Mesh, type MeshOptions } from '../src/index.ts';
 
 export interface TestBank {
   readonly dir: string;
@@ -24,7 +24,9 @@ export interface TestBank {
 const banks: TestBank[] = [];
 const dirs: string[] = [];
 
-export async function startBank(opts: { bioregion?: string; bootstrap?: readonly string[] } = {}): Promise<TestBank> {
+export async function startBank(
+  opts: { bioregion?: string; bootstrap?: readonly string[] } & Pick<MeshOptions, 'helloTimeoutMs' | 'logger'> = {},
+): Promise<TestBank> {
   const dir = mkdtempSync(join(tmpdir(), 'mutual-mesh-'));
   dirs.push(dir);
   const holder = newHolder();
@@ -45,7 +47,16 @@ export async function startBank(opts: { bioregion?: string; bootstrap?: readonly
     async restart(bootstrap: readonly string[]) {
       bank.store = await LedgerStore.open(storeOptions(dir, holder, { verify, genesis: { name: `Bank ${banks.indexOf(bank)}`, bioregion } }));
       bank.replicas = await ReplicaStore.open(bank.store.db, verify);
-      bank.mesh = await Mesh.start({ ledger: bank.store, replicas: bank.replicas, verify, seed: holder.seed, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap });
+      bank.mesh = await Mesh.start({
+        ledger: bank.store,
+        replicas: bank.replicas,
+        verify,
+        seed: holder.seed,
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap,
+        ...(opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: opts.helloTimeoutMs }),
+        ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+      });
       unsubscribe = bank.store.subscribe((e) => void bank.mesh.publishHead(e.head));
       running = true;
     },
