@@ -18,8 +18,9 @@ const PEER_ID_RE = /^[1-9A-HJ-NP-Za-km-z]{30,100}$|^b[a-z2-7]{30,120}$/;
 /**
  * Parses the multiaddr forms the node uses (`/ip4|ip6|dns|dns4|dns6/<host>/tcp/<port>`,
  * optionally followed by `/p2p/<peer ID>`). Returns the reason as a string when the text is
- * not one of them: federation is not wired yet, so this checks form only, at start, so that a
- * typo is reported now rather than when the mesh starts.
+ * not one of them. Options are checked here, before the data directory is opened, so that a
+ * typo in `--listen` or `--bootstrap` is reported at once with the option's name rather than
+ * as a libp2p error once the mesh starts (or, for a bootstrap peer, only in redial logs).
  */
 export function parseTcpMultiaddr(text: string): TcpMultiaddr | string {
   if (text.length > 1024) return 'is longer than 1024 characters';
