@@ -28,6 +28,7 @@ export const DOMAIN = {
   instruction: enc.encode('mutual/v1/instruction\n'),
   treeHead: enc.encode('mutual/v1/tree-head\n'),
   accountId: enc.encode('mutual/v1/account-id\n'),
+  agreement: enc.encode('mutual/v1/agreement\n'),
 } as const;
 
 /** Account kinds, as numbered in `mutual.v1.AccountKind`. */

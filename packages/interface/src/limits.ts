@@ -37,6 +37,10 @@ export const LIMITS = {
   MAX_PROOF_HASHES: 64,
   /** Bytes of one stored log entry. */
   MAX_ENTRY_BYTES: 2048,
+  /** Member banks of one federation agreement. */
+  MAX_AGREEMENT_MEMBERS: 64,
+  /** Bytes of one SignedAgreement: its adoption entry carries the same bytes and must fit in MAX_ENTRY_BYTES. */
+  MAX_AGREEMENT_BYTES: 1984,
   /** Decimal places of an amount written as text: milli-notes. */
   AMOUNT_DECIMALS: 3,
   /** Log entries in one sync response of the mesh. */

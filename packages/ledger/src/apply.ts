@@ -1,6 +1,7 @@
 import { deriveAccountId } from '@mutual/codec';
 import { LIMITS } from '@mutual/interface';
 import { AccountKind, DOMAIN, PROTOCOL_VERSION, pb, signedMessage, type mutual } from '@mutual/protocol';
+import { adoptAgreement } from './adopt.ts';
 import { bytesEqual } from './keys.ts';
 import { isWellFormedText } from './prepare.ts';
 import { u64Field } from './u64.ts';
@@ -47,6 +48,9 @@ export function applyBatch(state: LedgerState, commands: readonly Command[], ctx
   assert(o.size === state.size + entries.length, 'log size grows by the entries appended');
   return { results, entries, changes: o.changes };
 }
+
+/** Encodes and appends one entry; returns its index. */
+export type AppendEntry = (kind: Omit<mutual.v1.Entry.$Properties, 'index' | 'timeMs'>) => number;
 
 function appendEntry(o: Overlay, ctx: ApplyContext, entries: Uint8Array[], kind: Omit<mutual.v1.Entry.$Properties, 'index' | 'timeMs'>): number {
   const index = o.nextIndex();
@@ -98,6 +102,8 @@ function applyOne(o: Overlay, c: Command, ctx: ApplyContext, today: number, entr
       o.setRates(toSchedule(c.rates));
       return { code: 'APPLIED', entryIndex: index, duplicate: false };
     }
+    case 'adoptAgreement':
+      return adoptAgreement(o, c.signed, ctx, (kind) => appendEntry(o, ctx, entries, kind));
     case 'instruction': {
       const p = c.prepared;
       if (!p.ok) return { code: p.code, message: p.message };

@@ -7,6 +7,21 @@
  *   append, and the state changes to write in one atomic batch.
  * - {@link replayEntries}: re-derives a log entry by entry and checks every byte (verify, audit).
  */
+export {
+  agreementId,
+  agreementMessage,
+  checkAdoptedAgreement,
+  checkSignedAgreement,
+  encodeSignedAgreement,
+  hasSigned,
+  inForce as inForceOf,
+  isMember,
+  mergeSignatures,
+  type AgreementCheck,
+  type AgreementInForce,
+  type AgreementMember,
+  type AgreementView,
+} from './agreement.ts';
 export { applyBatch, assert, type ApplyContext, type BatchOutcome, type VerifyFn } from './apply.ts';
 export { conservationProblem } from './conservation.ts';
 export { openTreeHead, signTreeHead, type SignedHead } from './heads.ts';
@@ -15,11 +30,12 @@ export { isCategoryName, isWellFormedText, prepareInstruction } from './prepare.
 export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
 export { decodeEntry, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem } from './replay.ts';
 export { u64Field } from './u64.ts';
-export { MemoryLedgerState, Overlay, type LedgerState, type StateChanges } from './state.ts';
+export { MemoryLedgerState, Overlay, type AdoptedAgreement, type LedgerState, type StateChanges } from './state.ts';
 export {
   isApplied,
   type Account,
   type Action,
+  type AgreementRefusal,
   type AppliedRef,
   type BankInfo,
   type Command,

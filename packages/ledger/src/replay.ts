@@ -11,6 +11,11 @@ export interface DecodedEntry {
   readonly timeMs: bigint;
   readonly entry: mutual.v1.Entry;
   readonly command: Command;
+  /**
+   * true for the RateScheduleAdopted entry that an agreement adoption appends after its
+   * AgreementAdopted entry: the command of the entry before produced it, not `command`.
+   */
+  readonly follows: boolean;
 }
 
 /**
@@ -22,7 +27,7 @@ export function decodeEntry(bytes: Uint8Array): DecodedEntry | string {
   if (!e) return 'not a well-formed Entry';
   const index = u64(e.index);
   if (index > BigInt(Number.MAX_SAFE_INTEGER)) return 'entry index out of range';
-  const base = { index: Number(index), timeMs: u64(e.timeMs), entry: e };
+  const base = { index: Number(index), timeMs: u64(e.timeMs), entry: e, follows: false };
   switch (e.kind) {
     case 'genesis':
       return { ...base, command: { type: 'genesis', name: e.genesis!.name ?? '', bioregion: e.genesis!.bioregion ?? '' } };
@@ -35,12 +40,19 @@ export function decodeEntry(bytes: Uint8Array): DecodedEntry | string {
     case 'rateSchedule':
       return {
         ...base,
+        follows: (e.rateSchedule!.agreement?.length ?? 0) > 0,
         command: { type: 'adoptRates', rates: (e.rateSchedule!.rates ?? []).map((r) => [r.category ?? '', r.rateMilli ?? 0] as const) },
       };
     case 'applied': {
       const ap = e.applied!;
       const signed = pb.SignedInstruction.encode({ body: ap.body ?? new Uint8Array(), signature: ap.signature ?? new Uint8Array() }).finish();
       return { ...base, command: { type: 'instruction', prepared: prepareInstruction(signed) } };
+    }
+    case 'agreementAdopted': {
+      const ad = e.agreementAdopted!;
+      // The Agreement bytes are carried as they were signed; only the framing is rebuilt.
+      const signed = pb.SignedAgreement.encode({ agreement: ad.agreement ?? new Uint8Array(), signatures: ad.signatures ?? [] }).finish();
+      return { ...base, command: { type: 'adoptAgreement', signed } };
     }
     default:
       return 'entry of unknown kind';
@@ -91,16 +103,20 @@ export function replayEntries(
     if (batch.some((d) => d.command.type === 'genesis') && state.size + batch.findIndex((d) => d.command.type === 'genesis') !== 0) {
       return { index: startSize, problem: 'a second genesis entry' };
     }
+    // An entry that `follows` was produced by the command before it: it has no command of its own.
+    const commands = batch.filter((d) => !d.follows);
     let out;
     try {
-      out = applyBatch(state, batch.map((d) => d.command), { bankKey, timeMs: first.timeMs, verify });
+      out = applyBatch(state, commands.map((d) => d.command), { bankKey, timeMs: first.timeMs, verify });
     } catch (err) {
       return { index: startSize, problem: `the entries break an invariant of the ledger: ${(err as Error).message}` };
     }
     for (let k = 0; k < batch.length; k++) {
-      const d = batch[k]!;
+      if (batch[k]!.index !== startSize + k) return { index: startSize + k, problem: `entry records index ${batch[k]!.index}` };
+    }
+    for (let k = 0; k < commands.length; k++) {
+      const d = commands[k]!;
       const r = out.results[k]!;
-      if (d.index !== startSize + k) return { index: startSize + k, problem: `entry records index ${d.index}` };
       if (r.code !== 'APPLIED' || r.duplicate) {
         return { index: d.index, problem: `the recorded ${d.command.type} is not valid: ${r.code}${'message' in r ? `: ${r.message}` : ''}` };
       }

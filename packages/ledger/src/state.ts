@@ -1,4 +1,5 @@
 import { appliedKey, bkey, laborDayKey } from './keys.ts';
+import type { AgreementInForce } from './agreement.ts';
 import type { Account, AppliedRef, BankInfo, RateSchedule, Totals } from './types.ts';
 
 /**
@@ -12,6 +13,8 @@ export interface LedgerState {
   readonly size: number;
   readonly totals: Readonly<Totals>;
   readonly rates: RateSchedule;
+  /** The federation agreement adopted last; undefined before the first adoption. */
+  readonly agreement: AgreementInForce | undefined;
   getAccount(id: Uint8Array): Account | undefined;
   getApplied(account: Uint8Array, sequence: bigint): AppliedRef | undefined;
   /** milli-hours credited to `worker` for `day`, across all labor records */
@@ -25,12 +28,21 @@ export interface StateChanges {
   totals: Totals;
   /** set when the batch adopted a new schedule */
   rates: RateSchedule | undefined;
+  /** set when the batch adopted an agreement: the view, and the AgreementAdopted bytes to store */
+  agreement: AdoptedAgreement | undefined;
   /** final state of every account the batch created or changed */
   accounts: Map<string, Account>;
   applied: Array<{ account: Uint8Array; sequence: bigint; ref: AppliedRef }>;
   laborDays: Map<string, { worker: Uint8Array; day: number; milliHours: bigint }>;
   /** (account, entry index) pairs for account statements */
   history: Array<{ account: Uint8Array; entryIndex: number }>;
+}
+
+/** An adopted agreement as the store keeps it. */
+export interface AdoptedAgreement {
+  readonly inForce: AgreementInForce;
+  /** the AgreementAdopted message of the entry (exact Agreement bytes and signatures) */
+  readonly record: Uint8Array;
 }
 
 /**
@@ -48,6 +60,7 @@ export class Overlay implements LedgerState {
       size: base.size,
       totals: { ...base.totals },
       rates: undefined,
+      agreement: undefined,
       accounts: new Map(),
       applied: [],
       laborDays: new Map(),
@@ -66,6 +79,9 @@ export class Overlay implements LedgerState {
   }
   get rates(): RateSchedule {
     return this.changes.rates ?? this.#base.rates;
+  }
+  get agreement(): AgreementInForce | undefined {
+    return this.changes.agreement?.inForce ?? this.#base.agreement;
   }
 
   getAccount(id: Uint8Array): Account | undefined {
@@ -109,6 +125,10 @@ export class Overlay implements LedgerState {
     this.changes.rates = rates;
   }
 
+  setAgreement(a: AdoptedAgreement): void {
+    this.changes.agreement = a;
+  }
+
   setBank(bank: BankInfo): void {
     this.changes.bank = bank;
   }
@@ -132,6 +152,9 @@ export class MemoryLedgerState implements LedgerState {
   size = 0;
   totals: Totals = { issued: 0n, retired: 0n, accounts: 0n };
   rates: RateSchedule = new Map();
+  agreement: AgreementInForce | undefined = undefined;
+  /** AgreementAdopted bytes of the agreement in force */
+  agreementRecord: Uint8Array | undefined = undefined;
   readonly accounts = new Map<string, Account>();
   readonly applied = new Map<string, AppliedRef>();
   readonly laborDays = new Map<string, bigint>();
@@ -155,6 +178,10 @@ export class MemoryLedgerState implements LedgerState {
     this.size = changes.size;
     this.totals = { ...changes.totals };
     if (changes.rates) this.rates = changes.rates;
+    if (changes.agreement) {
+      this.agreement = changes.agreement.inForce;
+      this.agreementRecord = changes.agreement.record;
+    }
     for (const [k, a] of changes.accounts) this.accounts.set(k, { ...a });
     for (const { account, sequence, ref } of changes.applied) this.applied.set(appliedKey(account, sequence), ref);
     for (const [k, v] of changes.laborDays) this.laborDays.set(k, v.milliHours);

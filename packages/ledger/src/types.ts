@@ -53,7 +53,9 @@ export type Command =
       readonly label: string;
     }
   | { readonly type: 'adoptRates'; readonly rates: ReadonlyArray<readonly [string, number]> }
-  | { readonly type: 'instruction'; readonly prepared: Prepared };
+  | { readonly type: 'instruction'; readonly prepared: Prepared }
+  /** SignedAgreement bytes: adopt a complete federation agreement (two entries). */
+  | { readonly type: 'adoptAgreement'; readonly signed: Uint8Array };
 
 /** A signed instruction that passed every check that needs no ledger state. */
 export interface PreparedOk {
@@ -101,6 +103,9 @@ export type Action =
     }
   | { readonly type: 'retirement'; readonly amount: bigint; readonly memo: string };
 
+/** Why an agreement was not adopted (docs/errors.md). */
+export type AgreementRefusal = Extract<Code, 'AGREEMENT_INVALID' | 'AGREEMENT_INCOMPLETE' | 'NOT_AGREEMENT_MEMBER' | 'AGREEMENT_NOT_CURRENT'>;
+
 /** The outcome of one command, in the order of the commands. */
 export type Result =
   | {
@@ -113,7 +118,7 @@ export type Result =
       /** the account opened (openAccount) */
       readonly account?: Uint8Array;
     }
-  | { readonly code: RejectCode | Extract<Code, 'ACCOUNT_EXISTS' | 'VALIDATION_FAILED' | 'RATE_SCHEDULE_INVALID'>; readonly message: string };
+  | { readonly code: RejectCode | AgreementRefusal | Extract<Code, 'ACCOUNT_EXISTS' | 'VALIDATION_FAILED' | 'RATE_SCHEDULE_INVALID'>; readonly message: string };
 
 export function isApplied(r: Result): r is Extract<Result, { code: 'APPLIED' }> {
   return r.code === 'APPLIED';

@@ -1,4 +1,4 @@
-import { appliedKey, bkey, laborDayKey, type Account, type AppliedRef, type BankInfo, type LedgerState, type RateSchedule, type Totals } from '@mutual/ledger';
+import { appliedKey, bkey, laborDayKey, type Account, type AgreementInForce, type AppliedRef, type BankInfo, type LedgerState, type RateSchedule, type Totals } from '@mutual/ledger';
 
 /**
  * The ledger state one batch is applied to: the store's current totals and schedule, and the
@@ -13,12 +13,14 @@ export class BatchState implements LedgerState {
   size: number;
   totals: Totals;
   rates: RateSchedule;
+  agreement: AgreementInForce | undefined;
 
-  constructor(base: { bank: BankInfo | undefined; size: number; totals: Totals; rates: RateSchedule }) {
+  constructor(base: { bank: BankInfo | undefined; size: number; totals: Totals; rates: RateSchedule; agreement: AgreementInForce | undefined }) {
     this.bank = base.bank;
     this.size = base.size;
     this.totals = base.totals;
     this.rates = base.rates;
+    this.agreement = base.agreement;
   }
 
   getAccount(id: Uint8Array): Account | undefined {

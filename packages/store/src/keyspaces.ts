@@ -4,7 +4,7 @@
  * Integers in keys are big-endian so that LevelDB's byte order is numeric order.
  */
 export const KEYSPACES = {
-  /** meta/<name>: format version, bank identity, log size, totals, rate schedule, latest head */
+  /** meta/<name>: format version, bank identity, log size, totals, rate schedule, latest head, agreement in force */
   meta: 0x01,
   /** entries/<index u64>: Entry bytes, the leaves of the Merkle tree */
   entries: 0x02,
@@ -43,6 +43,8 @@ export const META = {
   totals: 'totals',
   rates: 'rates',
   head: 'head',
+  /** AgreementAdopted of the federation agreement in force; absent before the first adoption */
+  agreement: 'agreement',
 } as const;
 
 /** The database format this version reads and writes. */

@@ -1,4 +1,4 @@
-import { u64Field, type Account, type AppliedRef, type BankInfo, type RateSchedule, type Totals } from '@mutual/ledger';
+import { checkAdoptedAgreement, inForceOf, u64Field, type Account, type AgreementInForce, type VerifyFn, type AppliedRef, type BankInfo, type RateSchedule, type Totals } from '@mutual/ledger';
 import { decodeStrict, pb, pbStorage, u64, type AccountKindNumber } from '@mutual/protocol';
 
 /** Encoders and strict decoders of stored values. A decoder returns undefined on bad bytes. */
@@ -55,6 +55,14 @@ export const records = {
       const r = decodeStrict(pbStorage.BankIdentity, bytes);
       if (!r || r.publicKey?.length !== 32) return undefined;
       return { key: r.publicKey, name: r.name ?? '', bioregion: r.bioregion ?? '' };
+    },
+  },
+  agreement: {
+    /** The value is the AgreementAdopted message of the adoption entry: the signatures are checked again on open. */
+    decode(bytes: Uint8Array, verify: VerifyFn): AgreementInForce | undefined {
+      const r = decodeStrict(pb.AgreementAdopted, bytes);
+      const c = r && checkAdoptedAgreement(r, verify);
+      return c && c.ok && c.agreement.complete ? inForceOf(c.agreement) : undefined;
     },
   },
   rates: {

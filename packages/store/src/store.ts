@@ -13,6 +13,7 @@ import {
   signTreeHead,
   toSchedule,
   type Account,
+  type AgreementInForce,
   type AppliedRef,
   type BankInfo,
   type Command,
@@ -108,6 +109,7 @@ export class LedgerStore {
   #bank: BankInfo | undefined;
   #totals: Totals = { issued: 0n, retired: 0n, accounts: 0n };
   #rates: RateSchedule = new Map();
+  #agreement: AgreementInForce | undefined;
   #frontier = new Frontier();
   #lastTimeMs = 0n;
   #formatWritten = true;
@@ -178,12 +180,13 @@ export class LedgerStore {
     if (version !== FORMAT_VERSION) {
       throw new MutualError('DB_FORMAT_MISMATCH', `database format ${version} is not the format this version reads (${FORMAT_VERSION})`);
     }
-    const [bankB, sizeB, totalsB, ratesB, headB] = await this.#db.getMany([
+    const [bankB, sizeB, totalsB, ratesB, headB, agreementB] = await this.#db.getMany([
       keys.meta(META.bank),
       keys.meta(META.size),
       keys.meta(META.totals),
       keys.meta(META.rates),
       keys.meta(META.head),
+      keys.meta(META.agreement),
     ]);
     const bank = bankB && records.bank.decode(bankB);
     if (!bank) throw corrupt('the bank identity record is missing or unreadable');
@@ -196,6 +199,8 @@ export class LedgerStore {
     if (!totals) throw corrupt('the totals record is missing or unreadable');
     const rates = ratesB && records.rates.decode(ratesB);
     if (!rates) throw corrupt('the rate schedule record is missing or unreadable');
+    const agreement = agreementB ? records.agreement.decode(agreementB, this.#opts.verify) : undefined;
+    if (agreementB && !agreement) throw corrupt('the record of the agreement in force is unreadable or its signatures do not verify');
     const head = headB && openTreeHead(headB, this.#opts.verify, bank.key);
     if (!head) throw corrupt('the latest signed tree head is missing or its signature does not verify');
     if (BigInt(head.size) !== size) throw corrupt(`the log size (${size}) is not the size of the latest signed head (${head.size})`);
@@ -216,6 +221,7 @@ export class LedgerStore {
     this.#bank = bank;
     this.#totals = totals;
     this.#rates = rates;
+    this.#agreement = agreement;
     this.#frontier = frontier;
     this.#durableHead = head;
     this.#lastTimeMs = head.timeMs;
@@ -256,6 +262,11 @@ export class LedgerStore {
 
   get rates(): RateSchedule {
     return this.#rates;
+  }
+
+  /** The federation agreement this bank adopted last (what interbank rules read); undefined before any. */
+  get agreementInForce(): AgreementInForce | undefined {
+    return this.#agreement;
   }
 
   async getAccount(id: Uint8Array): Promise<Account | undefined> {
@@ -482,7 +493,7 @@ export class LedgerStore {
       if (p.action.type === 'transfer') want(p.action.payee);
       if (p.action.type === 'labor') want(p.action.worker);
     }
-    const state = new BatchState({ bank: this.#bank, size: 0, totals: this.#totals, rates: this.#rates });
+    const state = new BatchState({ bank: this.#bank, size: 0, totals: this.#totals, rates: this.#rates, agreement: this.#agreement });
     const missing: Uint8Array[] = [];
     for (const [k, id] of accountIds) {
       const cached = this.#accounts.get(k);
@@ -562,6 +573,7 @@ export class LedgerStore {
     state.size = this.#frontier.size;
     state.totals = this.#totals;
     state.rates = this.#rates;
+    state.agreement = this.#agreement;
 
     let outcome;
     try {
@@ -649,6 +661,7 @@ export class LedgerStore {
     }
     if (changes.bank && !this.#bank) put(keys.meta(META.bank), records.bank.encode(changes.bank));
     if (changes.rates) put(keys.meta(META.rates), records.rates.encode(changes.rates));
+    if (changes.agreement) put(keys.meta(META.agreement), changes.agreement.record);
     for (const a of changes.accounts.values()) {
       assert(a.balance >= 0n && a.balance <= LIMITS.MAX_BALANCE_MILLI, 'balances within [0, MAX_BALANCE_MILLI]');
       put(keys.account(a.id), records.account.encode(a));
@@ -668,6 +681,7 @@ export class LedgerStore {
     this.#bank = changes.bank;
     this.#totals = changes.totals;
     if (changes.rates) this.#rates = changes.rates;
+    if (changes.agreement) this.#agreement = changes.agreement.inForce;
     return head;
   }
 

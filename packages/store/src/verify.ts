@@ -230,7 +230,15 @@ async function compareState(store: LedgerStore, state: MemoryLedgerState, proble
   for (const l of state.history.values()) historyTotal += l.length;
   if (n !== historyTotal) problem(`${n} statement records; the log has ${historyTotal}`);
 
-  const [totalsB, ratesB, bankB] = await db.getMany([keys.meta(META.totals), keys.meta(META.rates), keys.meta(META.bank)]);
+  const [totalsB, ratesB, bankB, agreementB] = await db.getMany([
+    keys.meta(META.totals),
+    keys.meta(META.rates),
+    keys.meta(META.bank),
+    keys.meta(META.agreement),
+  ]);
+  // The record of the agreement in force is the AgreementAdopted of the last adoption, byte for byte.
+  const wanted = state.agreementRecord;
+  if (wanted ? !agreementB || !bytesEqual(agreementB, wanted) : agreementB !== undefined) problem('the record of the agreement in force differs from the log');
   const totals = totalsB && records.totals.decode(totalsB);
   if (!totals || totals.issued !== state.totals.issued || totals.retired !== state.totals.retired || totals.accounts !== state.totals.accounts) {
     problem('the totals record differs from the log');

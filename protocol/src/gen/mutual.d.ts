@@ -154,7 +154,8 @@ export namespace mutual {
             accountOpened?: (mutual.v1.AccountOpened.$Properties|null);
             applied?: (mutual.v1.InstructionApplied.$Properties|null);
             rateSchedule?: (mutual.v1.RateScheduleAdopted.$Properties|null);
-            kind?: ("genesis"|"accountOpened"|"applied"|"rateSchedule");
+            agreementAdopted?: (mutual.v1.AgreementAdopted.$Properties|null);
+            kind?: ("genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted");
             static encode(message: mutual.v1.Entry.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.Entry & mutual.v1.Entry.$Shape;
         }
@@ -167,7 +168,8 @@ export namespace mutual {
                 accountOpened?: (mutual.v1.AccountOpened.$Properties|null);
                 applied?: (mutual.v1.InstructionApplied.$Properties|null);
                 rateSchedule?: (mutual.v1.RateScheduleAdopted.$Properties|null);
-                kind?: ("genesis"|"accountOpened"|"applied"|"rateSchedule");
+                agreementAdopted?: (mutual.v1.AgreementAdopted.$Properties|null);
+                kind?: ("genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
@@ -177,9 +179,10 @@ export namespace mutual {
               accountOpened?: mutual.v1.AccountOpened.$Shape|null;
               applied?: mutual.v1.InstructionApplied.$Shape|null;
               rateSchedule?: mutual.v1.RateScheduleAdopted.$Shape|null;
+              agreementAdopted?: mutual.v1.AgreementAdopted.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ kind?: undefined; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null }|{ kind?: "genesis"; genesis: mutual.v1.Genesis.$Shape; accountOpened?: null; applied?: null; rateSchedule?: null }|{ kind?: "accountOpened"; genesis?: null; accountOpened: mutual.v1.AccountOpened.$Shape; applied?: null; rateSchedule?: null }|{ kind?: "applied"; genesis?: null; accountOpened?: null; applied: mutual.v1.InstructionApplied.$Shape; rateSchedule?: null }|{ kind?: "rateSchedule"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule: mutual.v1.RateScheduleAdopted.$Shape })
+              ({ kind?: undefined; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "genesis"; genesis: mutual.v1.Genesis.$Shape; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "accountOpened"; genesis?: null; accountOpened: mutual.v1.AccountOpened.$Shape; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "applied"; genesis?: null; accountOpened?: null; applied: mutual.v1.InstructionApplied.$Shape; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "rateSchedule"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule: mutual.v1.RateScheduleAdopted.$Shape; agreementAdopted?: null }|{ kind?: "agreementAdopted"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted: mutual.v1.AgreementAdopted.$Shape })
             );
         }
 
@@ -305,6 +308,119 @@ export namespace mutual {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = mutual.v1.RateScheduleAdopted.$Properties;
+        }
+
+        interface IAgreementAdopted extends mutual.v1.AgreementAdopted.$Properties {
+        }
+
+        class AgreementAdopted {
+            constructor(properties?: mutual.v1.AgreementAdopted.$Properties);
+            $unknowns?: Uint8Array[];
+            agreement: Uint8Array;
+            signatures: mutual.v1.AgreementSignature.$Properties[];
+            static encode(message: mutual.v1.AgreementAdopted.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.AgreementAdopted & mutual.v1.AgreementAdopted.$Shape;
+        }
+
+        namespace AgreementAdopted {
+            interface $Properties {
+                agreement?: (Uint8Array|null);
+                signatures?: (mutual.v1.AgreementSignature.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.AgreementAdopted.$Properties;
+        }
+
+        interface IAgreement extends mutual.v1.Agreement.$Properties {
+        }
+
+        class Agreement {
+            constructor(properties?: mutual.v1.Agreement.$Properties);
+            $unknowns?: Uint8Array[];
+            bioregion: string;
+            members: mutual.v1.Member.$Properties[];
+            rates: mutual.v1.Rate.$Properties[];
+            clearingLimit: (number|Long);
+            createdMs: (number|Long);
+            previous: Uint8Array;
+            static encode(message: mutual.v1.Agreement.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.Agreement & mutual.v1.Agreement.$Shape;
+        }
+
+        namespace Agreement {
+            interface $Properties {
+                bioregion?: (string|null);
+                members?: (mutual.v1.Member.$Properties[]|null);
+                rates?: (mutual.v1.Rate.$Properties[]|null);
+                clearingLimit?: (number|Long|null);
+                createdMs?: (number|Long|null);
+                previous?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.Agreement.$Properties;
+        }
+
+        interface IMember extends mutual.v1.Member.$Properties {
+        }
+
+        class Member {
+            constructor(properties?: mutual.v1.Member.$Properties);
+            $unknowns?: Uint8Array[];
+            bank: Uint8Array;
+            name: string;
+            static encode(message: mutual.v1.Member.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.Member & mutual.v1.Member.$Shape;
+        }
+
+        namespace Member {
+            interface $Properties {
+                bank?: (Uint8Array|null);
+                name?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.Member.$Properties;
+        }
+
+        interface IAgreementSignature extends mutual.v1.AgreementSignature.$Properties {
+        }
+
+        class AgreementSignature {
+            constructor(properties?: mutual.v1.AgreementSignature.$Properties);
+            $unknowns?: Uint8Array[];
+            bank: Uint8Array;
+            signature: Uint8Array;
+            static encode(message: mutual.v1.AgreementSignature.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.AgreementSignature & mutual.v1.AgreementSignature.$Shape;
+        }
+
+        namespace AgreementSignature {
+            interface $Properties {
+                bank?: (Uint8Array|null);
+                signature?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.AgreementSignature.$Properties;
+        }
+
+        interface ISignedAgreement extends mutual.v1.SignedAgreement.$Properties {
+        }
+
+        class SignedAgreement {
+            constructor(properties?: mutual.v1.SignedAgreement.$Properties);
+            $unknowns?: Uint8Array[];
+            agreement: Uint8Array;
+            signatures: mutual.v1.AgreementSignature.$Properties[];
+            static encode(message: mutual.v1.SignedAgreement.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SignedAgreement & mutual.v1.SignedAgreement.$Shape;
+        }
+
+        namespace SignedAgreement {
+            interface $Properties {
+                agreement?: (Uint8Array|null);
+                signatures?: (mutual.v1.AgreementSignature.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.SignedAgreement.$Properties;
         }
 
         interface ITreeHead extends mutual.v1.TreeHead.$Properties {

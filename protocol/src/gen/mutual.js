@@ -1018,7 +1018,8 @@ export const mutual = $root.mutual = (() => {
              * @property {mutual.v1.AccountOpened.$Properties|null} [accountOpened] Entry accountOpened
              * @property {mutual.v1.InstructionApplied.$Properties|null} [applied] Entry applied
              * @property {mutual.v1.RateScheduleAdopted.$Properties|null} [rateSchedule] Entry rateSchedule
-             * @property {"genesis"|"accountOpened"|"applied"|"rateSchedule"} [kind] Entry kind
+             * @property {mutual.v1.AgreementAdopted.$Properties|null} [agreementAdopted] Entry agreementAdopted
+             * @property {"genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted"} [kind] Entry kind
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1039,9 +1040,10 @@ export const mutual = $root.mutual = (() => {
              *   accountOpened?: mutual.v1.AccountOpened.$Shape|null;
              *   applied?: mutual.v1.InstructionApplied.$Shape|null;
              *   rateSchedule?: mutual.v1.RateScheduleAdopted.$Shape|null;
+             *   agreementAdopted?: mutual.v1.AgreementAdopted.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ kind?: undefined; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null }|{ kind?: "genesis"; genesis: mutual.v1.Genesis.$Shape; accountOpened?: null; applied?: null; rateSchedule?: null }|{ kind?: "accountOpened"; genesis?: null; accountOpened: mutual.v1.AccountOpened.$Shape; applied?: null; rateSchedule?: null }|{ kind?: "applied"; genesis?: null; accountOpened?: null; applied: mutual.v1.InstructionApplied.$Shape; rateSchedule?: null }|{ kind?: "rateSchedule"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule: mutual.v1.RateScheduleAdopted.$Shape })
+             *   ({ kind?: undefined; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "genesis"; genesis: mutual.v1.Genesis.$Shape; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "accountOpened"; genesis?: null; accountOpened: mutual.v1.AccountOpened.$Shape; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "applied"; genesis?: null; accountOpened?: null; applied: mutual.v1.InstructionApplied.$Shape; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "rateSchedule"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule: mutual.v1.RateScheduleAdopted.$Shape; agreementAdopted?: null }|{ kind?: "agreementAdopted"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted: mutual.v1.AgreementAdopted.$Shape })
              * )} mutual.v1.Entry.$Shape
              */
 
@@ -1108,17 +1110,25 @@ export const mutual = $root.mutual = (() => {
              */
             Entry.prototype.rateSchedule = null;
 
+            /**
+             * Entry agreementAdopted.
+             * @member {mutual.v1.AgreementAdopted.$Properties|null|undefined} agreementAdopted
+             * @memberof mutual.v1.Entry
+             * @instance
+             */
+            Entry.prototype.agreementAdopted = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * Entry kind.
-             * @member {"genesis"|"accountOpened"|"applied"|"rateSchedule"|undefined} kind
+             * @member {"genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted"|undefined} kind
              * @memberof mutual.v1.Entry
              * @instance
              */
             $Object.defineProperty(Entry.prototype, "kind", {
-                get: $util.oneOfGetter($oneOfFields = ["genesis", "accountOpened", "applied", "rateSchedule"]),
+                get: $util.oneOfGetter($oneOfFields = ["genesis", "accountOpened", "applied", "rateSchedule", "agreementAdopted"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -1150,6 +1160,8 @@ export const mutual = $root.mutual = (() => {
                     $root.mutual.v1.InstructionApplied.encode(message.applied, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
                 if (message.rateSchedule != null && $Object.hasOwnProperty.call(message, "rateSchedule"))
                     $root.mutual.v1.RateScheduleAdopted.encode(message.rateSchedule, writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
+                if (message.agreementAdopted != null && $Object.hasOwnProperty.call(message, "agreementAdopted"))
+                    $root.mutual.v1.AgreementAdopted.encode(message.agreementAdopted, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1238,6 +1250,13 @@ export const mutual = $root.mutual = (() => {
                                 break;
                             message.rateSchedule = $root.mutual.v1.RateScheduleAdopted.decode(reader, reader.size(), $undefined, _depth + 1, message.rateSchedule);
                             message.kind = "rateSchedule";
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 2)
+                                break;
+                            message.agreementAdopted = $root.mutual.v1.AgreementAdopted.decode(reader, reader.size(), $undefined, _depth + 1, message.agreementAdopted);
+                            message.kind = "agreementAdopted";
                             continue;
                         }
                     }
@@ -2177,6 +2196,870 @@ export const mutual = $root.mutual = (() => {
             };
 
             return RateScheduleAdopted;
+        })();
+
+        v1.AgreementAdopted = (function() {
+
+            /**
+             * Properties of an AgreementAdopted.
+             * @typedef {Object} mutual.v1.AgreementAdopted.$Properties
+             * @property {Uint8Array|null} [agreement] AgreementAdopted agreement
+             * @property {Array.<mutual.v1.AgreementSignature.$Properties>|null} [signatures] AgreementAdopted signatures
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AgreementAdopted.
+             * @memberof mutual.v1
+             * @interface IAgreementAdopted
+             * @augments mutual.v1.AgreementAdopted.$Properties
+             * @deprecated Use mutual.v1.AgreementAdopted.$Properties instead.
+             */
+
+            /**
+             * Shape of an AgreementAdopted.
+             * @typedef {mutual.v1.AgreementAdopted.$Properties} mutual.v1.AgreementAdopted.$Shape
+             */
+
+            /**
+             * Constructs a new AgreementAdopted.
+             * @memberof mutual.v1
+             * @classdesc Represents an AgreementAdopted.
+             * @constructor
+             * @param {mutual.v1.AgreementAdopted.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AgreementAdopted = function (properties) {
+                this.signatures = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AgreementAdopted agreement.
+             * @member {Uint8Array} agreement
+             * @memberof mutual.v1.AgreementAdopted
+             * @instance
+             */
+            AgreementAdopted.prototype.agreement = $util.newBuffer([]);
+
+            /**
+             * AgreementAdopted signatures.
+             * @member {Array.<mutual.v1.AgreementSignature.$Properties>} signatures
+             * @memberof mutual.v1.AgreementAdopted
+             * @instance
+             */
+            AgreementAdopted.prototype.signatures = $util.emptyArray;
+
+            /**
+             * Encodes the specified AgreementAdopted message. Does not implicitly {@link mutual.v1.AgreementAdopted.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.AgreementAdopted
+             * @static
+             * @param {mutual.v1.AgreementAdopted.$Properties} message AgreementAdopted message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AgreementAdopted.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.agreement != null && $Object.hasOwnProperty.call(message, "agreement") && message.agreement.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.agreement);
+                if (message.signatures != null && message.signatures.length)
+                    for (let i = 0; i < message.signatures.length; ++i)
+                        $root.mutual.v1.AgreementSignature.encode(message.signatures[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an AgreementAdopted message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.AgreementAdopted
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.AgreementAdopted & mutual.v1.AgreementAdopted.$Shape} AgreementAdopted
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AgreementAdopted.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.AgreementAdopted();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.agreement = value;
+                            else
+                                delete message.agreement;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.signatures && message.signatures.length))
+                                message.signatures = [];
+                            message.signatures.push($root.mutual.v1.AgreementSignature.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AgreementAdopted;
+        })();
+
+        v1.Agreement = (function() {
+
+            /**
+             * Properties of an Agreement.
+             * @typedef {Object} mutual.v1.Agreement.$Properties
+             * @property {string|null} [bioregion] Agreement bioregion
+             * @property {Array.<mutual.v1.Member.$Properties>|null} [members] Agreement members
+             * @property {Array.<mutual.v1.Rate.$Properties>|null} [rates] Agreement rates
+             * @property {number|Long|null} [clearingLimit] Agreement clearingLimit
+             * @property {number|Long|null} [createdMs] Agreement createdMs
+             * @property {Uint8Array|null} [previous] Agreement previous
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an Agreement.
+             * @memberof mutual.v1
+             * @interface IAgreement
+             * @augments mutual.v1.Agreement.$Properties
+             * @deprecated Use mutual.v1.Agreement.$Properties instead.
+             */
+
+            /**
+             * Shape of an Agreement.
+             * @typedef {mutual.v1.Agreement.$Properties} mutual.v1.Agreement.$Shape
+             */
+
+            /**
+             * Constructs a new Agreement.
+             * @memberof mutual.v1
+             * @classdesc Represents an Agreement.
+             * @constructor
+             * @param {mutual.v1.Agreement.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Agreement = function (properties) {
+                this.members = [];
+                this.rates = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Agreement bioregion.
+             * @member {string} bioregion
+             * @memberof mutual.v1.Agreement
+             * @instance
+             */
+            Agreement.prototype.bioregion = "";
+
+            /**
+             * Agreement members.
+             * @member {Array.<mutual.v1.Member.$Properties>} members
+             * @memberof mutual.v1.Agreement
+             * @instance
+             */
+            Agreement.prototype.members = $util.emptyArray;
+
+            /**
+             * Agreement rates.
+             * @member {Array.<mutual.v1.Rate.$Properties>} rates
+             * @memberof mutual.v1.Agreement
+             * @instance
+             */
+            Agreement.prototype.rates = $util.emptyArray;
+
+            /**
+             * Agreement clearingLimit.
+             * @member {number|Long} clearingLimit
+             * @memberof mutual.v1.Agreement
+             * @instance
+             */
+            Agreement.prototype.clearingLimit = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Agreement createdMs.
+             * @member {number|Long} createdMs
+             * @memberof mutual.v1.Agreement
+             * @instance
+             */
+            Agreement.prototype.createdMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Agreement previous.
+             * @member {Uint8Array} previous
+             * @memberof mutual.v1.Agreement
+             * @instance
+             */
+            Agreement.prototype.previous = $util.newBuffer([]);
+
+            /**
+             * Encodes the specified Agreement message. Does not implicitly {@link mutual.v1.Agreement.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.Agreement
+             * @static
+             * @param {mutual.v1.Agreement.$Properties} message Agreement message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Agreement.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bioregion != null && $Object.hasOwnProperty.call(message, "bioregion") && message.bioregion !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.bioregion);
+                if (message.members != null && message.members.length)
+                    for (let i = 0; i < message.members.length; ++i)
+                        $root.mutual.v1.Member.encode(message.members[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.rates != null && message.rates.length)
+                    for (let i = 0; i < message.rates.length; ++i)
+                        $root.mutual.v1.Rate.encode(message.rates[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.clearingLimit != null && $Object.hasOwnProperty.call(message, "clearingLimit") && (typeof message.clearingLimit === "object" ? message.clearingLimit.low || message.clearingLimit.high : message.clearingLimit !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.clearingLimit);
+                if (message.createdMs != null && $Object.hasOwnProperty.call(message, "createdMs") && (typeof message.createdMs === "object" ? message.createdMs.low || message.createdMs.high : message.createdMs !== 0))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.createdMs);
+                if (message.previous != null && $Object.hasOwnProperty.call(message, "previous") && message.previous.length)
+                    writer.uint32(/* id 6, wireType 2 =*/50).bytes(message.previous);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an Agreement message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.Agreement
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.Agreement & mutual.v1.Agreement.$Shape} Agreement
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Agreement.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.Agreement();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.bioregion = value;
+                            else
+                                delete message.bioregion;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.members && message.members.length))
+                                message.members = [];
+                            message.members.push($root.mutual.v1.Member.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.rates && message.rates.length))
+                                message.rates = [];
+                            message.rates.push($root.mutual.v1.Rate.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.clearingLimit = value;
+                            else
+                                delete message.clearingLimit;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.createdMs = value;
+                            else
+                                delete message.createdMs;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.previous = value;
+                            else
+                                delete message.previous;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Agreement;
+        })();
+
+        v1.Member = (function() {
+
+            /**
+             * Properties of a Member.
+             * @typedef {Object} mutual.v1.Member.$Properties
+             * @property {Uint8Array|null} [bank] Member bank
+             * @property {string|null} [name] Member name
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Member.
+             * @memberof mutual.v1
+             * @interface IMember
+             * @augments mutual.v1.Member.$Properties
+             * @deprecated Use mutual.v1.Member.$Properties instead.
+             */
+
+            /**
+             * Shape of a Member.
+             * @typedef {mutual.v1.Member.$Properties} mutual.v1.Member.$Shape
+             */
+
+            /**
+             * Constructs a new Member.
+             * @memberof mutual.v1
+             * @classdesc Represents a Member.
+             * @constructor
+             * @param {mutual.v1.Member.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Member = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Member bank.
+             * @member {Uint8Array} bank
+             * @memberof mutual.v1.Member
+             * @instance
+             */
+            Member.prototype.bank = $util.newBuffer([]);
+
+            /**
+             * Member name.
+             * @member {string} name
+             * @memberof mutual.v1.Member
+             * @instance
+             */
+            Member.prototype.name = "";
+
+            /**
+             * Encodes the specified Member message. Does not implicitly {@link mutual.v1.Member.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.Member
+             * @static
+             * @param {mutual.v1.Member.$Properties} message Member message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Member.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bank != null && $Object.hasOwnProperty.call(message, "bank") && message.bank.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.bank);
+                if (message.name != null && $Object.hasOwnProperty.call(message, "name") && message.name !== "")
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.name);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Member message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.Member
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.Member & mutual.v1.Member.$Shape} Member
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Member.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.Member();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.bank = value;
+                            else
+                                delete message.bank;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.name = value;
+                            else
+                                delete message.name;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Member;
+        })();
+
+        v1.AgreementSignature = (function() {
+
+            /**
+             * Properties of an AgreementSignature.
+             * @typedef {Object} mutual.v1.AgreementSignature.$Properties
+             * @property {Uint8Array|null} [bank] AgreementSignature bank
+             * @property {Uint8Array|null} [signature] AgreementSignature signature
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an AgreementSignature.
+             * @memberof mutual.v1
+             * @interface IAgreementSignature
+             * @augments mutual.v1.AgreementSignature.$Properties
+             * @deprecated Use mutual.v1.AgreementSignature.$Properties instead.
+             */
+
+            /**
+             * Shape of an AgreementSignature.
+             * @typedef {mutual.v1.AgreementSignature.$Properties} mutual.v1.AgreementSignature.$Shape
+             */
+
+            /**
+             * Constructs a new AgreementSignature.
+             * @memberof mutual.v1
+             * @classdesc Represents an AgreementSignature.
+             * @constructor
+             * @param {mutual.v1.AgreementSignature.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const AgreementSignature = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * AgreementSignature bank.
+             * @member {Uint8Array} bank
+             * @memberof mutual.v1.AgreementSignature
+             * @instance
+             */
+            AgreementSignature.prototype.bank = $util.newBuffer([]);
+
+            /**
+             * AgreementSignature signature.
+             * @member {Uint8Array} signature
+             * @memberof mutual.v1.AgreementSignature
+             * @instance
+             */
+            AgreementSignature.prototype.signature = $util.newBuffer([]);
+
+            /**
+             * Encodes the specified AgreementSignature message. Does not implicitly {@link mutual.v1.AgreementSignature.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.AgreementSignature
+             * @static
+             * @param {mutual.v1.AgreementSignature.$Properties} message AgreementSignature message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            AgreementSignature.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bank != null && $Object.hasOwnProperty.call(message, "bank") && message.bank.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.bank);
+                if (message.signature != null && $Object.hasOwnProperty.call(message, "signature") && message.signature.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.signature);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an AgreementSignature message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.AgreementSignature
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.AgreementSignature & mutual.v1.AgreementSignature.$Shape} AgreementSignature
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            AgreementSignature.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.AgreementSignature();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.bank = value;
+                            else
+                                delete message.bank;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.signature = value;
+                            else
+                                delete message.signature;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return AgreementSignature;
+        })();
+
+        v1.SignedAgreement = (function() {
+
+            /**
+             * Properties of a SignedAgreement.
+             * @typedef {Object} mutual.v1.SignedAgreement.$Properties
+             * @property {Uint8Array|null} [agreement] SignedAgreement agreement
+             * @property {Array.<mutual.v1.AgreementSignature.$Properties>|null} [signatures] SignedAgreement signatures
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SignedAgreement.
+             * @memberof mutual.v1
+             * @interface ISignedAgreement
+             * @augments mutual.v1.SignedAgreement.$Properties
+             * @deprecated Use mutual.v1.SignedAgreement.$Properties instead.
+             */
+
+            /**
+             * Shape of a SignedAgreement.
+             * @typedef {mutual.v1.SignedAgreement.$Properties} mutual.v1.SignedAgreement.$Shape
+             */
+
+            /**
+             * Constructs a new SignedAgreement.
+             * @memberof mutual.v1
+             * @classdesc Represents a SignedAgreement.
+             * @constructor
+             * @param {mutual.v1.SignedAgreement.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SignedAgreement = function (properties) {
+                this.signatures = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SignedAgreement agreement.
+             * @member {Uint8Array} agreement
+             * @memberof mutual.v1.SignedAgreement
+             * @instance
+             */
+            SignedAgreement.prototype.agreement = $util.newBuffer([]);
+
+            /**
+             * SignedAgreement signatures.
+             * @member {Array.<mutual.v1.AgreementSignature.$Properties>} signatures
+             * @memberof mutual.v1.SignedAgreement
+             * @instance
+             */
+            SignedAgreement.prototype.signatures = $util.emptyArray;
+
+            /**
+             * Encodes the specified SignedAgreement message. Does not implicitly {@link mutual.v1.SignedAgreement.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.SignedAgreement
+             * @static
+             * @param {mutual.v1.SignedAgreement.$Properties} message SignedAgreement message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SignedAgreement.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.agreement != null && $Object.hasOwnProperty.call(message, "agreement") && message.agreement.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.agreement);
+                if (message.signatures != null && message.signatures.length)
+                    for (let i = 0; i < message.signatures.length; ++i)
+                        $root.mutual.v1.AgreementSignature.encode(message.signatures[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SignedAgreement message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.SignedAgreement
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.SignedAgreement & mutual.v1.SignedAgreement.$Shape} SignedAgreement
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SignedAgreement.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.SignedAgreement();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.agreement = value;
+                            else
+                                delete message.agreement;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.signatures && message.signatures.length))
+                                message.signatures = [];
+                            message.signatures.push($root.mutual.v1.AgreementSignature.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SignedAgreement;
         })();
 
         v1.TreeHead = (function() {

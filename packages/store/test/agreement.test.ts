@@ -1,0 +1,81 @@
+import { agreementId } from '@mutual/ledger';
+import { pb } from '@mutual/protocol';
+import { Level } from 'level';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agreementBytes, signAgreement } from '../../ledger/test/agreement-fixture.ts';
+import { keys } from '../src/keys.ts';
+import { LedgerStore, verifyStore } from '../src/index.ts';
+import { newHolder, openAccount, storeOptions, tempDir, type Holder } from './fixture.ts';
+
+let dir: string;
+let cleanup: () => void;
+let bank: Holder;
+let store: LedgerStore;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = tempDir());
+  bank = newHolder();
+  store = await LedgerStore.open(storeOptions(dir, bank));
+});
+afterEach(async () => {
+  await store.close();
+  cleanup();
+});
+
+async function adoptOne(): Promise<Uint8Array> {
+  const b = newHolder();
+  const bytes = agreementBytes({ members: [{ key: bank.publicKey, name: 'Test Bank' }, { key: b.publicKey }], rates: [['standard', 1000], ['care', 1400]], clearingLimit: 42_000n });
+  const [r] = await store.submit([{ type: 'adoptAgreement', signed: signAgreement(bytes, [bank, b]) }]);
+  expect(r?.code).toBe('APPLIED');
+  return bytes;
+}
+
+describe('an adopted agreement in the store', () => {
+  it('persists, is re-derived by verifyStore, and stays in force after reopening', async () => {
+    expect(store.agreementInForce).toBeUndefined();
+    await openAccount(store);
+    const bytes = await adoptOne();
+    await openAccount(store);
+    expect(store.agreementInForce).toMatchObject({ clearingLimit: 42_000n });
+    expect(Buffer.from(store.agreementInForce!.id)).toEqual(Buffer.from(agreementId(bytes)));
+    expect([...store.rates]).toEqual([['standard', 1000], ['care', 1400]]);
+    const report = await verifyStore(store);
+    expect(report.problems).toEqual([]);
+
+    await store.close();
+    store = await LedgerStore.open(storeOptions(dir, bank));
+    expect(Buffer.from(store.agreementInForce!.id)).toEqual(Buffer.from(agreementId(bytes)));
+    expect(store.agreementInForce!.members.map((m) => m.name)).toEqual(['Test Bank', 'Bank 1']);
+    expect([...store.rates]).toEqual([['standard', 1000], ['care', 1400]]);
+    expect((await verifyStore(store)).ok).toBe(true);
+  });
+
+  it('verifyStore finds a record of the agreement in force that differs from the log', async () => {
+    await adoptOne();
+    // Another valid, complete agreement record: the open check passes, the replay does not.
+    const b = newHolder();
+    const other = agreementBytes({ members: [{ key: bank.publicKey }, { key: b.publicKey }], clearingLimit: 1n });
+    const s = pb.SignedAgreement.decode(signAgreement(other, [bank, b]));
+    await store.close();
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    await db.put(keys.meta('agreement'), pb.AgreementAdopted.encode({ agreement: s.agreement, signatures: s.signatures }).finish());
+    await db.close();
+    store = await LedgerStore.open(storeOptions(dir, bank));
+    expect(store.agreementInForce).toMatchObject({ clearingLimit: 1n });
+    expect((await verifyStore(store)).problems.join('\n')).toMatch(/agreement in force differs/);
+  });
+
+  it('refuses to open with an agreement record whose signature does not verify', async () => {
+    await adoptOne();
+    await store.close();
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    const rec = pb.AgreementAdopted.decode((await db.get(keys.meta('agreement')))!);
+    rec.signatures![0]!.signature![0]! ^= 1;
+    await db.put(keys.meta('agreement'), pb.AgreementAdopted.encode(rec).finish());
+    await db.close();
+    await expect(LedgerStore.open(storeOptions(dir, bank))).rejects.toThrow(/agreement/);
+    cleanup();
+    ({ dir, cleanup } = tempDir());
+    store = await LedgerStore.open(storeOptions(dir, bank));
+  });
+});
