@@ -1,10 +1,11 @@
 import { formatAccountId, formatAmount, formatDay, formatHours, formatPublicKey, toBase64 } from '@mutual/codec';
 import { MutualError } from '@mutual/interface';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
+import { agreementId } from '@mutual/ledger';
 import { accountKindText, type AccountKindText } from './account-kind.ts';
 
 /** `kind` of an Entry as the RPC names it (docs/RPC.md, "Objects"). */
-export type EntryKind = 'genesis' | 'account-opened' | 'rate-schedule' | 'transfer' | 'labor' | 'retirement';
+export type EntryKind = 'genesis' | 'account-opened' | 'rate-schedule' | 'agreement-adopted' | 'transfer' | 'labor' | 'retirement';
 
 /** The decoded view of a log entry; `bytes` is authoritative. Only the fields of its kind are present. */
 export interface EntryJson {
@@ -28,7 +29,11 @@ export interface EntryJson {
   name?: string;
   bioregion?: string;
   rates?: Array<{ category: string; rate: string }>;
+  /** agreement ID (hex): the agreement adopted, or the one that set a rate schedule */
+  agreement?: string;
 }
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function damaged(what: string): MutualError {
   return new MutualError('DB_CORRUPT', `database is damaged: a stored entry ${what}`);
@@ -65,7 +70,14 @@ export function entryJson(bytes: Uint8Array): EntryJson {
         ...base,
         kind: 'rate-schedule',
         rates: (e.rateSchedule!.rates ?? []).map((r) => ({ category: r.category ?? '', rate: formatAmount(BigInt(r.rateMilli ?? 0)) })),
+        ...(e.rateSchedule!.agreement?.length ? { agreement: hex(e.rateSchedule!.agreement) } : {}),
       };
+    case 'agreementAdopted': {
+      const bytes = e.agreementAdopted!.agreement ?? new Uint8Array();
+      const a = decodeStrict(pb.Agreement, bytes);
+      if (!a) throw damaged('records an agreement that does not decode');
+      return { ...base, kind: 'agreement-adopted', agreement: hex(agreementId(bytes)), bioregion: a.bioregion ?? '' };
+    }
     case 'applied': {
       const ap = e.applied!;
       const ins = ap.body ? decodeStrict(pb.Instruction, ap.body) : undefined;

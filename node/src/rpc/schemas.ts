@@ -43,7 +43,7 @@ export const entrySchema = {
   properties: {
     index: { type: 'integer' },
     timeMs: { type: 'integer' },
-    kind: { type: 'string', enum: ['genesis', 'account-opened', 'rate-schedule', 'transfer', 'labor', 'retirement'] },
+    kind: { type: 'string', enum: ['genesis', 'account-opened', 'rate-schedule', 'agreement-adopted', 'transfer', 'labor', 'retirement'] },
     bytes: { ...base64Schema, description: 'Entry bytes (authoritative)' },
     account: accountIdSchema,
     payee: accountIdSchema,
@@ -61,6 +61,7 @@ export const entrySchema = {
     name: str,
     bioregion: str,
     rates: { type: 'array', items: { type: 'object', properties: { category: str, rate: decimalSchema } } },
+    agreement: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'agreement ID (hex)' },
   },
 } as const;
 

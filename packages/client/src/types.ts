@@ -21,7 +21,7 @@ export type AccountKindText = 'member' | 'cooperative' | 'mutual-aid-fund';
 export const ACCOUNT_KINDS: readonly AccountKindText[] = ['member', 'cooperative', 'mutual-aid-fund'];
 
 /** Kinds of log entries. */
-export type EntryKind = 'genesis' | 'account-opened' | 'rate-schedule' | 'transfer' | 'labor' | 'retirement';
+export type EntryKind = 'genesis' | 'account-opened' | 'rate-schedule' | 'agreement-adopted' | 'transfer' | 'labor' | 'retirement';
 
 /** One category of a rate schedule. */
 export interface Rate {

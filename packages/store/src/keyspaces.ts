@@ -28,6 +28,8 @@ export const KEYSPACES = {
   replicaHeads: 0x0b,
   /** replica-meta/<bank 32>: verified size of the replica, u64 */
   replicaMeta: 0x0c,
+  /** agreements/<agreement ID 32>: SignedAgreement with the union of the valid signatures seen */
+  agreements: 0x0d,
 } as const;
 
 export type Keyspace = keyof typeof KEYSPACES;

@@ -4,8 +4,8 @@ import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agreementBytes, signAgreement } from '../../ledger/test/agreement-fixture.ts';
 import { keys } from '../src/keys.ts';
-import { LedgerStore, verifyStore } from '../src/index.ts';
-import { newHolder, openAccount, storeOptions, tempDir, type Holder } from './fixture.ts';
+import { AgreementPool, LedgerStore, verifyStore } from '../src/index.ts';
+import { newHolder, openAccount, storeOptions, tempDir, verify, type Holder } from './fixture.ts';
 
 let dir: string;
 let cleanup: () => void;
@@ -77,5 +77,26 @@ describe('an adopted agreement in the store', () => {
     cleanup();
     ({ dir, cleanup } = tempDir());
     store = await LedgerStore.open(storeOptions(dir, bank));
+  });
+});
+
+describe('the agreement pool', () => {
+  it('keeps the union of valid signatures, ignores what adds nothing, refuses invalid bytes', async () => {
+    const b = newHolder();
+    const c = newHolder();
+    const bytes = agreementBytes({ members: [{ key: bank.publicKey }, { key: b.publicKey }, { key: c.publicKey }] });
+    const pool = new AgreementPool(store.db, verify);
+    expect(await pool.offer(signAgreement(bytes, [bank]))).toMatchObject({ ok: true, changed: true, agreement: { complete: false } });
+    expect(await pool.offer(signAgreement(bytes, [bank]))).toMatchObject({ ok: true, changed: false });
+    const [r1, r2] = await Promise.all([pool.offer(signAgreement(bytes, [b])), pool.offer(signAgreement(bytes, [c, b]))]);
+    expect(r1).toMatchObject({ ok: true, changed: true });
+    expect(r2).toMatchObject({ ok: true, changed: true, agreement: { complete: true } });
+    const forged = pb.SignedAgreement.decode(signAgreement(bytes, [c]));
+    forged.signatures![0]!.signature![0]! ^= 1;
+    expect(await pool.offer(pb.SignedAgreement.encode(forged).finish())).toMatchObject({ ok: false });
+    const list = await new AgreementPool(store.db, verify).list();
+    expect(list).toHaveLength(1);
+    expect(list[0]!.agreement.signatures.map((s) => Buffer.from(s.bank).toString('hex'))).toEqual([bank, b, c].map((h) => Buffer.from(h.publicKey).toString('hex')));
+    expect((await verifyStore(store)).ok).toBe(true);
   });
 });
