@@ -1,11 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { formatBankId } from '@mutual/codec';
 import { Mesh } from '@mutual/mesh';
-import { LedgerStore, ReplicaStore } from '@mutual/store';
+import { AgreementPool, LedgerStore, ReplicaStore } from '@mutual/store';
 import { signDetached, verify, VerifierPool } from '@mutual/verifier';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openDataDir } from './datadir.ts';
+import { Federation } from './federation.ts';
 import { localRpcUrl, removeDiscovery, writeDiscovery } from './discovery.ts';
 import type { NodeOptions } from './options.ts';
 import { buildApp } from './rpc/app.ts';
@@ -86,7 +87,10 @@ export class BankNode {
     let mesh: Mesh | undefined;
     try {
       const replicas = await ReplicaStore.open(store.db, verify);
+      // The mesh delivers gossiped agreements to the federation, which gossips through the mesh.
+      let federation: Federation | undefined;
       mesh = await Mesh.start({
+        onAgreement: (signed) => void federation?.receive(signed).catch((err: unknown) => log.warn({ err }, 'taking in an agreement failed')),
         ledger: store,
         replicas,
         verify,
@@ -95,11 +99,18 @@ export class BankNode {
         bootstrap: options.bootstrap.map((b) => b.text),
         logger: logger.child({ module: 'mesh' }),
       });
+      federation = new Federation({
+        store,
+        pool: new AgreementPool(store.db, verify),
+        mesh,
+        sign: (message) => signDetached(message, secretKey),
+        logger: logger.child({ module: 'federation' }),
+      });
       if (store.bank.name !== options.name || store.bank.bioregion !== options.bioregion) {
         log.info({ name: store.bank.name, bioregion: store.bank.bioregion }, 'name and bioregion are those of the genesis entry; the options only name a new bank');
       }
       let ready = () => false;
-      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit }, mesh });
+      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit }, mesh, federation });
       await app.listen({ host: options.rpc.host, port: options.rpc.port });
       const port = (app.server.address() as AddressInfo).port;
       const url = localRpcUrl(options.rpc.host, port);

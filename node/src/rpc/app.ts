@@ -11,7 +11,9 @@ import { requireAdmin } from './auth.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { EVENT_STREAM_DEFAULTS, type EventStreamOptions } from './event-stream.ts';
 import { createMetrics } from './metrics.ts';
+import type { Federation } from '../federation.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { agreementRoutes } from './routes/agreements.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { instructionRoutes } from './routes/instructions.ts';
@@ -44,6 +46,8 @@ export interface AppDeps {
   readonly heartbeatMs?: number;
   /** The peer mesh, for `/v1/peers` and `/v1/banks`; without it they show this bank alone. */
   readonly mesh?: MeshView;
+  /** Federation agreements (`/v1/agreements`); without it those routes are absent. */
+  readonly federation?: Federation;
 }
 
 /**
@@ -104,6 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   instructionRoutes(app, { store, metrics });
   logRoutes(app, { store });
   meshRoutes(app, { store, mesh: deps.mesh });
+  if (deps.federation) agreementRoutes(app, { federation: deps.federation, admin: requireAdmin(deps.adminToken) });
   eventRoutes(app, { store, options: { ...EVENT_STREAM_DEFAULTS, ...deps.events } });
 
   await app.ready();

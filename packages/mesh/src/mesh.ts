@@ -4,6 +4,7 @@ import { LIMITS } from '@mutual/interface';
 import { bytesEqual, openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
 import { decodeStrict, pb } from '@mutual/protocol';
 import type { LedgerStore, ReplicaStore } from '@mutual/store';
+import { validateAgreement } from './agreements.ts';
 import { catchUp, type SyncPeer } from './catch-up.ts';
 import { Redialer } from './redial.ts';
 import { readFrame, writeFrame } from './frames.ts';
@@ -35,6 +36,8 @@ export interface MeshOptions {
   readonly logger?: MeshLogger;
   /** Milliseconds an inbound connection may stay open without a completed hello; default LIMITS.HELLO_TIMEOUT_MS. */
   readonly helloTimeoutMs?: number;
+  /** Called with each SignedAgreement accepted from the agreements topic (already validated). */
+  readonly onAgreement?: (signed: Uint8Array) => void;
 }
 
 /** A connected peer, as `GET /v1/peers` shows it. */
@@ -80,6 +83,7 @@ export class Mesh {
   readonly #log: MeshLogger;
   readonly #host: MeshHost;
   readonly #topic: string;
+  readonly #agreementsTopic: string;
   readonly #source: LogSource;
   readonly #abort = new AbortController();
   /** Verified hellos, by peer ID. */
@@ -100,6 +104,7 @@ export class Mesh {
     this.#log = opts.logger ?? SILENT;
     this.#host = host;
     this.#topic = topic;
+    this.#agreementsTopic = topics(opts.ledger.bank.bioregion).agreements;
     this.#source = logSource(opts.ledger, opts.replicas);
     this.#helloDeadlines = new HelloDeadlines(opts.helloTimeoutMs ?? LIMITS.HELLO_TIMEOUT_MS, (conn) => {
       this.#log.info({ peer: conn.remotePeer.toString() }, 'no hello in time: closing the connection');
@@ -146,12 +151,18 @@ export class Mesh {
     });
     const pubsub = host.services.pubsub;
     pubsub.topicValidators.set(this.#topic, (_peer, msg) => this.validateHead(msg));
+    pubsub.topicValidators.set(this.#agreementsTopic, (_peer, msg) => validateAgreement(msg, this.#opts.ledger.bank.bioregion, this.#opts.verify));
     pubsub.addEventListener('message', (e) => {
+      if (e.detail.topic === this.#agreementsTopic) {
+        if (!this.#stopped) this.#opts.onAgreement?.(e.detail.data);
+        return;
+      }
       if (e.detail.topic !== this.#topic) return;
       const head = openTreeHead(e.detail.data, this.#opts.verify);
       if (head) void this.#onHead(head);
     });
     pubsub.subscribe(this.#topic);
+    pubsub.subscribe(this.#agreementsTopic);
     await host.start();
     this.#redialer.start();
     this.#log.info({ listen: this.addresses(), peerId: host.peerId.toString() }, 'mesh started');
@@ -193,6 +204,22 @@ export class Mesh {
     } catch (err) {
       this.#log.debug({ err }, 'publishing a head failed');
     }
+  }
+
+  /** Gossips a SignedAgreement (a proposal, or one with new signatures). Never throws. */
+  async publishAgreement(signed: Uint8Array): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#host.services.pubsub.publish(this.#agreementsTopic, signed);
+    } catch (err) {
+      this.#log.debug({ err }, 'publishing an agreement failed');
+    }
+  }
+
+  /** Name of a bank met in a hello or replicated; undefined for a bank this node does not know. */
+  async bankName(bank: Uint8Array): Promise<string | undefined> {
+    if (bytesEqual(bank, this.#opts.ledger.bank.key)) return this.#opts.ledger.bank.name;
+    return this.#banks.get(hex(bank))?.name ?? (await this.#genesisOf(bank))?.name;
   }
 
   // ---- hello -------------------------------------------------------------------------

@@ -4,7 +4,7 @@ export function topics(bioregion: string): { heads: string; agreements: string; 
   return {
     /** Payload: exactly the bytes of one SignedTreeHead. */
     heads: `${base}/heads`,
-    /** Reserved for federation agreements (not used yet). */
+    /** Payload: exactly the bytes of one SignedAgreement (any number of its signatures). */
     agreements: `${base}/agreements`,
     /** Reserved for fork evidence (not used yet). */
     evidence: `${base}/evidence`,

@@ -1,0 +1,174 @@
+import { MutualError } from '@mutual/interface';
+import {
+  agreementMessage,
+  bytesEqual,
+  checkSignedAgreement,
+  encodeSignedAgreement,
+  hasSigned,
+  isMember,
+  type AgreementView,
+  type Result,
+} from '@mutual/ledger';
+import { pb, toU64 } from '@mutual/protocol';
+import type { AgreementPool, LedgerStore } from '@mutual/store';
+
+/** What the federation needs of the mesh: gossip, and the names of the banks it met. */
+export interface AgreementMesh {
+  publishAgreement(signed: Uint8Array): Promise<void>;
+  bankName(bank: Uint8Array): Promise<string | undefined>;
+}
+
+export interface FederationLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface Proposal {
+  /** bank keys; this bank is always a member, listed or not */
+  readonly members: readonly Uint8Array[];
+  /** category and rate x 1000; default: the bank's schedule in force */
+  readonly rates?: ReadonlyArray<readonly [string, number]>;
+  /** milli-notes */
+  readonly clearingLimit: bigint;
+  /** ID of the agreement it amends */
+  readonly amends?: Uint8Array;
+}
+
+/** One agreement of the pool as this bank sees it. */
+export interface AgreementStatus {
+  readonly agreement: AgreementView;
+  /** adopted by this bank, now or before (on the chain of amendments of the one in force) */
+  readonly adopted: boolean;
+  readonly inForce: boolean;
+}
+
+/**
+ * The bank's side of federation agreements: proposes and signs them with the bank key, keeps
+ * every agreement seen in the pool (merging signatures from gossip), and adopts an agreement
+ * as soon as it is complete and this bank has signed it, so that every member records it
+ * without another step.
+ */
+export class Federation {
+  readonly #store: LedgerStore;
+  readonly #pool: AgreementPool;
+  readonly #mesh: AgreementMesh | undefined;
+  readonly #sign: (message: Uint8Array) => Uint8Array;
+  readonly #log: FederationLogger | undefined;
+  readonly #clock: () => bigint;
+
+  constructor(parts: {
+    store: LedgerStore;
+    pool: AgreementPool;
+    mesh?: AgreementMesh;
+    sign: (message: Uint8Array) => Uint8Array;
+    logger?: FederationLogger;
+    clock?: () => bigint;
+  }) {
+    this.#store = parts.store;
+    this.#pool = parts.pool;
+    this.#mesh = parts.mesh;
+    this.#sign = parts.sign;
+    this.#log = parts.logger;
+    this.#clock = parts.clock ?? (() => BigInt(Date.now()));
+  }
+
+  get #me(): Uint8Array {
+    return this.#store.bank.key;
+  }
+
+  /**
+   * Makes an agreement of this bank's bioregion, signs it as this bank, keeps and gossips it.
+   * Throws MutualError UNKNOWN_BANK (a member this node has not met) or AGREEMENT_INVALID.
+   */
+  async propose(p: Proposal): Promise<AgreementView> {
+    const keys = p.members.some((k) => bytesEqual(k, this.#me)) ? [...p.members] : [this.#me, ...p.members];
+    const members = [];
+    for (const bank of keys) {
+      const name = bytesEqual(bank, this.#me) ? this.#store.bank.name : await this.#mesh?.bankName(bank);
+      if (name === undefined) throw new MutualError('UNKNOWN_BANK', `bank ${Buffer.from(bank).toString('hex')} is not known to this node: connect to it first`);
+      members.push({ bank, name });
+    }
+    const bytes = pb.Agreement.encode({
+      bioregion: this.#store.bank.bioregion,
+      members,
+      rates: (p.rates ?? [...this.#store.rates]).map(([category, rateMilli]) => ({ category, rateMilli })),
+      clearingLimit: toU64(p.clearingLimit),
+      createdMs: toU64(this.#clock()),
+      previous: p.amends ?? new Uint8Array(),
+    }).finish();
+    const signed = encodeSignedAgreement(bytes, [{ bank: this.#me, signature: this.#sign(agreementMessage(bytes)) }]);
+    const check = checkSignedAgreement(signed, () => true);
+    if (!check.ok) throw new MutualError('AGREEMENT_INVALID', check.message);
+    const view = await this.receive(signed);
+    if (!view) throw new MutualError('INTERNAL', 'the pool refused an agreement this bank made');
+    return view;
+  }
+
+  /**
+   * Signs agreement `id` as this bank, gossips the signatures gathered and adopts it if it is
+   * now complete. Throws NOT_FOUND or NOT_AGREEMENT_MEMBER.
+   */
+  async signAgreement(id: Uint8Array): Promise<AgreementView> {
+    const known = await this.#pool.get(id);
+    if (!known) throw new MutualError('NOT_FOUND', 'no such agreement in this node\'s pool');
+    const a = known.agreement;
+    if (!isMember(a, this.#me)) throw new MutualError('NOT_AGREEMENT_MEMBER', 'this bank is not a member of the agreement');
+    if (hasSigned(a, this.#me)) {
+      await this.#adoptIfDue(a);
+      return a;
+    }
+    const signed = encodeSignedAgreement(a.bytes, [...a.signatures, { bank: this.#me, signature: this.#sign(agreementMessage(a.bytes)) }]);
+    return (await this.receive(signed)) ?? a;
+  }
+
+  /**
+   * Takes a SignedAgreement (gossiped, proposed or signed here) into the pool; when it brought
+   * new signatures, gossips the union and adopts the agreement if it is due. Returns the
+   * agreement as now known, or undefined for invalid bytes (nothing changes).
+   */
+  async receive(signed: Uint8Array): Promise<AgreementView | undefined> {
+    const r = await this.#pool.offer(signed);
+    if (!r.ok) {
+      this.#log?.warn({ problem: r.message }, 'an invalid agreement was offered: ignored');
+      return undefined;
+    }
+    if (r.changed) {
+      await this.#mesh?.publishAgreement(r.signed);
+      await this.#adoptIfDue(r.agreement, r.signed);
+    }
+    return r.agreement;
+  }
+
+  /** Adopts `a` if it is complete, this bank signed it, and it is not in force yet. */
+  async #adoptIfDue(a: AgreementView, signed?: Uint8Array): Promise<Result | undefined> {
+    if (!a.complete || !hasSigned(a, this.#me)) return undefined;
+    const current = this.#store.agreementInForce;
+    if (current && bytesEqual(current.id, a.id)) return undefined;
+    const bytes = signed ?? encodeSignedAgreement(a.bytes, a.signatures);
+    const [r] = await this.#store.submit([{ type: 'adoptAgreement', signed: bytes }]);
+    if (r?.code === 'APPLIED') this.#log?.info({ agreement: Buffer.from(a.id).toString('hex'), entryIndex: r.entryIndex }, 'adopted a federation agreement');
+    else this.#log?.warn({ agreement: Buffer.from(a.id).toString('hex'), code: r?.code }, 'a complete agreement was not adopted');
+    return r;
+  }
+
+  /** Every agreement in the pool, with this bank's view of it. */
+  async list(): Promise<AgreementStatus[]> {
+    const all = (await this.#pool.list()).map((x) => x.agreement);
+    // Adoption moves the agreement in force along `previous` links only, so the agreements
+    // this bank adopted are exactly the chain from the one in force back to its founding.
+    const adopted = new Set<string>();
+    const byId = new Map(all.map((a) => [Buffer.from(a.id).toString('hex'), a]));
+    let at = this.#store.agreementInForce?.id;
+    while (at && !adopted.has(Buffer.from(at).toString('hex'))) {
+      const k = Buffer.from(at).toString('hex');
+      adopted.add(k);
+      at = byId.get(k)?.previous;
+    }
+    const inForce = this.#store.agreementInForce?.id;
+    return all.map((a) => ({
+      agreement: a,
+      adopted: adopted.has(Buffer.from(a.id).toString('hex')),
+      inForce: inForce !== undefined && bytesEqual(inForce, a.id),
+    }));
+  }
+}
