@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { account } from './commands/account.ts';
+import { agreementCommands } from './commands/agreement.ts';
 import { auditCommand } from './commands/audit.ts';
 import { instructions } from './commands/instructions.ts';
 import { keygen } from './commands/keygen.ts';
@@ -39,6 +40,7 @@ function program(io: Io): Command {
   instructions(p, io);
   queries(p, io);
   meshCommands(p, io);
+  agreementCommands(p, io);
   verifyCommand(p, io);
   auditCommand(p, io);
   nodeCommand(p);

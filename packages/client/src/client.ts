@@ -3,6 +3,8 @@ import { Http, type CallOptions, type FetchFn } from './http.ts';
 import { parseSse } from './sse.ts';
 import type {
   AccountInfo,
+  AgreementProposal,
+  AgreementView,
   AccountKindText,
   BankView,
   ConsistencyProof,
@@ -129,6 +131,25 @@ export class MutualClient {
   /** `GET /v1/banks`: this bank and every bank the node knows, with how much of each it replicates. */
   async banks(o?: CallOptions): Promise<BankView[]> {
     return (await this.#http.json<{ banks: BankView[] }>('GET', '/v1/banks', { ...o })).banks;
+  }
+
+  /** `POST /v1/agreements` (admin): proposes a federation agreement, signed by this bank, and gossips it. */
+  async proposeAgreement(p: AgreementProposal, o?: CallOptions): Promise<{ id: string; agreement: AgreementView }> {
+    const body: Record<string, unknown> = { members: [...p.members], clearingLimit: p.clearingLimit };
+    if (p.rates !== undefined) body.rates = p.rates.map((r) => ({ category: r.category, rate: r.rate }));
+    if (p.amends !== undefined) body.amends = p.amends;
+    return this.#http.json('POST', '/v1/agreements', { ...o, body, admin: true });
+  }
+
+  /** `POST /v1/agreements/:id/sign` (admin): this bank signs the agreement; it adopts it once complete. */
+  async signAgreement(agreementId: string, o?: CallOptions): Promise<{ id: string; agreement: AgreementView }> {
+    if (!/^[0-9a-f]{64}$/.test(agreementId)) throw new MutualError('INVALID_ENCODING', 'an agreement ID is 64 lower-case hex digits');
+    return this.#http.json('POST', `/v1/agreements/${agreementId}/sign`, { ...o, admin: true });
+  }
+
+  /** `GET /v1/agreements`: every federation agreement the node has seen, with who signed. */
+  async agreements(o?: CallOptions): Promise<AgreementView[]> {
+    return (await this.#http.json<{ agreements: AgreementView[] }>('GET', '/v1/agreements', { ...o })).agreements;
   }
 
   /**

@@ -54,6 +54,8 @@ export interface Entry {
   readonly name?: string;
   readonly bioregion?: string;
   readonly rates?: readonly Rate[];
+  /** agreement ID (hex): the agreement adopted, or the one that set a rate schedule */
+  readonly agreement?: string;
 }
 
 /** `GET /v1/status`. */
@@ -169,4 +171,45 @@ export interface BankView {
   readonly replicated: number;
   /** entries of `head` not yet replicated (0 for this bank) */
   readonly behind: number;
+}
+
+/** A member bank of an agreement, as `GET /v1/agreements` shows it. */
+export interface AgreementMemberView {
+  /** `mbank1…` */
+  readonly bank: string;
+  readonly name: string;
+  /** this member's signature is among those gathered */
+  readonly signed: boolean;
+}
+
+/** A federation agreement the node has seen (docs/RPC.md, `GET /v1/agreements`). */
+export interface AgreementView {
+  /** SHA-256 of the Agreement bytes, hex */
+  readonly id: string;
+  readonly bioregion: string;
+  readonly members: readonly AgreementMemberView[];
+  readonly rates: ReadonlyArray<{ readonly category: string; readonly rate: string }>;
+  /** notes, decimal */
+  readonly clearingLimit: string;
+  /** ID of the agreement it amends; null for a founding agreement */
+  readonly previous: string | null;
+  readonly createdMs: number;
+  /** every member signed */
+  readonly complete: boolean;
+  /** recorded in this bank's log, now or earlier */
+  readonly adopted: boolean;
+  /** the agreement this bank adopted last */
+  readonly inForce: boolean;
+}
+
+/** What `POST /v1/agreements` takes. */
+export interface AgreementProposal {
+  /** `mbank1…`; this bank is a member, listed or not */
+  readonly members: readonly string[];
+  /** notes, decimal, e.g. "1000" */
+  readonly clearingLimit: string;
+  /** default: the bank's schedule in force */
+  readonly rates?: ReadonlyArray<{ readonly category: string; readonly rate: string }>;
+  /** ID (hex) of the agreement it amends */
+  readonly amends?: string;
 }
