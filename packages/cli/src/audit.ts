@@ -1,8 +1,7 @@
 import type { MutualClient } from '@mutual/client';
 import { formatAmount, fromBase64, toHex } from '@mutual/codec';
-import { bytesEqual, conservationProblem, decodeEntry, MemoryLedgerState, replayEntries, type SignedHead } from '@mutual/ledger';
+import { bytesEqual, conservationProblem, MemoryLedgerState, preverifyEntries, replayEntries, type SignedHead } from '@mutual/ledger';
 import { Frontier, leafHash } from '@mutual/merkle';
-import { DOMAIN, signedMessage } from '@mutual/protocol';
 import { verify, type VerifyItem } from '@mutual/verifier';
 
 /** Entries asked for in one request: the most `/v1/entries` gives (docs/RPC.md). */
@@ -72,7 +71,7 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
       chunk.push(bytes);
     }
     if (replaying) {
-      const pre = await preverify(state, chunk, o.verifyBatch);
+      const pre = await preverifyEntries(state, chunk, o.verifyBatch);
       const p = replayEntries(state, chunk, verify, pre);
       if (p) {
         problem(`entry ${p.index}: ${p.problem}`);
@@ -104,27 +103,3 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
   };
 }
 
-/**
- * Signature verdicts for the instructions of a chunk whose signers were opened before it, in
- * one batch across threads; replay checks the rest itself (as the store's verify does).
- */
-async function preverify(
-  state: MemoryLedgerState,
-  chunk: readonly Uint8Array[],
-  verifyBatch: AuditOptions['verifyBatch'],
-): Promise<Map<number, { key: Uint8Array; valid: boolean }> | undefined> {
-  const items: VerifyItem[] = [];
-  const indexes: number[] = [];
-  for (const bytes of chunk) {
-    const d = decodeEntry(bytes);
-    if (typeof d === 'string' || d.command.type !== 'instruction' || !d.command.prepared.ok) continue;
-    const p = d.command.prepared;
-    const signer = state.getAccount(p.account);
-    if (!signer) continue;
-    items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: signer.holderKey });
-    indexes.push(d.index);
-  }
-  if (items.length === 0) return undefined;
-  const verdicts = await verifyBatch(items);
-  return new Map(indexes.map((index, i) => [index, { key: items[i]!.publicKey, valid: verdicts[i] === 1 }]));
-}

@@ -28,7 +28,7 @@ export { openTreeHead, signTreeHead, type SignedHead } from './heads.ts';
 export { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
 export { isCategoryName, isWellFormedText, prepareInstruction } from './prepare.ts';
 export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
-export { decodeEntry, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem } from './replay.ts';
+export { decodeEntry, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem, preverifyEntries, type SignatureItem } from './replay.ts';
 export { u64Field } from './u64.ts';
 export { MemoryLedgerState, Overlay, type AdoptedAgreement, type LedgerState, type StateChanges } from './state.ts';
 export {

@@ -140,3 +140,36 @@ export function instructionOfEntry(e: mutual.v1.Entry): { message: Uint8Array; s
   if (!ins?.account) return undefined;
   return { message: signedMessage(DOMAIN.instruction, e.applied.body), signature: e.applied.signature, account: ins.account };
 }
+
+/** One signature to check, for a verifier that takes many at once (a worker pool). */
+export interface SignatureItem {
+  readonly signature: Uint8Array;
+  readonly message: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/**
+ * Verdicts, keyed by entry index, for the instruction signatures of `chunk` (the next entries
+ * after `state`) whose signers were opened before it, checked in one call of `verifyBatch`.
+ * `replayEntries` takes them as `preverified` and checks the rest itself.
+ */
+export async function preverifyEntries(
+  state: MemoryLedgerState,
+  chunk: readonly Uint8Array[],
+  verifyBatch: (items: readonly SignatureItem[]) => Promise<Uint8Array>,
+): Promise<Map<number, { key: Uint8Array; valid: boolean }> | undefined> {
+  const items: SignatureItem[] = [];
+  const indexes: number[] = [];
+  for (const bytes of chunk) {
+    const d = decodeEntry(bytes);
+    if (typeof d === 'string' || d.command.type !== 'instruction' || !d.command.prepared.ok) continue;
+    const p = d.command.prepared;
+    const signer = state.getAccount(p.account);
+    if (!signer) continue;
+    items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: signer.holderKey });
+    indexes.push(d.index);
+  }
+  if (items.length === 0) return undefined;
+  const verdicts = await verifyBatch(items);
+  return new Map(indexes.map((index, i) => [index, { key: items[i]!.publicKey, valid: verdicts[i] === 1 }]));
+}

@@ -5,15 +5,15 @@ import {
   decodeEntry,
   MemoryLedgerState,
   openTreeHead,
+  preverifyEntries,
   replayEntries,
   type Account,
 } from '@mutual/ledger';
 import { Frontier, leafHash, nodeHash } from '@mutual/merkle';
-import { DOMAIN, signedMessage } from '@mutual/protocol';
 import { decodeU64, keys } from './keys.ts';
 import { KEYSPACES, META } from './keyspaces.ts';
 import { records } from './records.ts';
-import type { LedgerStore, VerifyItem } from './store.ts';
+import type { LedgerStore } from './store.ts';
 
 export interface VerifyReport {
   readonly ok: boolean;
@@ -69,7 +69,7 @@ async function verifyAll(store: LedgerStore, opts: { onProgress?: (done: number,
   let replayStopped = false;
   const flush = async () => {
     if (replayStopped || chunk.length === 0) return;
-    const pre = await preverify(state, chunk, verifyBatch);
+    const pre = verifyBatch ? await preverifyEntries(state, chunk, verifyBatch) : undefined;
     const p = replayEntries(state, chunk, verify, pre);
     if (p) {
       problem(`entry ${p.index}: ${p.problem}`);
@@ -152,29 +152,6 @@ async function verifyAll(store: LedgerStore, opts: { onProgress?: (done: number,
   if (c) problem(`conservation: ${c}`);
 
   return { ok: problems.length === 0, entries: expected, heads: headsChecked, problems };
-}
-
-/** Verdicts for the signatures of a chunk whose signers' keys are already known. */
-async function preverify(
-  state: MemoryLedgerState,
-  chunk: readonly Uint8Array[],
-  verifyBatch: ((items: readonly VerifyItem[]) => Promise<Uint8Array>) | undefined,
-): Promise<Map<number, { key: Uint8Array; valid: boolean }> | undefined> {
-  if (!verifyBatch) return undefined;
-  const items: VerifyItem[] = [];
-  const indexes: number[] = [];
-  for (const bytes of chunk) {
-    const d = decodeEntry(bytes);
-    if (typeof d === 'string' || d.command.type !== 'instruction' || !d.command.prepared.ok) continue;
-    const p = d.command.prepared;
-    const signer = state.getAccount(p.account);
-    if (!signer) continue;
-    items.push({ signature: p.signature, message: signedMessage(DOMAIN.instruction, p.body), publicKey: signer.holderKey });
-    indexes.push(d.index);
-  }
-  if (items.length === 0) return undefined;
-  const verdicts = await verifyBatch(items);
-  return new Map(indexes.map((index, i) => [index, { key: items[i]!.publicKey, valid: verdicts[i] === 1 }]));
 }
 
 async function compareState(store: LedgerStore, state: MemoryLedgerState, problem: (p: string) => void): Promise<void> {
