@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
+import { bankDirs, killAll, startBioregion, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
 
 interface AgreementRow {
   id: string;
@@ -16,7 +16,7 @@ interface AgreementRow {
 }
 
 let tmp: string;
-const dirs = (name: string) => ({ data: join(tmp, name, 'data'), home: join(tmp, name, 'home') });
+const dirs = (name: string) => bankDirs(tmp, name);
 const daemons: Record<'a' | 'b' | 'c', MeshDaemon> = {} as never;
 
 async function call<T>(d: MeshDaemon, method: string, path: string, body?: unknown): Promise<T> {
@@ -38,9 +38,7 @@ const lastKinds = async (d: MeshDaemon) => {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mutual-agreement-daemons-'));
-  daemons.a = await startMeshDaemon({ ...dirs('a'), name: 'Alder', bioregion: 'test' });
-  daemons.b = await startMeshDaemon({ ...dirs('b'), name: 'Birch', bioregion: 'test', bootstrap: daemons.a.listen });
-  daemons.c = await startMeshDaemon({ ...dirs('c'), name: 'Cedar', bioregion: 'test', bootstrap: [...daemons.a.listen, ...daemons.b.listen] });
+  Object.assign(daemons, await startBioregion(tmp));
 }, 120_000);
 
 afterAll(async () => {
@@ -56,7 +54,13 @@ describe('a federation agreement between three daemons', () => {
       const banks = (await call<{ banks: Array<{ id: string }> }>(a, 'GET', '/v1/banks')).banks;
       return [b, c].every((x) => banks.some((r) => r.id === x.bank));
     });
-    await new Promise((r) => setTimeout(r, 1500)); // gossip subscriptions settle
+    // Gossip reaches a peer only once the publisher's gossipsub sees it subscribed.
+    for (const x of [a, b, c]) {
+      await waitFor(`${x.bank} hears the others on the agreements topic`, async () => {
+        const peers = (await call<{ peers: Array<{ bank?: string; gossip: string[] }> }>(x, 'GET', '/v1/peers')).peers;
+        return [a, b, c].filter((y) => y !== x).every((y) => peers.some((p) => p.bank === y.bank && p.gossip.includes('agreements')));
+      });
+    }
     const { id } = await call<{ id: string }>(a, 'POST', '/v1/agreements', { members: [a.bank, b.bank, c.bank], clearingLimit: '500' });
     for (const x of [b, c]) await waitFor(`${x.bank} sees the proposal`, async () => (await agreements(x)).some((r) => r.id === id));
     await call(b, 'POST', `/v1/agreements/${id}/sign`);

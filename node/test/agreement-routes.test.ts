@@ -74,8 +74,10 @@ async function threeBanks(): Promise<[Bank, Bank, Bank]> {
   const c = await meshBank('Cedar', a.mesh.addresses());
   const known = async (x: Bank, y: Bank) => (await x.mesh.bankName(y.keys.publicKey)) !== undefined;
   await waitFor('the hellos', async () => (await known(a, b)) && (await known(a, c)) && (await known(b, a)) && (await known(c, a)));
-  // Gossip needs every node subscribed to the agreements topic in the others' view.
-  await new Promise((r) => setTimeout(r, 1500));
+  // Gossip reaches a peer only once this node's gossipsub sees it subscribed to the topic.
+  const hears = (x: Bank, y: Bank) => x.mesh.peers().some((p) => p.bank && Buffer.from(p.bank).equals(Buffer.from(y.keys.publicKey)) && p.gossip.includes('agreements'));
+  // B and C dial only A, which relays between them.
+  await waitFor('agreement subscriptions', () => hears(a, b) && hears(a, c) && hears(b, a) && hears(c, a));
   return [a, b, c];
 }
 

@@ -44,8 +44,8 @@ describe('GET /v1/peers and /v1/banks from a mesh view', () => {
   it('writes bank keys as IDs, omits what a pending hello has not told, and a missing head as null', async () => {
     const other = keyPairFromSeed(new Uint8Array(32).fill(9)).publicKey;
     const peers: PeerInfo[] = [
-      { peerId: '12D3KooWDone', bank: other, name: 'Birch', bioregion: 'Cascadia', addresses: ['/ip4/127.0.0.1/tcp/4001'], latencyMs: 4 },
-      { peerId: '12D3KooWPending', addresses: ['/ip4/127.0.0.1/tcp/4002', '/ip4/127.0.0.1/tcp/4003'] },
+      { peerId: '12D3KooWDone', bank: other, name: 'Birch', bioregion: 'Cascadia', addresses: ['/ip4/127.0.0.1/tcp/4001'], latencyMs: 4, gossip: ['heads', 'agreements'] },
+      { peerId: '12D3KooWPending', addresses: ['/ip4/127.0.0.1/tcp/4002', '/ip4/127.0.0.1/tcp/4003'], gossip: [] },
     ];
     let banks: BankInfo[] = [];
     const t = await bank({ mesh: { peers: () => peers, banks: async () => banks } });
@@ -55,8 +55,8 @@ describe('GET /v1/peers and /v1/banks from a mesh view', () => {
     ];
     expect(await get(t, '/v1/peers')).toEqual({
       peers: [
-        { peerId: '12D3KooWDone', bank: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', addresses: ['/ip4/127.0.0.1/tcp/4001'], latencyMs: 4 },
-        { peerId: '12D3KooWPending', addresses: ['/ip4/127.0.0.1/tcp/4002', '/ip4/127.0.0.1/tcp/4003'] },
+        { peerId: '12D3KooWDone', bank: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', addresses: ['/ip4/127.0.0.1/tcp/4001'], latencyMs: 4, gossip: ['heads', 'agreements'] },
+        { peerId: '12D3KooWPending', addresses: ['/ip4/127.0.0.1/tcp/4002', '/ip4/127.0.0.1/tcp/4003'], gossip: [] },
       ],
     });
     const body = await get(t, '/v1/banks');

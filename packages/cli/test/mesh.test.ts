@@ -9,8 +9,8 @@ const BANKS: BankView[] = [
   { id: 'mbank1ccc', name: '', bioregion: '', self: false, head: null, replicated: 0, behind: 0 },
 ];
 const PEERS: Peer[] = [
-  { peerId: '12D3KooWBirch', bank: 'mbank1bbb', name: 'Birch', bioregion: 'Cascadia', addresses: ['/ip4/10.0.0.2/tcp/4001'], latencyMs: 3 },
-  { peerId: '12D3KooWNew', addresses: ['/ip4/10.0.0.3/tcp/4001'] },
+  { peerId: '12D3KooWBirch', bank: 'mbank1bbb', name: 'Birch', bioregion: 'Cascadia', addresses: ['/ip4/10.0.0.2/tcp/4001'], latencyMs: 3, gossip: ['heads', 'agreements'] },
+  { peerId: '12D3KooWNew', addresses: ['/ip4/10.0.0.3/tcp/4001'], gossip: [] },
 ];
 
 /** A node answering the two mesh routes (and counting the requests). */

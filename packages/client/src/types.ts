@@ -155,6 +155,8 @@ export interface Peer {
   readonly addresses: readonly string[];
   /** round-trip time, when measured */
   readonly latencyMs?: number;
+  /** this node's gossip topics the peer subscribes to: `heads`, `agreements` */
+  readonly gossip: ReadonlyArray<'heads' | 'agreements'>;
 }
 
 /** A bank the node knows, as `GET /v1/banks` shows it. */

@@ -5,8 +5,8 @@ import { fakeFetch, json } from './fake-fetch.ts';
 const URL = 'http://node.test:8547';
 
 const PEERS: Peer[] = [
-  { peerId: '12D3KooWA', bank: 'mbank1a', name: 'A', bioregion: 'Cascadia', addresses: ['/ip4/10.0.0.1/tcp/4001'], latencyMs: 3 },
-  { peerId: '12D3KooWB', addresses: ['/ip4/10.0.0.2/tcp/4001'] },
+  { peerId: '12D3KooWA', bank: 'mbank1a', name: 'A', bioregion: 'Cascadia', addresses: ['/ip4/10.0.0.1/tcp/4001'], latencyMs: 3, gossip: ['heads'] },
+  { peerId: '12D3KooWB', addresses: ['/ip4/10.0.0.2/tcp/4001'], gossip: [] },
 ];
 
 const HEAD = { bank: 'mbank1b', size: 9, root: 'ab'.repeat(32), timeMs: 1, signature: 'c2ln', signed: 'aGVhZA==' };

@@ -49,6 +49,11 @@ export interface PeerInfo {
   readonly bioregion?: string;
   readonly addresses: string[];
   readonly latencyMs?: number;
+  /**
+   * Which of this bioregion's gossip topics the peer is subscribed to, as this node's
+   * gossipsub sees it: a peer not listed for a topic does not receive what this node publishes.
+   */
+  readonly gossip: Array<'heads' | 'agreements'>;
 }
 
 /** A bank this node knows, as `GET /v1/banks` shows it. */
@@ -400,14 +405,21 @@ export class Mesh {
       row.conns.push(c);
       rows.set(id, row);
     }
+    const pubsub = this.#host.services.pubsub;
+    const heads = new Set(pubsub.getSubscribers(this.#topic).map(String));
+    const agreements = new Set(pubsub.getSubscribers(this.#agreementsTopic).map(String));
     return [...rows.entries()].map(([peerId, { conns }]) => {
       const hello = this.#hellos.get(peerId);
+      const gossip: PeerInfo['gossip'] = [];
+      if (heads.has(peerId)) gossip.push('heads');
+      if (agreements.has(peerId)) gossip.push('agreements');
       const rtt = conns.find((c) => c.rtt !== undefined)?.rtt;
       return {
         peerId,
         ...(hello ? { bank: hello.bank, name: hello.name, bioregion: hello.bioregion } : {}),
         addresses: conns.map((c) => c.remoteAddr.toString()),
         ...(rtt !== undefined ? { latencyMs: rtt } : {}),
+        gossip,
       };
     });
   }

@@ -25,6 +25,7 @@ const peersResponse = {
           bioregion: { type: 'string' },
           addresses: { type: 'array', items: { type: 'string' } },
           latencyMs: { type: 'number' },
+          gossip: { type: 'array', items: { type: 'string', enum: ['heads', 'agreements'] } },
         },
       },
     },
@@ -61,6 +62,7 @@ export function meshRoutes(app: FastifyInstance, deps: { store: LedgerStore; mes
       ...(p.bank ? { bank: formatBankId(p.bank), name: p.name, bioregion: p.bioregion } : {}),
       addresses: p.addresses,
       ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}),
+      gossip: p.gossip,
     })),
   }));
   app.get('/v1/banks', { schema: { tags: ['mesh'], response: { 200: banksResponse, ...errors(429) } } }, async () => {
