@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newHolder } from '../node/test/fixture.ts';
-import { killAll, logLines, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
+import { bankDirs, killAll, logLines, startBioregion, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
 
 interface PeerRow {
   peerId: string;
@@ -26,7 +26,7 @@ interface BankRow {
 }
 
 let tmp: string;
-const dirs = (name: string) => ({ data: join(tmp, name, 'data'), home: join(tmp, name, 'home') });
+const dirs = (name: string) => bankDirs(tmp, name);
 const daemons: Record<'a' | 'b' | 'c', MeshDaemon> = {} as never;
 
 async function getJson<T>(url: string): Promise<T> {
@@ -59,9 +59,7 @@ const caughtUp = (at: MeshDaemon, of: MeshDaemon, size: number) => async () => {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mutual-mesh-daemons-'));
-  daemons.a = await startMeshDaemon({ ...dirs('a'), name: 'Alder', bioregion: 'test' });
-  daemons.b = await startMeshDaemon({ ...dirs('b'), name: 'Birch', bioregion: 'test', bootstrap: daemons.a.listen });
-  daemons.c = await startMeshDaemon({ ...dirs('c'), name: 'Cedar', bioregion: 'test', bootstrap: [...daemons.a.listen, ...daemons.b.listen] });
+  Object.assign(daemons, await startBioregion(tmp));
 }, 120_000);
 
 afterAll(async () => {

@@ -126,3 +126,24 @@ export async function waitFor<T>(what: string, cond: () => Promise<T | undefined
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The data and home folders of bank `name` under `root`. */
+export function bankDirs(root: string, name: string): { data: string; home: string } {
+  return { data: join(root, name, 'data'), home: join(root, name, 'home') };
+}
+
+/** The banks of one test bioregion: Alder, Birch and Cedar, each later one bootstrapped to the earlier ones. */
+export const BIOREGION_BANKS = [
+  { key: 'a', name: 'Alder' },
+  { key: 'b', name: 'Birch' },
+  { key: 'c', name: 'Cedar' },
+] as const;
+
+/** Starts the three banks of {@link BIOREGION_BANKS} in `root`, bioregion `test`. */
+export async function startBioregion(root: string): Promise<Record<'a' | 'b' | 'c', MeshDaemon>> {
+  const started: MeshDaemon[] = [];
+  for (const { key, name } of BIOREGION_BANKS) {
+    started.push(await startMeshDaemon({ ...bankDirs(root, key), name, bioregion: 'test', bootstrap: started.flatMap((d) => d.listen) }));
+  }
+  return { a: started[0]!, b: started[1]!, c: started[2]! };
+}
