@@ -101,7 +101,7 @@ export class BankNode {
       });
       federation = new Federation({
         store,
-        pool: new AgreementPool(store.db, verify),
+        pool: new AgreementPool(store.db, verify, store.bank.key),
         mesh,
         sign: (message) => signDetached(message, secretKey),
         logger: logger.child({ module: 'federation' }),

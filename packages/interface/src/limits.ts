@@ -37,6 +37,8 @@ export const LIMITS = {
   MAX_PROOF_HASHES: 64,
   /** Bytes of one stored log entry. */
   MAX_ENTRY_BYTES: 2048,
+  /** Agreements a node keeps in its pool (proposed, being signed, or adopted). */
+  MAX_POOLED_AGREEMENTS: 256,
   /** Member banks of one federation agreement. */
   MAX_AGREEMENT_MEMBERS: 64,
   /** Bytes of one SignedAgreement: its adoption entry carries the same bytes and must fit in MAX_ENTRY_BYTES. */

@@ -1,4 +1,5 @@
-import { bytesEqual, checkSignedAgreement, mergeSignatures, type AgreementView, type VerifyFn } from '@mutual/ledger';
+import { LIMITS } from '@mutual/interface';
+import { bytesEqual, checkSignedAgreement, isMember, mergeSignatures, type AgreementView, type VerifyFn } from '@mutual/ledger';
 import type { Level } from 'level';
 import { KEYSPACES } from './keyspaces.ts';
 import { keys } from './keys.ts';
@@ -23,11 +24,21 @@ const agreementKey = (id: Uint8Array) => {
 export class AgreementPool {
   readonly #db: Level<Uint8Array, Uint8Array>;
   readonly #verify: VerifyFn;
+  readonly #member: Uint8Array | undefined;
   #tail: Promise<unknown> = Promise.resolve();
+  /** agreements stored, counted on the first offer */
+  #count: number | undefined;
 
-  constructor(db: Level<Uint8Array, Uint8Array>, verify: VerifyFn) {
+  /**
+   * @param member - when given, only agreements that name this bank are kept: a bank can
+   *   neither sign nor adopt any other, and gossip relays them without the pool. Anyone can
+   *   make a validly signed agreement among keys of their own, so the pool also holds at most
+   *   MAX_POOLED_AGREEMENTS.
+   */
+  constructor(db: Level<Uint8Array, Uint8Array>, verify: VerifyFn, member?: Uint8Array) {
     this.#db = db;
     this.#verify = verify;
+    this.#member = member;
   }
 
   /** Merges a SignedAgreement into the pool. Invalid bytes change nothing. */
@@ -41,9 +52,13 @@ export class AgreementPool {
     const check = checkSignedAgreement(signed, this.#verify);
     if (!check.ok) return { ok: false, message: check.message };
     const incoming = check.agreement;
+    if (this.#member && !isMember(incoming, this.#member)) return { ok: false, message: 'the agreement does not name this bank' };
     const known = await this.get(incoming.id);
     if (!known) {
+      this.#count ??= await this.#countStored();
+      if (this.#count >= LIMITS.MAX_POOLED_AGREEMENTS) return { ok: false, message: `the pool already holds ${LIMITS.MAX_POOLED_AGREEMENTS} agreements` };
       await this.#db.put(agreementKey(incoming.id), signed);
+      this.#count++;
       return { ok: true, agreement: incoming, signed, changed: true };
     }
     const merged = mergeSignatures(known.agreement, incoming);
@@ -53,6 +68,12 @@ export class AgreementPool {
     if (!view.ok) return { ok: true, ...known, changed: false };
     await this.#db.put(agreementKey(incoming.id), merged);
     return { ok: true, agreement: view.agreement, signed: merged, changed: true };
+  }
+
+  async #countStored(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.#db.keys(keys.range(KEYSPACES.agreements))) n++;
+    return n;
   }
 
   /** The agreement with this ID, with every signature gathered. */

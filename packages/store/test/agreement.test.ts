@@ -1,3 +1,4 @@
+import { LIMITS } from '@mutual/interface';
 import { agreementId } from '@mutual/ledger';
 import { pb } from '@mutual/protocol';
 import { Level } from 'level';
@@ -98,5 +99,23 @@ describe('the agreement pool', () => {
     expect(list).toHaveLength(1);
     expect(list[0]!.agreement.signatures.map((s) => Buffer.from(s.bank).toString('hex'))).toEqual([bank, b, c].map((h) => Buffer.from(h.publicKey).toString('hex')));
     expect((await verifyStore(store)).ok).toBe(true);
+  });
+
+  it('keeps only agreements that name its bank, and at most MAX_POOLED_AGREEMENTS', async () => {
+    const b = newHolder();
+    const c = newHolder();
+    const pool = new AgreementPool(store.db, verify, bank.publicKey);
+    const strangers = agreementBytes({ members: [{ key: b.publicKey }, { key: c.publicKey }] });
+    expect(await pool.offer(signAgreement(strangers, [b, c]))).toMatchObject({ ok: false, message: expect.stringMatching(/does not name this bank/) });
+    for (let i = 0; i < LIMITS.MAX_POOLED_AGREEMENTS; i++) {
+      const bytes = agreementBytes({ members: [{ key: bank.publicKey }, { key: b.publicKey }], clearingLimit: BigInt(i + 1) });
+      expect((await pool.offer(signAgreement(bytes, [b]))).ok).toBe(true);
+    }
+    const oneMore = agreementBytes({ members: [{ key: bank.publicKey }, { key: b.publicKey }], clearingLimit: 999_999n });
+    expect(await pool.offer(signAgreement(oneMore, [b]))).toMatchObject({ ok: false, message: expect.stringMatching(/already holds/) });
+    // a known agreement still gathers signatures at the bound
+    const first = agreementBytes({ members: [{ key: bank.publicKey }, { key: b.publicKey }], clearingLimit: 1n });
+    expect(await pool.offer(signAgreement(first, [bank]))).toMatchObject({ ok: true, changed: true, agreement: { complete: true } });
+    expect(await new AgreementPool(store.db, verify, bank.publicKey).list()).toHaveLength(LIMITS.MAX_POOLED_AGREEMENTS);
   });
 });
