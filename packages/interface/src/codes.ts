@@ -46,7 +46,9 @@ export const CODES = {
   DAY_IN_FUTURE: code('result', 422, "The labor record is dated after the bank's current day (plus MAX_LABOR_DAYS_AHEAD)."),
   DAY_TOO_OLD: code('result', 422, "The labor record is dated more than MAX_LABOR_DAYS_BACK days before the bank's current day."),
   RATE_SCHEDULE_INVALID: code('request', 400, 'The rate schedule is not valid: the message says which category or bound.'),
-  INTERBANK_UNAVAILABLE: code('result', 422, 'The payee is at another bank and this bank has no federation agreement covering it.'),
+  INTERBANK_UNAVAILABLE: code('result', 422, 'The payee is at another bank and no federation agreement in force covers both banks.'),
+  CLEARING_LIMIT: code('result', 422, "The transfer would take the net position between the two banks past the agreement's clearing limit."),
+  BANK_FORKED: code('result', 422, 'The other bank signed two inconsistent tree heads: this bank holds the proof and refuses new interbank transfers with it.'),
 
   // --- requests ---
   VALIDATION_FAILED: code('request', 400, 'The request does not match the schema of the route: see the message for the field.'),

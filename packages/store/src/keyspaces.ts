@@ -30,6 +30,18 @@ export const KEYSPACES = {
   replicaMeta: 0x0c,
   /** agreements/<agreement ID 32>: SignedAgreement with the union of the valid signatures seen */
   agreements: 0x0d,
+  /** forks/<bank 32>: ForkProof of a bank that signed two inconsistent heads */
+  forks: 0x0e,
+  /** outgoing/<index u64>: OutgoingRecord, an interbank transfer this bank sent */
+  outgoing: 0x0f,
+  /** inbound/<bank 32><index u64>: u64 index of this bank's credit or rejection of that bank's outgoing entry */
+  inbound: 0x10,
+  /** positions/<bank 32>: PositionRecord, interbank totals with that bank */
+  positions: 0x11,
+  /** clearing/<bank 32>: u64, entries of that bank's replica already scanned for interbank work */
+  clearing: 0x12,
+  /** settled/<index u64>: EntryRef bytes of the credit that settled this bank's outgoing entry */
+  settled: 0x13,
 } as const;
 
 export type Keyspace = keyof typeof KEYSPACES;

@@ -36,6 +36,9 @@ interface Replica {
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
+/** Called after a chunk of another bank's entries is durably appended to its replica. */
+export type ReplicaListener = (bank: Uint8Array, from: number, entries: readonly Uint8Array[]) => void;
+
 /**
  * Verified replicas of other banks' logs, in the ledger's LevelDB under their own keyspaces
  * (`replica*` in keyspaces.ts). A replica grows only by chunks of entries that, appended to
@@ -46,6 +49,7 @@ export class ReplicaStore {
   readonly #db: Level<Uint8Array, Uint8Array>;
   readonly #verify: VerifyFn;
   readonly #replicas = new Map<string, Replica>();
+  readonly #listeners = new Set<ReplicaListener>();
 
   private constructor(db: Level<Uint8Array, Uint8Array>, verify: VerifyFn) {
     this.#db = db;
@@ -67,6 +71,12 @@ export class ReplicaStore {
       store.#replicas.set(hex(bank), { size, head, frontier: undefined, lock: Promise.resolve() });
     }
     return store;
+  }
+
+  /** Calls `listener` after every chunk appended to any replica. Returns the function that unsubscribes. */
+  subscribe(listener: ReplicaListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Every replica, in no particular order. */
@@ -161,6 +171,13 @@ export class ReplicaStore {
     await this.#db.batch(ops, { sync: true });
     r.frontier = frontier;
     r.size = end;
+    for (const l of this.#listeners) {
+      try {
+        l(bank, from, entries);
+      } catch {
+        // A listener's failure is its own: the chunk is stored.
+      }
+    }
     return end;
   }
 

@@ -155,7 +155,10 @@ export namespace mutual {
             applied?: (mutual.v1.InstructionApplied.$Properties|null);
             rateSchedule?: (mutual.v1.RateScheduleAdopted.$Properties|null);
             agreementAdopted?: (mutual.v1.AgreementAdopted.$Properties|null);
-            kind?: ("genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted");
+            interbankCredit?: (mutual.v1.InterbankCredit.$Properties|null);
+            interbankRejection?: (mutual.v1.InterbankRejection.$Properties|null);
+            interbankRefund?: (mutual.v1.InterbankRefund.$Properties|null);
+            kind?: ("genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted"|"interbankCredit"|"interbankRejection"|"interbankRefund");
             static encode(message: mutual.v1.Entry.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.Entry & mutual.v1.Entry.$Shape;
         }
@@ -169,7 +172,10 @@ export namespace mutual {
                 applied?: (mutual.v1.InstructionApplied.$Properties|null);
                 rateSchedule?: (mutual.v1.RateScheduleAdopted.$Properties|null);
                 agreementAdopted?: (mutual.v1.AgreementAdopted.$Properties|null);
-                kind?: ("genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted");
+                interbankCredit?: (mutual.v1.InterbankCredit.$Properties|null);
+                interbankRejection?: (mutual.v1.InterbankRejection.$Properties|null);
+                interbankRefund?: (mutual.v1.InterbankRefund.$Properties|null);
+                kind?: ("genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted"|"interbankCredit"|"interbankRejection"|"interbankRefund");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
@@ -180,9 +186,12 @@ export namespace mutual {
               applied?: mutual.v1.InstructionApplied.$Shape|null;
               rateSchedule?: mutual.v1.RateScheduleAdopted.$Shape|null;
               agreementAdopted?: mutual.v1.AgreementAdopted.$Shape|null;
+              interbankCredit?: mutual.v1.InterbankCredit.$Shape|null;
+              interbankRejection?: mutual.v1.InterbankRejection.$Shape|null;
+              interbankRefund?: mutual.v1.InterbankRefund.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ kind?: undefined; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "genesis"; genesis: mutual.v1.Genesis.$Shape; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "accountOpened"; genesis?: null; accountOpened: mutual.v1.AccountOpened.$Shape; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "applied"; genesis?: null; accountOpened?: null; applied: mutual.v1.InstructionApplied.$Shape; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "rateSchedule"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule: mutual.v1.RateScheduleAdopted.$Shape; agreementAdopted?: null }|{ kind?: "agreementAdopted"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted: mutual.v1.AgreementAdopted.$Shape })
+              ({ kind?: undefined; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "genesis"; genesis: mutual.v1.Genesis.$Shape; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "accountOpened"; genesis?: null; accountOpened: mutual.v1.AccountOpened.$Shape; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "applied"; genesis?: null; accountOpened?: null; applied: mutual.v1.InstructionApplied.$Shape; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "rateSchedule"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule: mutual.v1.RateScheduleAdopted.$Shape; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "agreementAdopted"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted: mutual.v1.AgreementAdopted.$Shape; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "interbankCredit"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit: mutual.v1.InterbankCredit.$Shape; interbankRejection?: null; interbankRefund?: null }|{ kind?: "interbankRejection"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection: mutual.v1.InterbankRejection.$Shape; interbankRefund?: null }|{ kind?: "interbankRefund"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund: mutual.v1.InterbankRefund.$Shape })
             );
         }
 
@@ -329,6 +338,100 @@ export namespace mutual {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = mutual.v1.AgreementAdopted.$Properties;
+        }
+
+        interface IEntryRef extends mutual.v1.EntryRef.$Properties {
+        }
+
+        class EntryRef {
+            constructor(properties?: mutual.v1.EntryRef.$Properties);
+            $unknowns?: Uint8Array[];
+            bank: Uint8Array;
+            index: (number|Long);
+            leafHash: Uint8Array;
+            static encode(message: mutual.v1.EntryRef.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.EntryRef & mutual.v1.EntryRef.$Shape;
+        }
+
+        namespace EntryRef {
+            interface $Properties {
+                bank?: (Uint8Array|null);
+                index?: (number|Long|null);
+                leafHash?: (Uint8Array|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.EntryRef.$Properties;
+        }
+
+        interface IInterbankCredit extends mutual.v1.InterbankCredit.$Properties {
+        }
+
+        class InterbankCredit {
+            constructor(properties?: mutual.v1.InterbankCredit.$Properties);
+            $unknowns?: Uint8Array[];
+            source?: (mutual.v1.EntryRef.$Properties|null);
+            payee: Uint8Array;
+            amount: (number|Long);
+            static encode(message: mutual.v1.InterbankCredit.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.InterbankCredit & mutual.v1.InterbankCredit.$Shape;
+        }
+
+        namespace InterbankCredit {
+            interface $Properties {
+                source?: (mutual.v1.EntryRef.$Properties|null);
+                payee?: (Uint8Array|null);
+                amount?: (number|Long|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.InterbankCredit.$Properties;
+        }
+
+        interface IInterbankRejection extends mutual.v1.InterbankRejection.$Properties {
+        }
+
+        class InterbankRejection {
+            constructor(properties?: mutual.v1.InterbankRejection.$Properties);
+            $unknowns?: Uint8Array[];
+            source?: (mutual.v1.EntryRef.$Properties|null);
+            amount: (number|Long);
+            code: string;
+            static encode(message: mutual.v1.InterbankRejection.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.InterbankRejection & mutual.v1.InterbankRejection.$Shape;
+        }
+
+        namespace InterbankRejection {
+            interface $Properties {
+                source?: (mutual.v1.EntryRef.$Properties|null);
+                amount?: (number|Long|null);
+                code?: (string|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.InterbankRejection.$Properties;
+        }
+
+        interface IInterbankRefund extends mutual.v1.InterbankRefund.$Properties {
+        }
+
+        class InterbankRefund {
+            constructor(properties?: mutual.v1.InterbankRefund.$Properties);
+            $unknowns?: Uint8Array[];
+            rejection?: (mutual.v1.EntryRef.$Properties|null);
+            outgoingIndex: (number|Long);
+            payer: Uint8Array;
+            amount: (number|Long);
+            static encode(message: mutual.v1.InterbankRefund.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.InterbankRefund & mutual.v1.InterbankRefund.$Shape;
+        }
+
+        namespace InterbankRefund {
+            interface $Properties {
+                rejection?: (mutual.v1.EntryRef.$Properties|null);
+                outgoingIndex?: (number|Long|null);
+                payer?: (Uint8Array|null);
+                amount?: (number|Long|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.InterbankRefund.$Properties;
         }
 
         interface IAgreement extends mutual.v1.Agreement.$Properties {

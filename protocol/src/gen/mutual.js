@@ -1019,7 +1019,10 @@ export const mutual = $root.mutual = (() => {
              * @property {mutual.v1.InstructionApplied.$Properties|null} [applied] Entry applied
              * @property {mutual.v1.RateScheduleAdopted.$Properties|null} [rateSchedule] Entry rateSchedule
              * @property {mutual.v1.AgreementAdopted.$Properties|null} [agreementAdopted] Entry agreementAdopted
-             * @property {"genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted"} [kind] Entry kind
+             * @property {mutual.v1.InterbankCredit.$Properties|null} [interbankCredit] Entry interbankCredit
+             * @property {mutual.v1.InterbankRejection.$Properties|null} [interbankRejection] Entry interbankRejection
+             * @property {mutual.v1.InterbankRefund.$Properties|null} [interbankRefund] Entry interbankRefund
+             * @property {"genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted"|"interbankCredit"|"interbankRejection"|"interbankRefund"} [kind] Entry kind
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -1041,9 +1044,12 @@ export const mutual = $root.mutual = (() => {
              *   applied?: mutual.v1.InstructionApplied.$Shape|null;
              *   rateSchedule?: mutual.v1.RateScheduleAdopted.$Shape|null;
              *   agreementAdopted?: mutual.v1.AgreementAdopted.$Shape|null;
+             *   interbankCredit?: mutual.v1.InterbankCredit.$Shape|null;
+             *   interbankRejection?: mutual.v1.InterbankRejection.$Shape|null;
+             *   interbankRefund?: mutual.v1.InterbankRefund.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ kind?: undefined; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "genesis"; genesis: mutual.v1.Genesis.$Shape; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "accountOpened"; genesis?: null; accountOpened: mutual.v1.AccountOpened.$Shape; applied?: null; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "applied"; genesis?: null; accountOpened?: null; applied: mutual.v1.InstructionApplied.$Shape; rateSchedule?: null; agreementAdopted?: null }|{ kind?: "rateSchedule"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule: mutual.v1.RateScheduleAdopted.$Shape; agreementAdopted?: null }|{ kind?: "agreementAdopted"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted: mutual.v1.AgreementAdopted.$Shape })
+             *   ({ kind?: undefined; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "genesis"; genesis: mutual.v1.Genesis.$Shape; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "accountOpened"; genesis?: null; accountOpened: mutual.v1.AccountOpened.$Shape; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "applied"; genesis?: null; accountOpened?: null; applied: mutual.v1.InstructionApplied.$Shape; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "rateSchedule"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule: mutual.v1.RateScheduleAdopted.$Shape; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "agreementAdopted"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted: mutual.v1.AgreementAdopted.$Shape; interbankCredit?: null; interbankRejection?: null; interbankRefund?: null }|{ kind?: "interbankCredit"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit: mutual.v1.InterbankCredit.$Shape; interbankRejection?: null; interbankRefund?: null }|{ kind?: "interbankRejection"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection: mutual.v1.InterbankRejection.$Shape; interbankRefund?: null }|{ kind?: "interbankRefund"; genesis?: null; accountOpened?: null; applied?: null; rateSchedule?: null; agreementAdopted?: null; interbankCredit?: null; interbankRejection?: null; interbankRefund: mutual.v1.InterbankRefund.$Shape })
              * )} mutual.v1.Entry.$Shape
              */
 
@@ -1118,17 +1124,41 @@ export const mutual = $root.mutual = (() => {
              */
             Entry.prototype.agreementAdopted = null;
 
+            /**
+             * Entry interbankCredit.
+             * @member {mutual.v1.InterbankCredit.$Properties|null|undefined} interbankCredit
+             * @memberof mutual.v1.Entry
+             * @instance
+             */
+            Entry.prototype.interbankCredit = null;
+
+            /**
+             * Entry interbankRejection.
+             * @member {mutual.v1.InterbankRejection.$Properties|null|undefined} interbankRejection
+             * @memberof mutual.v1.Entry
+             * @instance
+             */
+            Entry.prototype.interbankRejection = null;
+
+            /**
+             * Entry interbankRefund.
+             * @member {mutual.v1.InterbankRefund.$Properties|null|undefined} interbankRefund
+             * @memberof mutual.v1.Entry
+             * @instance
+             */
+            Entry.prototype.interbankRefund = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * Entry kind.
-             * @member {"genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted"|undefined} kind
+             * @member {"genesis"|"accountOpened"|"applied"|"rateSchedule"|"agreementAdopted"|"interbankCredit"|"interbankRejection"|"interbankRefund"|undefined} kind
              * @memberof mutual.v1.Entry
              * @instance
              */
             $Object.defineProperty(Entry.prototype, "kind", {
-                get: $util.oneOfGetter($oneOfFields = ["genesis", "accountOpened", "applied", "rateSchedule", "agreementAdopted"]),
+                get: $util.oneOfGetter($oneOfFields = ["genesis", "accountOpened", "applied", "rateSchedule", "agreementAdopted", "interbankCredit", "interbankRejection", "interbankRefund"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -1162,6 +1192,12 @@ export const mutual = $root.mutual = (() => {
                     $root.mutual.v1.RateScheduleAdopted.encode(message.rateSchedule, writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
                 if (message.agreementAdopted != null && $Object.hasOwnProperty.call(message, "agreementAdopted"))
                     $root.mutual.v1.AgreementAdopted.encode(message.agreementAdopted, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+                if (message.interbankCredit != null && $Object.hasOwnProperty.call(message, "interbankCredit"))
+                    $root.mutual.v1.InterbankCredit.encode(message.interbankCredit, writer.uint32(/* id 8, wireType 2 =*/66).fork(), _depth + 1).ldelim();
+                if (message.interbankRejection != null && $Object.hasOwnProperty.call(message, "interbankRejection"))
+                    $root.mutual.v1.InterbankRejection.encode(message.interbankRejection, writer.uint32(/* id 9, wireType 2 =*/74).fork(), _depth + 1).ldelim();
+                if (message.interbankRefund != null && $Object.hasOwnProperty.call(message, "interbankRefund"))
+                    $root.mutual.v1.InterbankRefund.encode(message.interbankRefund, writer.uint32(/* id 10, wireType 2 =*/82).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1257,6 +1293,27 @@ export const mutual = $root.mutual = (() => {
                                 break;
                             message.agreementAdopted = $root.mutual.v1.AgreementAdopted.decode(reader, reader.size(), $undefined, _depth + 1, message.agreementAdopted);
                             message.kind = "agreementAdopted";
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 2)
+                                break;
+                            message.interbankCredit = $root.mutual.v1.InterbankCredit.decode(reader, reader.size(), $undefined, _depth + 1, message.interbankCredit);
+                            message.kind = "interbankCredit";
+                            continue;
+                        }
+                    case 9: {
+                            if (wireType !== 2)
+                                break;
+                            message.interbankRejection = $root.mutual.v1.InterbankRejection.decode(reader, reader.size(), $undefined, _depth + 1, message.interbankRejection);
+                            message.kind = "interbankRejection";
+                            continue;
+                        }
+                    case 10: {
+                            if (wireType !== 2)
+                                break;
+                            message.interbankRefund = $root.mutual.v1.InterbankRefund.decode(reader, reader.size(), $undefined, _depth + 1, message.interbankRefund);
+                            message.kind = "interbankRefund";
                             continue;
                         }
                     }
@@ -2353,6 +2410,721 @@ export const mutual = $root.mutual = (() => {
             };
 
             return AgreementAdopted;
+        })();
+
+        v1.EntryRef = (function() {
+
+            /**
+             * Properties of an EntryRef.
+             * @typedef {Object} mutual.v1.EntryRef.$Properties
+             * @property {Uint8Array|null} [bank] EntryRef bank
+             * @property {number|Long|null} [index] EntryRef index
+             * @property {Uint8Array|null} [leafHash] EntryRef leafHash
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an EntryRef.
+             * @memberof mutual.v1
+             * @interface IEntryRef
+             * @augments mutual.v1.EntryRef.$Properties
+             * @deprecated Use mutual.v1.EntryRef.$Properties instead.
+             */
+
+            /**
+             * Shape of an EntryRef.
+             * @typedef {mutual.v1.EntryRef.$Properties} mutual.v1.EntryRef.$Shape
+             */
+
+            /**
+             * Constructs a new EntryRef.
+             * @memberof mutual.v1
+             * @classdesc Represents an EntryRef.
+             * @constructor
+             * @param {mutual.v1.EntryRef.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const EntryRef = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * EntryRef bank.
+             * @member {Uint8Array} bank
+             * @memberof mutual.v1.EntryRef
+             * @instance
+             */
+            EntryRef.prototype.bank = $util.newBuffer([]);
+
+            /**
+             * EntryRef index.
+             * @member {number|Long} index
+             * @memberof mutual.v1.EntryRef
+             * @instance
+             */
+            EntryRef.prototype.index = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * EntryRef leafHash.
+             * @member {Uint8Array} leafHash
+             * @memberof mutual.v1.EntryRef
+             * @instance
+             */
+            EntryRef.prototype.leafHash = $util.newBuffer([]);
+
+            /**
+             * Encodes the specified EntryRef message. Does not implicitly {@link mutual.v1.EntryRef.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.EntryRef
+             * @static
+             * @param {mutual.v1.EntryRef.$Properties} message EntryRef message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            EntryRef.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.bank != null && $Object.hasOwnProperty.call(message, "bank") && message.bank.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.bank);
+                if (message.index != null && $Object.hasOwnProperty.call(message, "index") && (typeof message.index === "object" ? message.index.low || message.index.high : message.index !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.index);
+                if (message.leafHash != null && $Object.hasOwnProperty.call(message, "leafHash") && message.leafHash.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.leafHash);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an EntryRef message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.EntryRef
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.EntryRef & mutual.v1.EntryRef.$Shape} EntryRef
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            EntryRef.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.EntryRef();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.bank = value;
+                            else
+                                delete message.bank;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.index = value;
+                            else
+                                delete message.index;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.leafHash = value;
+                            else
+                                delete message.leafHash;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return EntryRef;
+        })();
+
+        v1.InterbankCredit = (function() {
+
+            /**
+             * Properties of an InterbankCredit.
+             * @typedef {Object} mutual.v1.InterbankCredit.$Properties
+             * @property {mutual.v1.EntryRef.$Properties|null} [source] InterbankCredit source
+             * @property {Uint8Array|null} [payee] InterbankCredit payee
+             * @property {number|Long|null} [amount] InterbankCredit amount
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an InterbankCredit.
+             * @memberof mutual.v1
+             * @interface IInterbankCredit
+             * @augments mutual.v1.InterbankCredit.$Properties
+             * @deprecated Use mutual.v1.InterbankCredit.$Properties instead.
+             */
+
+            /**
+             * Shape of an InterbankCredit.
+             * @typedef {mutual.v1.InterbankCredit.$Properties} mutual.v1.InterbankCredit.$Shape
+             */
+
+            /**
+             * Constructs a new InterbankCredit.
+             * @memberof mutual.v1
+             * @classdesc Represents an InterbankCredit.
+             * @constructor
+             * @param {mutual.v1.InterbankCredit.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const InterbankCredit = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * InterbankCredit source.
+             * @member {mutual.v1.EntryRef.$Properties|null|undefined} source
+             * @memberof mutual.v1.InterbankCredit
+             * @instance
+             */
+            InterbankCredit.prototype.source = null;
+
+            /**
+             * InterbankCredit payee.
+             * @member {Uint8Array} payee
+             * @memberof mutual.v1.InterbankCredit
+             * @instance
+             */
+            InterbankCredit.prototype.payee = $util.newBuffer([]);
+
+            /**
+             * InterbankCredit amount.
+             * @member {number|Long} amount
+             * @memberof mutual.v1.InterbankCredit
+             * @instance
+             */
+            InterbankCredit.prototype.amount = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Encodes the specified InterbankCredit message. Does not implicitly {@link mutual.v1.InterbankCredit.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.InterbankCredit
+             * @static
+             * @param {mutual.v1.InterbankCredit.$Properties} message InterbankCredit message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            InterbankCredit.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.source != null && $Object.hasOwnProperty.call(message, "source"))
+                    $root.mutual.v1.EntryRef.encode(message.source, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.payee != null && $Object.hasOwnProperty.call(message, "payee") && message.payee.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.payee);
+                if (message.amount != null && $Object.hasOwnProperty.call(message, "amount") && (typeof message.amount === "object" ? message.amount.low || message.amount.high : message.amount !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.amount);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an InterbankCredit message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.InterbankCredit
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.InterbankCredit & mutual.v1.InterbankCredit.$Shape} InterbankCredit
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            InterbankCredit.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.InterbankCredit();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.source = $root.mutual.v1.EntryRef.decode(reader, reader.size(), $undefined, _depth + 1, message.source);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.payee = value;
+                            else
+                                delete message.payee;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.amount = value;
+                            else
+                                delete message.amount;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return InterbankCredit;
+        })();
+
+        v1.InterbankRejection = (function() {
+
+            /**
+             * Properties of an InterbankRejection.
+             * @typedef {Object} mutual.v1.InterbankRejection.$Properties
+             * @property {mutual.v1.EntryRef.$Properties|null} [source] InterbankRejection source
+             * @property {number|Long|null} [amount] InterbankRejection amount
+             * @property {string|null} [code] InterbankRejection code
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an InterbankRejection.
+             * @memberof mutual.v1
+             * @interface IInterbankRejection
+             * @augments mutual.v1.InterbankRejection.$Properties
+             * @deprecated Use mutual.v1.InterbankRejection.$Properties instead.
+             */
+
+            /**
+             * Shape of an InterbankRejection.
+             * @typedef {mutual.v1.InterbankRejection.$Properties} mutual.v1.InterbankRejection.$Shape
+             */
+
+            /**
+             * Constructs a new InterbankRejection.
+             * @memberof mutual.v1
+             * @classdesc Represents an InterbankRejection.
+             * @constructor
+             * @param {mutual.v1.InterbankRejection.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const InterbankRejection = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * InterbankRejection source.
+             * @member {mutual.v1.EntryRef.$Properties|null|undefined} source
+             * @memberof mutual.v1.InterbankRejection
+             * @instance
+             */
+            InterbankRejection.prototype.source = null;
+
+            /**
+             * InterbankRejection amount.
+             * @member {number|Long} amount
+             * @memberof mutual.v1.InterbankRejection
+             * @instance
+             */
+            InterbankRejection.prototype.amount = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * InterbankRejection code.
+             * @member {string} code
+             * @memberof mutual.v1.InterbankRejection
+             * @instance
+             */
+            InterbankRejection.prototype.code = "";
+
+            /**
+             * Encodes the specified InterbankRejection message. Does not implicitly {@link mutual.v1.InterbankRejection.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.InterbankRejection
+             * @static
+             * @param {mutual.v1.InterbankRejection.$Properties} message InterbankRejection message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            InterbankRejection.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.source != null && $Object.hasOwnProperty.call(message, "source"))
+                    $root.mutual.v1.EntryRef.encode(message.source, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.amount != null && $Object.hasOwnProperty.call(message, "amount") && (typeof message.amount === "object" ? message.amount.low || message.amount.high : message.amount !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.amount);
+                if (message.code != null && $Object.hasOwnProperty.call(message, "code") && message.code !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.code);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an InterbankRejection message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.InterbankRejection
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.InterbankRejection & mutual.v1.InterbankRejection.$Shape} InterbankRejection
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            InterbankRejection.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.InterbankRejection();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.source = $root.mutual.v1.EntryRef.decode(reader, reader.size(), $undefined, _depth + 1, message.source);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.amount = value;
+                            else
+                                delete message.amount;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.code = value;
+                            else
+                                delete message.code;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return InterbankRejection;
+        })();
+
+        v1.InterbankRefund = (function() {
+
+            /**
+             * Properties of an InterbankRefund.
+             * @typedef {Object} mutual.v1.InterbankRefund.$Properties
+             * @property {mutual.v1.EntryRef.$Properties|null} [rejection] InterbankRefund rejection
+             * @property {number|Long|null} [outgoingIndex] InterbankRefund outgoingIndex
+             * @property {Uint8Array|null} [payer] InterbankRefund payer
+             * @property {number|Long|null} [amount] InterbankRefund amount
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of an InterbankRefund.
+             * @memberof mutual.v1
+             * @interface IInterbankRefund
+             * @augments mutual.v1.InterbankRefund.$Properties
+             * @deprecated Use mutual.v1.InterbankRefund.$Properties instead.
+             */
+
+            /**
+             * Shape of an InterbankRefund.
+             * @typedef {mutual.v1.InterbankRefund.$Properties} mutual.v1.InterbankRefund.$Shape
+             */
+
+            /**
+             * Constructs a new InterbankRefund.
+             * @memberof mutual.v1
+             * @classdesc Represents an InterbankRefund.
+             * @constructor
+             * @param {mutual.v1.InterbankRefund.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const InterbankRefund = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * InterbankRefund rejection.
+             * @member {mutual.v1.EntryRef.$Properties|null|undefined} rejection
+             * @memberof mutual.v1.InterbankRefund
+             * @instance
+             */
+            InterbankRefund.prototype.rejection = null;
+
+            /**
+             * InterbankRefund outgoingIndex.
+             * @member {number|Long} outgoingIndex
+             * @memberof mutual.v1.InterbankRefund
+             * @instance
+             */
+            InterbankRefund.prototype.outgoingIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * InterbankRefund payer.
+             * @member {Uint8Array} payer
+             * @memberof mutual.v1.InterbankRefund
+             * @instance
+             */
+            InterbankRefund.prototype.payer = $util.newBuffer([]);
+
+            /**
+             * InterbankRefund amount.
+             * @member {number|Long} amount
+             * @memberof mutual.v1.InterbankRefund
+             * @instance
+             */
+            InterbankRefund.prototype.amount = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * Encodes the specified InterbankRefund message. Does not implicitly {@link mutual.v1.InterbankRefund.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.InterbankRefund
+             * @static
+             * @param {mutual.v1.InterbankRefund.$Properties} message InterbankRefund message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            InterbankRefund.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.rejection != null && $Object.hasOwnProperty.call(message, "rejection"))
+                    $root.mutual.v1.EntryRef.encode(message.rejection, writer.uint32(/* id 1, wireType 2 =*/10).fork(), _depth + 1).ldelim();
+                if (message.outgoingIndex != null && $Object.hasOwnProperty.call(message, "outgoingIndex") && (typeof message.outgoingIndex === "object" ? message.outgoingIndex.low || message.outgoingIndex.high : message.outgoingIndex !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.outgoingIndex);
+                if (message.payer != null && $Object.hasOwnProperty.call(message, "payer") && message.payer.length)
+                    writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.payer);
+                if (message.amount != null && $Object.hasOwnProperty.call(message, "amount") && (typeof message.amount === "object" ? message.amount.low || message.amount.high : message.amount !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.amount);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes an InterbankRefund message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.InterbankRefund
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.InterbankRefund & mutual.v1.InterbankRefund.$Shape} InterbankRefund
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            InterbankRefund.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.InterbankRefund();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            message.rejection = $root.mutual.v1.EntryRef.decode(reader, reader.size(), $undefined, _depth + 1, message.rejection);
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.outgoingIndex = value;
+                            else
+                                delete message.outgoingIndex;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.payer = value;
+                            else
+                                delete message.payer;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.amount = value;
+                            else
+                                delete message.amount;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return InterbankRefund;
         })();
 
         v1.Agreement = (function() {
