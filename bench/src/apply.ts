@@ -13,7 +13,7 @@ const ACCOUNTS = 1000;
 const IN_FLIGHT = 8;
 const PER_SUBMISSION = 1000;
 
-function seedOf(label: string, i: number): Uint8Array {
+export function seedOf(label: string, i: number): Uint8Array {
   const s = new Uint8Array(32);
   new DataView(s.buffer).setUint32(0, i);
   s.set(new TextEncoder().encode(label).subarray(0, 28), 4);

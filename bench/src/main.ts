@@ -4,9 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { applyBenchmark } from './apply.ts';
 import { ingestBenchmark } from './ingest.ts';
+import { syncBenchmark } from './sync.ts';
 import { makeContext, type Benchmark, type BenchResult } from './context.ts';
 
-const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark];
+const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
