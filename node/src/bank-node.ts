@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openDataDir } from './datadir.ts';
 import { Federation } from './federation.ts';
+import { Founding } from './founding.ts';
 import { localRpcUrl, removeDiscovery, writeDiscovery } from './discovery.ts';
 import type { NodeOptions } from './options.ts';
 import { buildApp } from './rpc/app.ts';
@@ -36,6 +37,8 @@ export class BankNode {
   readonly #logger: Logger;
   readonly #unsubscribe: () => void;
   #ready = false;
+  /** Automatic founding of a federation (--found-federation), when asked for. */
+  #founding: Founding | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(parts: { store: LedgerStore; mesh: Mesh; app: FastifyInstance; url: string; discoveryFile: string; pool: VerifierPool; logger: Logger }) {
@@ -118,6 +121,10 @@ export class BankNode {
       node = new BankNode({ store, mesh, app, url, discoveryFile, pool, logger: log });
       ready = () => node!.#ready;
       node.#ready = true;
+      if (options.founding) {
+        node.#founding = new Founding({ store, federation, mesh, ...options.founding, logger: logger.child({ module: 'founding' }) });
+        node.#founding.start();
+      }
       log.info(
         { bank: formatBankId(publicKey), name: store.bank.name, bioregion: store.bank.bioregion, rpc: url, listen: mesh.addresses(), data: data.dir, size: store.size },
         'bank node started',
@@ -145,6 +152,7 @@ export class BankNode {
     this.#stopping ??= (async () => {
       this.#ready = false;
       this.#logger.info('stopping');
+      await this.#founding?.stop();
       try {
         await this.app.close();
       } finally {

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import { parseAmount } from '@mutual/codec';
 import { LIMITS, MutualError } from '@mutual/interface';
 import { parsePort, parseTcpMultiaddr, type TcpMultiaddr } from './multiaddr.ts';
 
@@ -29,6 +30,11 @@ export interface NodeOptions {
   readonly rateLimit: number;
   /** `MUTUAL_HOME`, or `~/.mutual`: where the discovery file for local clients goes. */
   readonly home: string;
+  /**
+   * Demo setting: found a federation of this many banks (this one included) by itself, and
+   * the clearing limit (milli-notes) of the agreement it proposes. See node/src/founding.ts.
+   */
+  readonly founding: { readonly members: number; readonly clearingLimit: bigint } | undefined;
 }
 
 /** Defaults, each with its unit. */
@@ -42,13 +48,15 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   /** requests per minute per client address: generous for people and scripts, a brake on floods */
   rateLimit: 600,
+  /** notes: clearing limit of a founding agreement proposed with --found-federation */
+  clearingLimit: '1000',
 } as const;
 
 /** Highest accepted --rate-limit (requests per minute). */
 export const MAX_RATE_LIMIT = 1_000_000;
 
-type Key = 'data' | 'rpc' | 'listen' | 'bootstrap' | 'bioregion' | 'name' | 'logLevel' | 'rateLimit';
-const KEYS: readonly Key[] = ['data', 'rpc', 'listen', 'bootstrap', 'bioregion', 'name', 'logLevel', 'rateLimit'];
+type Key = 'data' | 'rpc' | 'listen' | 'bootstrap' | 'bioregion' | 'name' | 'logLevel' | 'rateLimit' | 'foundFederation' | 'clearingLimit';
+const KEYS: readonly Key[] = ['data', 'rpc', 'listen', 'bootstrap', 'bioregion', 'name', 'logLevel', 'rateLimit', 'foundFederation', 'clearingLimit'];
 
 const FLAG: Record<Key, string> = {
   data: 'data',
@@ -59,6 +67,8 @@ const FLAG: Record<Key, string> = {
   name: 'name',
   logLevel: 'log-level',
   rateLimit: 'rate-limit',
+  foundFederation: 'found-federation',
+  clearingLimit: 'clearing-limit',
 };
 const ENV: Record<Key, string> = {
   data: 'MUTUAL_DATA',
@@ -69,6 +79,8 @@ const ENV: Record<Key, string> = {
   name: 'MUTUAL_NAME',
   logLevel: 'MUTUAL_LOG_LEVEL',
   rateLimit: 'MUTUAL_RATE_LIMIT',
+  foundFederation: 'MUTUAL_FOUND_FEDERATION',
+  clearingLimit: 'MUTUAL_CLEARING_LIMIT',
 };
 
 /** Usage text for `--help`. */
@@ -86,6 +98,9 @@ Each option can also be set by environment variable or in a JSON config file
   --name BANK_NAME      name of a new bank (MUTUAL_NAME, default "${DEFAULTS.name}")
   --log-level LEVEL     ${LOG_LEVELS.join('|')} (MUTUAL_LOG_LEVEL, default ${DEFAULTS.logLevel})
   --rate-limit N        RPC requests per minute per client address (MUTUAL_RATE_LIMIT, default ${DEFAULTS.rateLimit})
+  --found-federation N  demo setting: once N-1 other banks of the bioregion are met, found a federation
+                        of these N banks without an operator (MUTUAL_FOUND_FEDERATION; off by default)
+  --clearing-limit NOTES clearing limit of that founding agreement (MUTUAL_CLEARING_LIMIT, default ${DEFAULTS.clearingLimit})
   --config FILE         JSON config file (MUTUAL_CONFIG)
   --help                this text
 `;
@@ -128,6 +143,8 @@ export function loadOptions(argv: readonly string[], env: Readonly<Record<string
         name: { type: 'string' },
         'log-level': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'found-federation': { type: 'string' },
+        'clearing-limit': { type: 'string' },
         config: { type: 'string' },
       },
     });
@@ -207,6 +224,26 @@ export function loadOptions(argv: readonly string[], env: Readonly<Record<string
     rateLimit = n;
   }
 
+  const foundRaw = pick('foundFederation');
+  let founding: NodeOptions['founding'];
+  if (foundRaw !== undefined) {
+    const v = foundRaw.value;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,3}$/.test(v) ? Number(v) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 2 || n > LIMITS.MAX_AGREEMENT_MEMBERS) {
+      throw invalid(foundRaw.label, `${JSON.stringify(v)} is not a number of banks from 2 to ${LIMITS.MAX_AGREEMENT_MEMBERS}`);
+    }
+    const limitRaw = pick('clearingLimit');
+    const limit = limitRaw === undefined ? DEFAULTS.clearingLimit : typeof limitRaw.value === 'number' ? String(limitRaw.value) : limitRaw.value;
+    let clearingLimit: bigint;
+    try {
+      if (typeof limit !== 'string') throw new Error('must be a decimal number of notes');
+      clearingLimit = parseAmount(limit, { allowZero: true });
+    } catch (err) {
+      throw invalid(limitRaw?.label ?? '--clearing-limit', (err as Error).message);
+    }
+    founding = { members: n, clearingLimit };
+  }
+
   const home = env.MUTUAL_HOME ? resolve(cwd, env.MUTUAL_HOME) : join(homedir(), '.mutual');
 
   return {
@@ -219,6 +256,7 @@ export function loadOptions(argv: readonly string[], env: Readonly<Record<string
     logLevel: level.value as LogLevel,
     rateLimit,
     home,
+    founding,
   };
 }
 
