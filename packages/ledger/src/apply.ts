@@ -5,6 +5,7 @@ import { adoptAgreement } from './adopt.ts';
 import { bytesEqual } from './keys.ts';
 import { isWellFormedText } from './prepare.ts';
 import { u64Field } from './u64.ts';
+import { applyCredit, applyRefund, applyReject, outgoingProblem, recordOutgoing, type ForkCheck } from './interbank.ts';
 import { issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
 import { Overlay, type LedgerState, type StateChanges } from './state.ts';
 import type { Command, PreparedOk, Result } from './types.ts';
@@ -18,6 +19,8 @@ export interface ApplyContext {
   /** The commit time, written in every entry of the batch (ms since 1970-01-01 UTC). */
   readonly timeMs: bigint;
   readonly verify: VerifyFn;
+  /** Whether this bank holds a fork proof against a bank (interbank rules); default: none. */
+  readonly isForked?: ForkCheck;
 }
 
 export interface BatchOutcome {
@@ -104,6 +107,12 @@ function applyOne(o: Overlay, c: Command, ctx: ApplyContext, today: number, entr
     }
     case 'adoptAgreement':
       return adoptAgreement(o, c.signed, ctx, (kind) => appendEntry(o, ctx, entries, kind));
+    case 'interbankCredit':
+      return applyCredit(o, ctx.bankKey, c, ctx.isForked, (kind) => appendEntry(o, ctx, entries, kind));
+    case 'interbankReject':
+      return applyReject(o, ctx.bankKey, c, (kind) => appendEntry(o, ctx, entries, kind));
+    case 'interbankRefund':
+      return applyRefund(o, ctx.bankKey, c, (kind) => appendEntry(o, ctx, entries, kind));
     case 'instruction': {
       const p = c.prepared;
       if (!p.ok) return { code: p.code, message: p.message };
@@ -144,7 +153,10 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
   switch (a.type) {
     case 'transfer': {
       if (a.payeeBank && !bytesEqual(a.payeeBank, ctx.bankKey)) {
-        return { code: 'INTERBANK_UNAVAILABLE', message: 'the payee is at another bank, which this bank has no agreement with' };
+        const problem = outgoingProblem(o, ctx.bankKey, a.payeeBank, signer.balance, a.amount, ctx.isForked);
+        if (problem) return problem as Result;
+        amount = a.amount;
+        break;
       }
       if (bytesEqual(a.payee, p.account)) return { code: 'SELF_TRANSFER', message: 'payer and payee are the same account' };
       const payee = o.getAccount(a.payee);
@@ -192,6 +204,11 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
   o.touch(p.account, index);
   switch (a.type) {
     case 'transfer': {
+      if (a.payeeBank && !bytesEqual(a.payeeBank, ctx.bankKey)) {
+        payer.balance -= amount;
+        recordOutgoing(o, index, p.account, a.payeeBank, a.payee, amount);
+        break;
+      }
       const payee = o.editAccount(a.payee)!;
       payer.balance -= amount;
       payee.balance += amount;

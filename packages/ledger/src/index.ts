@@ -25,12 +25,13 @@ export {
 export { applyBatch, assert, type ApplyContext, type BatchOutcome, type VerifyFn } from './apply.ts';
 export { conservationProblem } from './conservation.ts';
 export { openTreeHead, signTreeHead, type SignedHead } from './heads.ts';
+export { netPosition, type ForkCheck } from './interbank.ts';
 export { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
 export { isCategoryName, isWellFormedText, prepareInstruction } from './prepare.ts';
 export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
-export { decodeEntry, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem, preverifyEntries, type SignatureItem } from './replay.ts';
+export { decodeEntry, entryRefOf, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem, preverifyEntries, type SignatureItem } from './replay.ts';
 export { u64Field } from './u64.ts';
-export { MemoryLedgerState, Overlay, type AdoptedAgreement, type LedgerState, type StateChanges } from './state.ts';
+export { entryKey, MemoryLedgerState, Overlay, ZERO_POSITION, type AdoptedAgreement, type LedgerState, type StateChanges } from './state.ts';
 export {
   isApplied,
   type Account,
@@ -39,6 +40,9 @@ export {
   type AppliedRef,
   type BankInfo,
   type Command,
+  type EntryRef,
+  type Outgoing,
+  type Position,
   type Prepared,
   type PreparedOk,
   type PreparedRejected,

@@ -3,7 +3,7 @@ import { applyBatch, type VerifyFn } from './apply.ts';
 import { bytesEqual } from './keys.ts';
 import { prepareInstruction } from './prepare.ts';
 import type { MemoryLedgerState } from './state.ts';
-import type { Command, PreparedOk } from './types.ts';
+import type { Command, EntryRef, PreparedOk } from './types.ts';
 
 /** A decoded log entry with the command that must have produced it. */
 export interface DecodedEntry {
@@ -54,9 +54,36 @@ export function decodeEntry(bytes: Uint8Array): DecodedEntry | string {
       const signed = pb.SignedAgreement.encode({ agreement: ad.agreement ?? new Uint8Array(), signatures: ad.signatures ?? [] }).finish();
       return { ...base, command: { type: 'adoptAgreement', signed } };
     }
+    case 'interbankCredit': {
+      const x = e.interbankCredit!;
+      const source = entryRefOf(x.source);
+      if (!source) return 'an interbank credit without a well-formed source';
+      return { ...base, command: { type: 'interbankCredit', source, payee: x.payee ?? new Uint8Array(), amount: u64(x.amount) } };
+    }
+    case 'interbankRejection': {
+      const x = e.interbankRejection!;
+      const source = entryRefOf(x.source);
+      if (!source) return 'an interbank rejection without a well-formed source';
+      return { ...base, command: { type: 'interbankReject', source, amount: u64(x.amount), code: x.code ?? '' } };
+    }
+    case 'interbankRefund': {
+      const x = e.interbankRefund!;
+      const rejection = entryRefOf(x.rejection);
+      const outgoingIndex = u64(x.outgoingIndex);
+      if (!rejection || outgoingIndex > BigInt(Number.MAX_SAFE_INTEGER)) return 'an interbank refund without a well-formed reference';
+      return { ...base, command: { type: 'interbankRefund', rejection, outgoingIndex: Number(outgoingIndex) } };
+    }
     default:
       return 'entry of unknown kind';
   }
+}
+
+/** An EntryRef message as the rules take it; undefined when absent or its index is out of range. */
+export function entryRefOf(r: mutual.v1.IEntryRef | null | undefined): EntryRef | undefined {
+  if (!r) return undefined;
+  const index = u64(r.index);
+  if (index > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  return { bank: r.bank ?? new Uint8Array(), index: Number(index), leafHash: r.leafHash ?? new Uint8Array() };
 }
 
 export interface ReplayProblem {

@@ -1,6 +1,13 @@
 import { appliedKey, bkey, laborDayKey } from './keys.ts';
 import type { AgreementInForce } from './agreement.ts';
-import type { Account, AppliedRef, BankInfo, RateSchedule, Totals } from './types.ts';
+import type { Account, AppliedRef, BankInfo, Outgoing, Position, RateSchedule, Totals } from './types.ts';
+
+/** The key of another bank's entry in maps: bank, then index. */
+export function entryKey(bank: Uint8Array, index: number): string {
+  return `${bkey(bank)}:${index}`;
+}
+
+export const ZERO_POSITION: Readonly<Position> = Object.freeze({ sent: 0n, refunded: 0n, received: 0n });
 
 /**
  * What the ledger rules read. Reads are synchronous: a disk-backed implementation loads every
@@ -19,6 +26,12 @@ export interface LedgerState {
   getApplied(account: Uint8Array, sequence: bigint): AppliedRef | undefined;
   /** milli-hours credited to `worker` for `day`, across all labor records */
   getLaborDay(worker: Uint8Array, day: number): bigint;
+  /** the interbank transfer this bank sent at entry `index`, if that entry is one */
+  getOutgoing(index: number): Outgoing | undefined;
+  /** index of this bank's credit or rejection of `bank`'s outgoing entry `index`, if answered */
+  getInbound(bank: Uint8Array, index: number): number | undefined;
+  /** interbank totals with `bank` (zero when none) */
+  getPosition(bank: Uint8Array): Readonly<Position>;
 }
 
 /** Everything one batch changed, as final values, for the store to write in one batch. */
@@ -36,6 +49,12 @@ export interface StateChanges {
   laborDays: Map<string, { worker: Uint8Array; day: number; milliHours: bigint }>;
   /** (account, entry index) pairs for account statements */
   history: Array<{ account: Uint8Array; entryIndex: number }>;
+  /** outgoing transfers created or refunded, by entry index */
+  outgoing: Map<number, Outgoing>;
+  /** answers to other banks' outgoing entries */
+  inbound: Array<{ bank: Uint8Array; index: number; entryIndex: number }>;
+  /** final interbank totals with each bank changed, by bank (bkey) */
+  positions: Map<string, { bank: Uint8Array; position: Position }>;
 }
 
 /** An adopted agreement as the store keeps it. */
@@ -52,6 +71,7 @@ export class Overlay implements LedgerState {
   readonly #base: LedgerState;
   readonly changes: StateChanges;
   readonly #applied = new Map<string, AppliedRef>();
+  readonly #inbound = new Map<string, number>();
 
   constructor(base: LedgerState) {
     this.#base = base;
@@ -65,6 +85,9 @@ export class Overlay implements LedgerState {
       applied: [],
       laborDays: new Map(),
       history: [],
+      outgoing: new Map(),
+      inbound: [],
+      positions: new Map(),
     };
   }
 
@@ -125,6 +148,38 @@ export class Overlay implements LedgerState {
     this.changes.rates = rates;
   }
 
+  getOutgoing(index: number): Outgoing | undefined {
+    return this.changes.outgoing.get(index) ?? this.#base.getOutgoing(index);
+  }
+
+  /** Records an outgoing transfer (new, or with its refund). */
+  setOutgoing(o: Outgoing): void {
+    this.changes.outgoing.set(o.index, o);
+  }
+
+  getInbound(bank: Uint8Array, index: number): number | undefined {
+    return this.#inbound.get(entryKey(bank, index)) ?? this.#base.getInbound(bank, index);
+  }
+
+  addInbound(bank: Uint8Array, index: number, entryIndex: number): void {
+    this.#inbound.set(entryKey(bank, index), entryIndex);
+    this.changes.inbound.push({ bank, index, entryIndex });
+  }
+
+  getPosition(bank: Uint8Array): Readonly<Position> {
+    return this.changes.positions.get(bkey(bank))?.position ?? this.#base.getPosition(bank);
+  }
+
+  /** A mutable copy of the totals with `bank`, registered as changed. */
+  editPosition(bank: Uint8Array): Position {
+    const k = bkey(bank);
+    const mine = this.changes.positions.get(k);
+    if (mine) return mine.position;
+    const position = { ...this.#base.getPosition(bank) };
+    this.changes.positions.set(k, { bank, position });
+    return position;
+  }
+
   setAgreement(a: AdoptedAgreement): void {
     this.changes.agreement = a;
   }
@@ -150,7 +205,7 @@ export class Overlay implements LedgerState {
 export class MemoryLedgerState implements LedgerState {
   bank: BankInfo | undefined = undefined;
   size = 0;
-  totals: Totals = { issued: 0n, retired: 0n, accounts: 0n };
+  totals: Totals = { issued: 0n, retired: 0n, accounts: 0n, sent: 0n, refunded: 0n, received: 0n };
   rates: RateSchedule = new Map();
   agreement: AgreementInForce | undefined = undefined;
   /** AgreementAdopted bytes of the agreement in force */
@@ -159,6 +214,9 @@ export class MemoryLedgerState implements LedgerState {
   readonly applied = new Map<string, AppliedRef>();
   readonly laborDays = new Map<string, bigint>();
   readonly history = new Map<string, number[]>();
+  readonly outgoing = new Map<number, Outgoing>();
+  readonly inbound = new Map<string, number>();
+  readonly positions = new Map<string, { bank: Uint8Array; position: Position }>();
   /** commit time of the last entry replayed; entry times never decrease */
   lastTimeMs = 0n;
 
@@ -170,6 +228,15 @@ export class MemoryLedgerState implements LedgerState {
   }
   getLaborDay(worker: Uint8Array, day: number): bigint {
     return this.laborDays.get(laborDayKey(worker, day)) ?? 0n;
+  }
+  getOutgoing(index: number): Outgoing | undefined {
+    return this.outgoing.get(index);
+  }
+  getInbound(bank: Uint8Array, index: number): number | undefined {
+    return this.inbound.get(entryKey(bank, index));
+  }
+  getPosition(bank: Uint8Array): Readonly<Position> {
+    return this.positions.get(bkey(bank))?.position ?? ZERO_POSITION;
   }
 
   /** Makes the changes of one batch part of this state. */
@@ -191,6 +258,9 @@ export class MemoryLedgerState implements LedgerState {
       if (list) list.push(entryIndex);
       else this.history.set(k, [entryIndex]);
     }
+    for (const [i, o] of changes.outgoing) this.outgoing.set(i, { ...o });
+    for (const { bank, index, entryIndex } of changes.inbound) this.inbound.set(entryKey(bank, index), entryIndex);
+    for (const [k, p] of changes.positions) this.positions.set(k, { bank: p.bank, position: { ...p.position } });
   }
 
   /** Sum of all balances, for the conservation check. */

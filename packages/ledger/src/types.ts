@@ -28,6 +28,40 @@ export interface Totals {
   retired: bigint;
   /** accounts opened since genesis */
   accounts: bigint;
+  /** milli-notes of this bank's outgoing interbank transfers (payers debited) */
+  sent: bigint;
+  /** milli-notes refunded to payers after the payee's bank rejected an outgoing transfer */
+  refunded: bigint;
+  /** milli-notes credited to payees here by other banks' outgoing transfers */
+  received: bigint;
+}
+
+/** An entry of another bank's log, pinned by its RFC 9162 leaf hash. */
+export interface EntryRef {
+  readonly bank: Uint8Array; // 32 bytes
+  readonly index: number;
+  readonly leafHash: Uint8Array; // 32 bytes
+}
+
+/** Interbank totals of this bank with one other bank (milli-notes). */
+export interface Position {
+  /** outgoing transfers to that bank */
+  sent: bigint;
+  /** of those, refunded after that bank rejected them */
+  refunded: bigint;
+  /** credited here for that bank's outgoing transfers */
+  received: bigint;
+}
+
+/** An interbank transfer this bank sent: its outgoing entry. */
+export interface Outgoing {
+  readonly index: number;
+  readonly payer: Uint8Array; // 20 bytes
+  readonly bank: Uint8Array; // 32 bytes: the payee's bank
+  readonly payee: Uint8Array; // 20 bytes
+  readonly amount: bigint;
+  /** index of this bank's refund entry, once refunded */
+  refundIndex: number | undefined;
 }
 
 /** Category name to rate x 1000 (standard: 1000, unpleasant: 1500). */
@@ -55,7 +89,16 @@ export type Command =
   | { readonly type: 'adoptRates'; readonly rates: ReadonlyArray<readonly [string, number]> }
   | { readonly type: 'instruction'; readonly prepared: Prepared }
   /** SignedAgreement bytes: adopt a complete federation agreement (two entries). */
-  | { readonly type: 'adoptAgreement'; readonly signed: Uint8Array };
+  | { readonly type: 'adoptAgreement'; readonly signed: Uint8Array }
+  /**
+   * Answer another bank's outgoing entry `source` naming this bank: credit `payee` if the
+   * interbank rules allow it, else record a rejection. Exactly one answer per source entry.
+   */
+  | { readonly type: 'interbankCredit'; readonly source: EntryRef; readonly payee: Uint8Array; readonly amount: bigint }
+  /** Record a rejection of `source` with `code` (the node decided, e.g. the sender is forked). */
+  | { readonly type: 'interbankReject'; readonly source: EntryRef; readonly amount: bigint; readonly code: string }
+  /** Refund this bank's outgoing entry `outgoingIndex`, which `rejection` (the payee bank's entry) refused. */
+  | { readonly type: 'interbankRefund'; readonly rejection: EntryRef; readonly outgoingIndex: number };
 
 /** A signed instruction that passed every check that needs no ledger state. */
 export interface PreparedOk {
@@ -117,6 +160,8 @@ export type Result =
       readonly amount?: bigint;
       /** the account opened (openAccount) */
       readonly account?: Uint8Array;
+      /** interbankCredit: the code of the rejection recorded instead of a credit */
+      readonly rejected?: string;
     }
   | { readonly code: RejectCode | AgreementRefusal | Extract<Code, 'ACCOUNT_EXISTS' | 'VALIDATION_FAILED' | 'RATE_SCHEDULE_INVALID'>; readonly message: string };
 

@@ -68,6 +68,8 @@ export class TestBank {
   readonly bank = newHolder();
   readonly state = new MemoryLedgerState();
   readonly entries: Uint8Array[] = [];
+  /** banks this bank holds a fork proof against (hex keys) */
+  readonly forked = new Set<string>();
   timeMs = TIME_MS;
 
   constructor() {
@@ -80,7 +82,8 @@ export class TestBank {
   }
 
   apply(commands: Command[]): Result[] {
-    const out = applyBatch(this.state, commands, { bankKey: this.key, timeMs: this.timeMs, verify });
+    const isForked = (b: Uint8Array) => this.forked.has(Buffer.from(b).toString('hex'));
+    const out = applyBatch(this.state, commands, { bankKey: this.key, timeMs: this.timeMs, verify, isForked });
     this.state.commit(out.changes);
     this.entries.push(...out.entries);
     this.timeMs += 1n; // each batch its own commit time, as a store does

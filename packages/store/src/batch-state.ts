@@ -1,4 +1,4 @@
-import { appliedKey, bkey, laborDayKey, type Account, type AgreementInForce, type AppliedRef, type BankInfo, type LedgerState, type RateSchedule, type Totals } from '@mutual/ledger';
+import { appliedKey, bkey, entryKey, laborDayKey, ZERO_POSITION, type Outgoing, type Position, type Account, type AgreementInForce, type AppliedRef, type BankInfo, type LedgerState, type RateSchedule, type Totals } from '@mutual/ledger';
 
 /**
  * The ledger state one batch is applied to: the store's current totals and schedule, and the
@@ -9,6 +9,10 @@ export class BatchState implements LedgerState {
   readonly accounts = new Map<string, Account | null>();
   readonly applied = new Map<string, AppliedRef | null>();
   readonly laborDays = new Map<string, bigint>();
+  readonly outgoing = new Map<number, Outgoing | null>();
+  readonly inbound = new Map<string, number | null>();
+  /** every bank's position (the store keeps them all in memory) */
+  positions: ReadonlyMap<string, Position> = new Map();
   bank: BankInfo | undefined;
   size: number;
   totals: Totals;
@@ -39,5 +43,21 @@ export class BatchState implements LedgerState {
     const v = this.laborDays.get(laborDayKey(worker, day));
     if (v === undefined) throw new Error('invariant violated: labor day read by a batch was not loaded');
     return v;
+  }
+
+  getOutgoing(index: number): Outgoing | undefined {
+    const v = this.outgoing.get(index);
+    if (v === undefined) throw new Error('invariant violated: outgoing record read by a batch was not loaded');
+    return v ?? undefined;
+  }
+
+  getInbound(bank: Uint8Array, index: number): number | undefined {
+    const v = this.inbound.get(entryKey(bank, index));
+    if (v === undefined) throw new Error('invariant violated: inbound record read by a batch was not loaded');
+    return v ?? undefined;
+  }
+
+  getPosition(bank: Uint8Array): Readonly<Position> {
+    return this.positions.get(bkey(bank)) ?? ZERO_POSITION;
   }
 }

@@ -4,7 +4,7 @@
  * the log; and {@link verifyStore}, which does replay it and checks everything.
  */
 export { FORMAT_VERSION, KEYSPACES, META, RETIRED_KEYSPACES, type Keyspace } from './keyspaces.ts';
-export { LedgerStore, type CommitEvent, type CommitListener, type StoreOptions, type VerifyItem } from './store.ts';
+export { LedgerStore, type CommitEvent, type CommitListener, type OutgoingState, type OutgoingStatus, type StoreOptions, type VerifyItem } from './store.ts';
 export { verifyStore, type VerifyReport } from './verify.ts';
 export { ReplicaStore, type ChunkProblem, type ReplicaListener, type ReplicaStatus } from './replica.ts';
 export { AgreementPool, type PoolOutcome } from './agreements.ts';

@@ -90,6 +90,37 @@ export const keys = {
     u64be(k, 21, index);
     return k;
   },
+  outgoing(index: number): Uint8Array {
+    const k = new Uint8Array(9);
+    k[0] = KEYSPACES.outgoing;
+    u64be(k, 1, index);
+    return k;
+  },
+  inbound(bank: Uint8Array, index: number): Uint8Array {
+    const k = new Uint8Array(41);
+    k[0] = KEYSPACES.inbound;
+    k.set(bank, 1);
+    u64be(k, 33, index);
+    return k;
+  },
+  position(bank: Uint8Array): Uint8Array {
+    const k = new Uint8Array(33);
+    k[0] = KEYSPACES.positions;
+    k.set(bank, 1);
+    return k;
+  },
+  clearing(bank: Uint8Array): Uint8Array {
+    const k = new Uint8Array(33);
+    k[0] = KEYSPACES.clearing;
+    k.set(bank, 1);
+    return k;
+  },
+  settled(index: number): Uint8Array {
+    const k = new Uint8Array(9);
+    k[0] = KEYSPACES.settled;
+    u64be(k, 1, index);
+    return k;
+  },
   /** [gte, lt) bounds of every key of one keyspace */
   range(space: number): { gte: Uint8Array; lt: Uint8Array } {
     return { gte: new Uint8Array([space]), lt: new Uint8Array([space + 1]) };

@@ -1,4 +1,4 @@
-import { checkAdoptedAgreement, inForceOf, u64Field, type Account, type AgreementInForce, type VerifyFn, type AppliedRef, type BankInfo, type RateSchedule, type Totals } from '@mutual/ledger';
+import { checkAdoptedAgreement, inForceOf, u64Field, type Outgoing, type Position, type Account, type AgreementInForce, type VerifyFn, type AppliedRef, type BankInfo, type RateSchedule, type Totals } from '@mutual/ledger';
 import { decodeStrict, pb, pbStorage, u64, type AccountKindNumber } from '@mutual/protocol';
 
 /** Encoders and strict decoders of stored values. A decoder returns undefined on bad bytes. */
@@ -40,11 +40,46 @@ export const records = {
   },
   totals: {
     encode(t: Totals): Uint8Array {
-      return pbStorage.LedgerTotals.encode({ issued: u64Field(t.issued), retired: u64Field(t.retired), accounts: u64Field(t.accounts) }).finish();
+      return pbStorage.LedgerTotals.encode({
+        issued: u64Field(t.issued),
+        retired: u64Field(t.retired),
+        accounts: u64Field(t.accounts),
+        sent: u64Field(t.sent),
+        refunded: u64Field(t.refunded),
+        received: u64Field(t.received),
+      }).finish();
     },
     decode(bytes: Uint8Array): Totals | undefined {
       const r = decodeStrict(pbStorage.LedgerTotals, bytes);
-      return r ? { issued: u64(r.issued), retired: u64(r.retired), accounts: u64(r.accounts) } : undefined;
+      return r
+        ? { issued: u64(r.issued), retired: u64(r.retired), accounts: u64(r.accounts), sent: u64(r.sent), refunded: u64(r.refunded), received: u64(r.received) }
+        : undefined;
+    },
+  },
+  position: {
+    encode(p: Position): Uint8Array {
+      return pbStorage.PositionRecord.encode({ sent: u64Field(p.sent), refunded: u64Field(p.refunded), received: u64Field(p.received) }).finish();
+    },
+    decode(bytes: Uint8Array): Position | undefined {
+      const r = decodeStrict(pbStorage.PositionRecord, bytes);
+      return r ? { sent: u64(r.sent), refunded: u64(r.refunded), received: u64(r.received) } : undefined;
+    },
+  },
+  outgoing: {
+    encode(o: Outgoing): Uint8Array {
+      return pbStorage.OutgoingRecord.encode({
+        payer: o.payer,
+        bank: o.bank,
+        payee: o.payee,
+        amount: u64Field(o.amount),
+        refunded: o.refundIndex !== undefined,
+        refundIndex: u64Field(o.refundIndex ?? 0),
+      }).finish();
+    },
+    decode(index: number, bytes: Uint8Array): Outgoing | undefined {
+      const r = decodeStrict(pbStorage.OutgoingRecord, bytes);
+      if (!r || r.payer?.length !== 20 || r.bank?.length !== 32 || r.payee?.length !== 20) return undefined;
+      return { index, payer: r.payer, bank: r.bank, payee: r.payee, amount: u64(r.amount), refundIndex: r.refunded ? Number(u64(r.refundIndex)) : undefined };
     },
   },
   bank: {

@@ -7,6 +7,8 @@ import {
   bkey,
   bytesEqual,
   DEFAULT_RATES,
+  entryKey,
+  entryRefOf,
   laborDayKey,
   openTreeHead,
   prepareInstruction,
@@ -17,6 +19,9 @@ import {
   type AppliedRef,
   type BankInfo,
   type Command,
+  type EntryRef,
+  type Outgoing,
+  type Position,
   type PreparedOk,
   type RateSchedule,
   type Result,
@@ -26,7 +31,7 @@ import {
   type VerifyFn,
 } from '@mutual/ledger';
 import { consistencyProof, Frontier, inclusionProof, leafHash, type NodeReader } from '@mutual/merkle';
-import { DOMAIN } from '@mutual/protocol';
+import { decodeStrict, DOMAIN, pb } from '@mutual/protocol';
 import { Level } from 'level';
 import { BatchState } from './batch-state.ts';
 import { corrupt, openError } from './errors.ts';
@@ -60,6 +65,18 @@ export interface StoreOptions {
   readonly maxCachedAccounts?: number;
   /** Called once if a write fails: the store stops accepting work and must be reopened. */
   readonly onFatal?: (err: Error) => void;
+  /** Whether this bank holds a fork proof against another bank (interbank rules); default: none. */
+  readonly isForked?: (bank: Uint8Array) => boolean;
+}
+
+/** Where an interbank transfer this bank sent stands. */
+export type OutgoingState = 'pending' | 'settled' | 'refunded';
+
+/** An interbank transfer this bank sent, with its state. */
+export interface OutgoingStatus extends Outgoing {
+  readonly state: OutgoingState;
+  /** the payee bank's credit, once settled */
+  readonly credit?: EntryRef;
 }
 
 /** What one durable commit appended, for subscribers (events, metrics, replication). */
@@ -93,6 +110,8 @@ const EMPTY = new Uint8Array(0);
 /** Batches smaller than this are verified on the calling thread. */
 const MIN_POOL_BATCH = 64;
 const DEFAULT_MAX_CACHED_ACCOUNTS = 100_000;
+/** Records one listing of outgoing transfers looks at, at most. */
+const MAX_SCAN = 10_000;
 
 /**
  * A bank's ledger on disk: the log, its Merkle tree, signed heads and the materialized state
@@ -107,7 +126,10 @@ export class LedgerStore {
 
   // State as applied (may be ahead of the disk by one batch being written).
   #bank: BankInfo | undefined;
-  #totals: Totals = { issued: 0n, retired: 0n, accounts: 0n };
+  #totals: Totals = { issued: 0n, retired: 0n, accounts: 0n, sent: 0n, refunded: 0n, received: 0n };
+  /** interbank totals with every other bank, all in memory (one record per bank) */
+  #positions = new Map<string, Position>();
+  readonly #positionBanks = new Map<string, Uint8Array>();
   #rates: RateSchedule = new Map();
   #agreement: AgreementInForce | undefined;
   #frontier = new Frontier();
@@ -125,6 +147,8 @@ export class LedgerStore {
   /** records of the batch applied but not yet on disk */
   #dirtyApplied = new Map<string, AppliedRef>();
   #dirtyLaborDays = new Map<string, bigint>();
+  #dirtyOutgoing = new Map<number, Outgoing>();
+  #dirtyInbound = new Map<string, number>();
 
   readonly #queue: Submission[] = [];
   readonly #listeners = new Set<CommitListener>();
@@ -218,6 +242,13 @@ export class LedgerStore {
     if (!leaf || !bytesEqual(leafHash(last), leaf)) throw corrupt(`entry ${head.size - 1} does not match its leaf hash`);
     if (await this.#db.get(keys.entry(head.size))) throw corrupt(`an entry exists past the end of the log (${head.size})`);
 
+    for await (const [k, v] of this.#db.iterator(keys.range(KEYSPACES.positions))) {
+      const p = records.position.decode(v);
+      if (k.length !== 33 || !p) throw corrupt('an interbank position record is unreadable');
+      const bank = Uint8Array.from(k.subarray(1));
+      this.#positions.set(bkey(bank), p);
+      this.#positionBanks.set(bkey(bank), bank);
+    }
     this.#bank = bank;
     this.#totals = totals;
     this.#rates = rates;
@@ -331,6 +362,85 @@ export class LedgerStore {
       out.push(Number(decodeU64(k.subarray(21))));
     }
     return out;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Interbank
+  // ---------------------------------------------------------------------------------------
+
+  /** Interbank totals with every bank this bank has exchanged with (as committed). */
+  positions(): Array<{ bank: Uint8Array; position: Readonly<Position> }> {
+    return [...this.#positions].map(([k, position]) => ({ bank: this.#positionBanks.get(k)!, position }));
+  }
+
+  /** An interbank transfer this bank sent at entry `index`, with its state; undefined if that entry is none. */
+  async getOutgoing(index: number): Promise<OutgoingStatus | undefined> {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) return undefined;
+    const [v, settled] = await this.#db.getMany([keys.outgoing(index), keys.settled(index)]);
+    if (!v) return undefined;
+    return this.#outgoingStatus(index, v, settled);
+  }
+
+  #outgoingStatus(index: number, v: Uint8Array, settled: Uint8Array | undefined): OutgoingStatus {
+    const o = records.outgoing.decode(index, v);
+    if (!o) throw corrupt('an outgoing transfer record is unreadable');
+    if (o.refundIndex !== undefined) return { ...o, state: 'refunded' };
+    if (settled) {
+      const credit = entryRefOf(decodeStrict(pb.EntryRef, settled));
+      if (!credit) throw corrupt('a settlement record is unreadable');
+      return { ...o, state: 'settled', credit };
+    }
+    return { ...o, state: 'pending' };
+  }
+
+  /**
+   * Interbank transfers this bank sent, newest first, before entry `before`, at most `limit`,
+   * only those in `state` when given (the scan stops after MAX_SCAN records either way).
+   */
+  async listOutgoing(opts: { before?: number; limit: number; state?: OutgoingState }): Promise<OutgoingStatus[]> {
+    this.#checkOpen();
+    const out: OutgoingStatus[] = [];
+    const lt = keys.outgoing(Math.min(opts.before ?? Number.MAX_SAFE_INTEGER, this.size));
+    let scanned = 0;
+    for await (const [k, v] of this.#db.iterator({ gte: keys.outgoing(0), lt, reverse: true })) {
+      if (out.length >= opts.limit || scanned++ >= MAX_SCAN) break;
+      const index = Number(decodeU64(k.subarray(1)));
+      const status = this.#outgoingStatus(index, v, await this.#db.get(keys.settled(index)));
+      if (!opts.state || status.state === opts.state) out.push(status);
+    }
+    return out;
+  }
+
+  /**
+   * Records that the payee bank credited outgoing transfer `index` (its entry `credit`), unless
+   * it was refunded. Returns whether the state changed.
+   */
+  async markSettled(index: number, credit: EntryRef): Promise<boolean> {
+    this.#checkOpen();
+    const current = await this.getOutgoing(index);
+    if (!current || current.state !== 'pending') return false;
+    await this.#db.put(keys.settled(index), pb.EntryRef.encode({ bank: credit.bank, index: credit.index, leafHash: credit.leafHash }).finish(), { sync: true });
+    return true;
+  }
+
+  /** Index of this bank's credit or rejection of `bank`'s outgoing entry `index`, once committed. */
+  async getInbound(bank: Uint8Array, index: number): Promise<number | undefined> {
+    this.#checkOpen();
+    const v = await this.#db.get(keys.inbound(bank, index));
+    return v ? Number(decodeU64(v)) : undefined;
+  }
+
+  /** How many entries of `bank`'s replica the clearing has handled. */
+  async clearingCursor(bank: Uint8Array): Promise<number> {
+    this.#checkOpen();
+    const v = await this.#db.get(keys.clearing(bank));
+    return v ? Number(decodeU64(v)) : 0;
+  }
+
+  async setClearingCursor(bank: Uint8Array, handled: number): Promise<void> {
+    this.#checkOpen();
+    await this.#db.put(keys.clearing(bank), encodeU64(handled), { sync: true });
   }
 
   // ---------------------------------------------------------------------------------------
@@ -485,6 +595,8 @@ export class LedgerStore {
   async #loadBatch(commands: readonly Command[]): Promise<BatchState> {
     const accountIds = new Map<string, Uint8Array>();
     const want = (id: Uint8Array) => accountIds.set(bkey(id), id);
+    const state = new BatchState({ bank: this.#bank, size: 0, totals: this.#totals, rates: this.#rates, agreement: this.#agreement });
+    await this.#loadInterbank(commands, state, want);
     for (const c of commands) {
       if (c.type === 'openAccount' && c.holderKey.length === 32) want(deriveAccountId(this.#opts.bankKey, c.holderKey));
       if (c.type !== 'instruction' || !c.prepared.ok) continue;
@@ -493,7 +605,6 @@ export class LedgerStore {
       if (p.action.type === 'transfer') want(p.action.payee);
       if (p.action.type === 'labor') want(p.action.worker);
     }
-    const state = new BatchState({ bank: this.#bank, size: 0, totals: this.#totals, rates: this.#rates, agreement: this.#agreement });
     const missing: Uint8Array[] = [];
     for (const [k, id] of accountIds) {
       const cached = this.#accounts.get(k);
@@ -549,6 +660,50 @@ export class LedgerStore {
     return state;
   }
 
+  /** Loads the interbank records a batch can read: answers to other banks' entries, outgoing transfers to refund. */
+  async #loadInterbank(commands: readonly Command[], state: BatchState, want: (id: Uint8Array) => void): Promise<void> {
+    const inboundWanted: Array<[string, Uint8Array]> = [];
+    const outgoingWanted: number[] = [];
+    for (const c of commands) {
+      if (c.type === 'interbankCredit' || c.type === 'interbankReject') {
+        if (c.type === 'interbankCredit' && c.payee.length === 20) want(c.payee);
+        if (c.source.bank.length !== 32 || !Number.isSafeInteger(c.source.index) || c.source.index < 0) continue;
+        const k = entryKey(c.source.bank, c.source.index);
+        const dirty = this.#dirtyInbound.get(k);
+        if (dirty !== undefined) state.inbound.set(k, dirty);
+        else if (!state.inbound.has(k)) {
+          state.inbound.set(k, null);
+          inboundWanted.push([k, keys.inbound(c.source.bank, c.source.index)]);
+        }
+      } else if (c.type === 'interbankRefund') {
+        const i = c.outgoingIndex;
+        if (!Number.isSafeInteger(i) || i < 0 || state.outgoing.has(i)) continue;
+        const dirty = this.#dirtyOutgoing.get(i);
+        if (dirty) state.outgoing.set(i, dirty);
+        else {
+          state.outgoing.set(i, null);
+          outgoingWanted.push(i);
+        }
+      }
+    }
+    const [inboundValues, outgoingValues] = await Promise.all([
+      inboundWanted.length ? this.#db.getMany(inboundWanted.map(([, key]) => key)) : [],
+      outgoingWanted.length ? this.#db.getMany(outgoingWanted.map((i) => keys.outgoing(i))) : [],
+    ]);
+    inboundWanted.forEach(([k], i) => {
+      const v = inboundValues[i];
+      if (v) state.inbound.set(k, Number(decodeU64(v)));
+    });
+    outgoingWanted.forEach((index, i) => {
+      const v = outgoingValues[i];
+      if (!v) return;
+      const o = records.outgoing.decode(index, v);
+      if (!o) throw corrupt('an outgoing transfer record is unreadable');
+      state.outgoing.set(index, o);
+    });
+    for (const o of state.outgoing.values()) if (o) want(o.payer);
+  }
+
   async #verifyAll(items: readonly VerifyItem[]): Promise<Uint8Array> {
     if (this.#opts.verifyBatch && items.length >= MIN_POOL_BATCH) return this.#opts.verifyBatch(items);
     const out = new Uint8Array(items.length);
@@ -574,10 +729,11 @@ export class LedgerStore {
     state.totals = this.#totals;
     state.rates = this.#rates;
     state.agreement = this.#agreement;
+    state.positions = this.#positions;
 
     let outcome;
     try {
-      outcome = applyBatch(state, commands, { bankKey: this.#opts.bankKey, timeMs, verify: this.#opts.verify });
+      outcome = applyBatch(state, commands, { bankKey: this.#opts.bankKey, timeMs, verify: this.#opts.verify, isForked: this.#opts.isForked });
     } catch (err) {
       // A broken invariant: nothing was changed; stop rather than guess.
       this.#fail(err as Error);
@@ -605,6 +761,8 @@ export class LedgerStore {
         this.#durableHead = ops.head;
         this.#dirtyApplied = new Map();
         this.#dirtyLaborDays = new Map();
+        this.#dirtyOutgoing = new Map();
+        this.#dirtyInbound = new Map();
         this.#evict();
         deliver();
         const event: CommitEvent = { firstIndex, entries, head: ops.head, results, durationMs: performance.now() - started };
@@ -677,6 +835,23 @@ export class LedgerStore {
       this.#dirtyLaborDays.set(k, d.milliHours);
     }
     for (const h of changes.history) put(keys.history(h.account, h.entryIndex), EMPTY);
+    for (const o of changes.outgoing.values()) {
+      put(keys.outgoing(o.index), records.outgoing.encode(o));
+      this.#dirtyOutgoing.set(o.index, o);
+    }
+    for (const x of changes.inbound) {
+      put(keys.inbound(x.bank, x.index), encodeU64(x.entryIndex));
+      this.#dirtyInbound.set(entryKey(x.bank, x.index), x.entryIndex);
+    }
+    if (changes.positions.size > 0) {
+      const positions = new Map(this.#positions);
+      for (const [k, { bank, position }] of changes.positions) {
+        put(keys.position(bank), records.position.encode(position));
+        positions.set(k, { ...position });
+        this.#positionBanks.set(k, bank);
+      }
+      this.#positions = positions;
+    }
 
     this.#bank = changes.bank;
     this.#totals = changes.totals;

@@ -207,6 +207,47 @@ async function compareState(store: LedgerStore, state: MemoryLedgerState, proble
   for (const l of state.history.values()) historyTotal += l.length;
   if (n !== historyTotal) problem(`${n} statement records; the log has ${historyTotal}`);
 
+  n = 0;
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.outgoing))) {
+    n++;
+    const index = Number(decodeU64(k.subarray(1)));
+    const stored = records.outgoing.decode(index, v);
+    const replayed = state.getOutgoing(index);
+    if (
+      !stored ||
+      !replayed ||
+      stored.amount !== replayed.amount ||
+      stored.refundIndex !== replayed.refundIndex ||
+      !bytesEqual(stored.payer, replayed.payer) ||
+      !bytesEqual(stored.bank, replayed.bank) ||
+      !bytesEqual(stored.payee, replayed.payee)
+    ) {
+      problem(`outgoing transfer record of entry ${index} differs from the log`);
+    }
+  }
+  if (n !== state.outgoing.size) problem(`${n} outgoing transfer records; the log has ${state.outgoing.size}`);
+
+  n = 0;
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.inbound))) {
+    n++;
+    const bank = k.subarray(1, 33);
+    const index = Number(decodeU64(k.subarray(33)));
+    if (v.length !== 8 || Number(decodeU64(v)) !== state.getInbound(bank, index)) problem(`the answer to entry ${index} of bank ${hex(bank)} differs from the log`);
+  }
+  if (n !== state.inbound.size) problem(`${n} interbank answer records; the log has ${state.inbound.size}`);
+
+  n = 0;
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.positions))) {
+    n++;
+    const bank = k.subarray(1);
+    const stored = records.position.decode(v);
+    const replayed = state.getPosition(bank);
+    if (!stored || stored.sent !== replayed.sent || stored.refunded !== replayed.refunded || stored.received !== replayed.received) {
+      problem(`the interbank position with bank ${hex(bank)} differs from the log`);
+    }
+  }
+  if (n !== state.positions.size) problem(`${n} interbank position records; the log has ${state.positions.size}`);
+
   const [totalsB, ratesB, bankB, agreementB] = await db.getMany([
     keys.meta(META.totals),
     keys.meta(META.rates),
@@ -217,7 +258,16 @@ async function compareState(store: LedgerStore, state: MemoryLedgerState, proble
   const wanted = state.agreementRecord;
   if (wanted ? !agreementB || !bytesEqual(agreementB, wanted) : agreementB !== undefined) problem('the record of the agreement in force differs from the log');
   const totals = totalsB && records.totals.decode(totalsB);
-  if (!totals || totals.issued !== state.totals.issued || totals.retired !== state.totals.retired || totals.accounts !== state.totals.accounts) {
+  const t = state.totals;
+  if (
+    !totals ||
+    totals.issued !== t.issued ||
+    totals.retired !== t.retired ||
+    totals.accounts !== t.accounts ||
+    totals.sent !== t.sent ||
+    totals.refunded !== t.refunded ||
+    totals.received !== t.received
+  ) {
     problem('the totals record differs from the log');
   }
   const rates = ratesB && records.rates.decode(ratesB);

@@ -679,6 +679,9 @@ export namespace mutual {
                 issued: (number|Long);
                 retired: (number|Long);
                 accounts: (number|Long);
+                sent: (number|Long);
+                refunded: (number|Long);
+                received: (number|Long);
                 static encode(message: mutual.v1.storage.LedgerTotals.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
                 static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.storage.LedgerTotals & mutual.v1.storage.LedgerTotals.$Shape;
             }
@@ -688,9 +691,64 @@ export namespace mutual {
                     issued?: (number|Long|null);
                     retired?: (number|Long|null);
                     accounts?: (number|Long|null);
+                    sent?: (number|Long|null);
+                    refunded?: (number|Long|null);
+                    received?: (number|Long|null);
                     $unknowns?: Uint8Array[];
                 }
                 type $Shape = mutual.v1.storage.LedgerTotals.$Properties;
+            }
+
+            interface IPositionRecord extends mutual.v1.storage.PositionRecord.$Properties {
+            }
+
+            class PositionRecord {
+                constructor(properties?: mutual.v1.storage.PositionRecord.$Properties);
+                $unknowns?: Uint8Array[];
+                sent: (number|Long);
+                refunded: (number|Long);
+                received: (number|Long);
+                static encode(message: mutual.v1.storage.PositionRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.storage.PositionRecord & mutual.v1.storage.PositionRecord.$Shape;
+            }
+
+            namespace PositionRecord {
+                interface $Properties {
+                    sent?: (number|Long|null);
+                    refunded?: (number|Long|null);
+                    received?: (number|Long|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = mutual.v1.storage.PositionRecord.$Properties;
+            }
+
+            interface IOutgoingRecord extends mutual.v1.storage.OutgoingRecord.$Properties {
+            }
+
+            class OutgoingRecord {
+                constructor(properties?: mutual.v1.storage.OutgoingRecord.$Properties);
+                $unknowns?: Uint8Array[];
+                payer: Uint8Array;
+                bank: Uint8Array;
+                payee: Uint8Array;
+                amount: (number|Long);
+                refunded: boolean;
+                refundIndex: (number|Long);
+                static encode(message: mutual.v1.storage.OutgoingRecord.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+                static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.storage.OutgoingRecord & mutual.v1.storage.OutgoingRecord.$Shape;
+            }
+
+            namespace OutgoingRecord {
+                interface $Properties {
+                    payer?: (Uint8Array|null);
+                    bank?: (Uint8Array|null);
+                    payee?: (Uint8Array|null);
+                    amount?: (number|Long|null);
+                    refunded?: (boolean|null);
+                    refundIndex?: (number|Long|null);
+                    $unknowns?: Uint8Array[];
+                }
+                type $Shape = mutual.v1.storage.OutgoingRecord.$Properties;
             }
 
             interface IBankIdentity extends mutual.v1.storage.BankIdentity.$Properties {

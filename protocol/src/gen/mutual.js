@@ -4949,6 +4949,9 @@ export const mutual = $root.mutual = (() => {
                  * @property {number|Long|null} [issued] LedgerTotals issued
                  * @property {number|Long|null} [retired] LedgerTotals retired
                  * @property {number|Long|null} [accounts] LedgerTotals accounts
+                 * @property {number|Long|null} [sent] LedgerTotals sent
+                 * @property {number|Long|null} [refunded] LedgerTotals refunded
+                 * @property {number|Long|null} [received] LedgerTotals received
                  * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
                  */
 
@@ -5005,6 +5008,30 @@ export const mutual = $root.mutual = (() => {
                 LedgerTotals.prototype.accounts = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
                 /**
+                 * LedgerTotals sent.
+                 * @member {number|Long} sent
+                 * @memberof mutual.v1.storage.LedgerTotals
+                 * @instance
+                 */
+                LedgerTotals.prototype.sent = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * LedgerTotals refunded.
+                 * @member {number|Long} refunded
+                 * @memberof mutual.v1.storage.LedgerTotals
+                 * @instance
+                 */
+                LedgerTotals.prototype.refunded = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * LedgerTotals received.
+                 * @member {number|Long} received
+                 * @memberof mutual.v1.storage.LedgerTotals
+                 * @instance
+                 */
+                LedgerTotals.prototype.received = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
                  * Encodes the specified LedgerTotals message. Does not implicitly {@link mutual.v1.storage.LedgerTotals.verify|verify} messages.
                  * @function encode
                  * @memberof mutual.v1.storage.LedgerTotals
@@ -5026,6 +5053,12 @@ export const mutual = $root.mutual = (() => {
                         writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.retired);
                     if (message.accounts != null && $Object.hasOwnProperty.call(message, "accounts") && (typeof message.accounts === "object" ? message.accounts.low || message.accounts.high : message.accounts !== 0))
                         writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.accounts);
+                    if (message.sent != null && $Object.hasOwnProperty.call(message, "sent") && (typeof message.sent === "object" ? message.sent.low || message.sent.high : message.sent !== 0))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.sent);
+                    if (message.refunded != null && $Object.hasOwnProperty.call(message, "refunded") && (typeof message.refunded === "object" ? message.refunded.low || message.refunded.high : message.refunded !== 0))
+                        writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.refunded);
+                    if (message.received != null && $Object.hasOwnProperty.call(message, "received") && (typeof message.received === "object" ? message.received.low || message.received.high : message.received !== 0))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.received);
                     if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                         for (let i = 0; i < message.$unknowns.length; ++i)
                             writer.raw(message.$unknowns[i]);
@@ -5097,6 +5130,33 @@ export const mutual = $root.mutual = (() => {
                                     delete message.accounts;
                                 continue;
                             }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.sent = value;
+                                else
+                                    delete message.sent;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.refunded = value;
+                                else
+                                    delete message.refunded;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.received = value;
+                                else
+                                    delete message.received;
+                                continue;
+                            }
                         }
                         reader.skipType(wireType, _depth, tag);
                         if (!reader.discardUnknown) {
@@ -5115,6 +5175,418 @@ export const mutual = $root.mutual = (() => {
                 };
 
                 return LedgerTotals;
+            })();
+
+            storage.PositionRecord = (function() {
+
+                /**
+                 * Properties of a PositionRecord.
+                 * @typedef {Object} mutual.v1.storage.PositionRecord.$Properties
+                 * @property {number|Long|null} [sent] PositionRecord sent
+                 * @property {number|Long|null} [refunded] PositionRecord refunded
+                 * @property {number|Long|null} [received] PositionRecord received
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of a PositionRecord.
+                 * @memberof mutual.v1.storage
+                 * @interface IPositionRecord
+                 * @augments mutual.v1.storage.PositionRecord.$Properties
+                 * @deprecated Use mutual.v1.storage.PositionRecord.$Properties instead.
+                 */
+
+                /**
+                 * Shape of a PositionRecord.
+                 * @typedef {mutual.v1.storage.PositionRecord.$Properties} mutual.v1.storage.PositionRecord.$Shape
+                 */
+
+                /**
+                 * Constructs a new PositionRecord.
+                 * @memberof mutual.v1.storage
+                 * @classdesc Represents a PositionRecord.
+                 * @constructor
+                 * @param {mutual.v1.storage.PositionRecord.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const PositionRecord = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * PositionRecord sent.
+                 * @member {number|Long} sent
+                 * @memberof mutual.v1.storage.PositionRecord
+                 * @instance
+                 */
+                PositionRecord.prototype.sent = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * PositionRecord refunded.
+                 * @member {number|Long} refunded
+                 * @memberof mutual.v1.storage.PositionRecord
+                 * @instance
+                 */
+                PositionRecord.prototype.refunded = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * PositionRecord received.
+                 * @member {number|Long} received
+                 * @memberof mutual.v1.storage.PositionRecord
+                 * @instance
+                 */
+                PositionRecord.prototype.received = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Encodes the specified PositionRecord message. Does not implicitly {@link mutual.v1.storage.PositionRecord.verify|verify} messages.
+                 * @function encode
+                 * @memberof mutual.v1.storage.PositionRecord
+                 * @static
+                 * @param {mutual.v1.storage.PositionRecord.$Properties} message PositionRecord message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                PositionRecord.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.sent != null && $Object.hasOwnProperty.call(message, "sent") && (typeof message.sent === "object" ? message.sent.low || message.sent.high : message.sent !== 0))
+                        writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.sent);
+                    if (message.refunded != null && $Object.hasOwnProperty.call(message, "refunded") && (typeof message.refunded === "object" ? message.refunded.low || message.refunded.high : message.refunded !== 0))
+                        writer.uint32(/* id 2, wireType 0 =*/16).uint64(message.refunded);
+                    if (message.received != null && $Object.hasOwnProperty.call(message, "received") && (typeof message.received === "object" ? message.received.low || message.received.high : message.received !== 0))
+                        writer.uint32(/* id 3, wireType 0 =*/24).uint64(message.received);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes a PositionRecord message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof mutual.v1.storage.PositionRecord
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {mutual.v1.storage.PositionRecord & mutual.v1.storage.PositionRecord.$Shape} PositionRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                PositionRecord.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.mutual.v1.storage.PositionRecord();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.sent = value;
+                                else
+                                    delete message.sent;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.refunded = value;
+                                else
+                                    delete message.refunded;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.received = value;
+                                else
+                                    delete message.received;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return PositionRecord;
+            })();
+
+            storage.OutgoingRecord = (function() {
+
+                /**
+                 * Properties of an OutgoingRecord.
+                 * @typedef {Object} mutual.v1.storage.OutgoingRecord.$Properties
+                 * @property {Uint8Array|null} [payer] OutgoingRecord payer
+                 * @property {Uint8Array|null} [bank] OutgoingRecord bank
+                 * @property {Uint8Array|null} [payee] OutgoingRecord payee
+                 * @property {number|Long|null} [amount] OutgoingRecord amount
+                 * @property {boolean|null} [refunded] OutgoingRecord refunded
+                 * @property {number|Long|null} [refundIndex] OutgoingRecord refundIndex
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+
+                /**
+                 * Properties of an OutgoingRecord.
+                 * @memberof mutual.v1.storage
+                 * @interface IOutgoingRecord
+                 * @augments mutual.v1.storage.OutgoingRecord.$Properties
+                 * @deprecated Use mutual.v1.storage.OutgoingRecord.$Properties instead.
+                 */
+
+                /**
+                 * Shape of an OutgoingRecord.
+                 * @typedef {mutual.v1.storage.OutgoingRecord.$Properties} mutual.v1.storage.OutgoingRecord.$Shape
+                 */
+
+                /**
+                 * Constructs a new OutgoingRecord.
+                 * @memberof mutual.v1.storage
+                 * @classdesc Represents an OutgoingRecord.
+                 * @constructor
+                 * @param {mutual.v1.storage.OutgoingRecord.$Properties=} [properties] Properties to set
+                 * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+                 */
+                const OutgoingRecord = function (properties) {
+                    if (properties)
+                        for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                            if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                                this[keys[i]] = properties[keys[i]];
+                };
+
+                /**
+                 * OutgoingRecord payer.
+                 * @member {Uint8Array} payer
+                 * @memberof mutual.v1.storage.OutgoingRecord
+                 * @instance
+                 */
+                OutgoingRecord.prototype.payer = $util.newBuffer([]);
+
+                /**
+                 * OutgoingRecord bank.
+                 * @member {Uint8Array} bank
+                 * @memberof mutual.v1.storage.OutgoingRecord
+                 * @instance
+                 */
+                OutgoingRecord.prototype.bank = $util.newBuffer([]);
+
+                /**
+                 * OutgoingRecord payee.
+                 * @member {Uint8Array} payee
+                 * @memberof mutual.v1.storage.OutgoingRecord
+                 * @instance
+                 */
+                OutgoingRecord.prototype.payee = $util.newBuffer([]);
+
+                /**
+                 * OutgoingRecord amount.
+                 * @member {number|Long} amount
+                 * @memberof mutual.v1.storage.OutgoingRecord
+                 * @instance
+                 */
+                OutgoingRecord.prototype.amount = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * OutgoingRecord refunded.
+                 * @member {boolean} refunded
+                 * @memberof mutual.v1.storage.OutgoingRecord
+                 * @instance
+                 */
+                OutgoingRecord.prototype.refunded = false;
+
+                /**
+                 * OutgoingRecord refundIndex.
+                 * @member {number|Long} refundIndex
+                 * @memberof mutual.v1.storage.OutgoingRecord
+                 * @instance
+                 */
+                OutgoingRecord.prototype.refundIndex = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+                /**
+                 * Encodes the specified OutgoingRecord message. Does not implicitly {@link mutual.v1.storage.OutgoingRecord.verify|verify} messages.
+                 * @function encode
+                 * @memberof mutual.v1.storage.OutgoingRecord
+                 * @static
+                 * @param {mutual.v1.storage.OutgoingRecord.$Properties} message OutgoingRecord message or plain object to encode
+                 * @param {$protobuf.Writer} [writer] Writer to encode to
+                 * @returns {$protobuf.Writer} Writer
+                 */
+                OutgoingRecord.encode = function (message, writer, _depth) {
+                    if (!writer)
+                        writer = $Writer.create();
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $util.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    if (message.payer != null && $Object.hasOwnProperty.call(message, "payer") && message.payer.length)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.payer);
+                    if (message.bank != null && $Object.hasOwnProperty.call(message, "bank") && message.bank.length)
+                        writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.bank);
+                    if (message.payee != null && $Object.hasOwnProperty.call(message, "payee") && message.payee.length)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.payee);
+                    if (message.amount != null && $Object.hasOwnProperty.call(message, "amount") && (typeof message.amount === "object" ? message.amount.low || message.amount.high : message.amount !== 0))
+                        writer.uint32(/* id 4, wireType 0 =*/32).uint64(message.amount);
+                    if (message.refunded != null && $Object.hasOwnProperty.call(message, "refunded") && message.refunded !== false)
+                        writer.uint32(/* id 5, wireType 0 =*/40).bool(message.refunded);
+                    if (message.refundIndex != null && $Object.hasOwnProperty.call(message, "refundIndex") && (typeof message.refundIndex === "object" ? message.refundIndex.low || message.refundIndex.high : message.refundIndex !== 0))
+                        writer.uint32(/* id 6, wireType 0 =*/48).uint64(message.refundIndex);
+                    if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                        for (let i = 0; i < message.$unknowns.length; ++i)
+                            writer.raw(message.$unknowns[i]);
+                    return writer;
+                };
+
+                /**
+                 * Decodes an OutgoingRecord message from the specified reader or buffer.
+                 * @function decode
+                 * @memberof mutual.v1.storage.OutgoingRecord
+                 * @static
+                 * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+                 * @param {number} [length] Message length if known beforehand
+                 * @returns {mutual.v1.storage.OutgoingRecord & mutual.v1.storage.OutgoingRecord.$Shape} OutgoingRecord
+                 * @throws {Error} If the payload is not a reader or valid buffer
+                 * @throws {$protobuf.util.ProtocolError} If required fields are missing
+                 */
+                OutgoingRecord.decode = function (reader, length, _end, _depth, _target) {
+                    if (!(reader instanceof $Reader))
+                        reader = $Reader.create(reader);
+                    if (_depth === $undefined)
+                        _depth = 0;
+                    if (_depth > $Reader.recursionLimit)
+                        throw $Error("max depth exceeded");
+                    let end, message, value;
+                    if (length === $undefined)
+                        end = reader.len;
+                    else {
+                        end = reader.pos + length;
+                        if (end > reader.len)
+                            throw $RangeError("index out of range");
+                        length = reader.len;
+                        reader.len = end;
+                    }
+                    message = _target || new $root.mutual.v1.storage.OutgoingRecord();
+                    while (reader.pos < end) {
+                        let start = reader.pos;
+                        let tag = reader.tag();
+                        if (tag === _end) {
+                            _end = $undefined;
+                            break;
+                        }
+                        let wireType = tag & 7;
+                        switch (tag >>>= 3) {
+                        case 1: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.payer = value;
+                                else
+                                    delete message.payer;
+                                continue;
+                            }
+                        case 2: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.bank = value;
+                                else
+                                    delete message.bank;
+                                continue;
+                            }
+                        case 3: {
+                                if (wireType !== 2)
+                                    break;
+                                if ((value = reader.bytes()).length)
+                                    message.payee = value;
+                                else
+                                    delete message.payee;
+                                continue;
+                            }
+                        case 4: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.amount = value;
+                                else
+                                    delete message.amount;
+                                continue;
+                            }
+                        case 5: {
+                                if (wireType !== 0)
+                                    break;
+                                if (value = reader.bool())
+                                    message.refunded = value;
+                                else
+                                    delete message.refunded;
+                                continue;
+                            }
+                        case 6: {
+                                if (wireType !== 0)
+                                    break;
+                                if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                    message.refundIndex = value;
+                                else
+                                    delete message.refundIndex;
+                                continue;
+                            }
+                        }
+                        reader.skipType(wireType, _depth, tag);
+                        if (!reader.discardUnknown) {
+                            $util.makeProp(message, "$unknowns", false);
+                            (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                        }
+                    }
+                    if (length !== $undefined) {
+                        if (reader.pos !== end)
+                            throw $RangeError("index out of range");
+                        reader.len = length;
+                    }
+                    if (_end !== $undefined)
+                        throw $Error("missing end group");
+                    return message;
+                };
+
+                return OutgoingRecord;
             })();
 
             storage.BankIdentity = (function() {

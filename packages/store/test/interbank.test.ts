@@ -1,0 +1,101 @@
+import { leafHash } from '@mutual/merkle';
+import { AccountKind, decodeStrict, pb, u64 } from '@mutual/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { agreementBytes, signAgreement } from '../../ledger/test/agreement-fixture.ts';
+import { LedgerStore, verifyStore } from '../src/index.ts';
+import { DAY, newHolder, openAccount, signed, storeOptions, tempDir, type Acct, type Holder } from './fixture.ts';
+
+// Two banks, each a real store in its own temporary directory.
+let dirs: Array<{ dir: string; cleanup: () => void }>;
+let keyA: Holder;
+let keyB: Holder;
+let a: LedgerStore;
+let b: LedgerStore;
+
+beforeEach(async () => {
+  dirs = [tempDir(), tempDir()];
+  keyA = newHolder();
+  keyB = newHolder();
+  a = await LedgerStore.open(storeOptions(dirs[0]!.dir, keyA));
+  b = await LedgerStore.open(storeOptions(dirs[1]!.dir, keyB));
+  const agreement = signAgreement(agreementBytes({ members: [{ key: keyA.publicKey }, { key: keyB.publicKey }], clearingLimit: 50_000n }), [keyA, keyB]);
+  for (const s of [a, b]) expect((await s.submit([{ type: 'adoptAgreement', signed: agreement }]))[0]?.code).toBe('APPLIED');
+});
+afterEach(async () => {
+  await a.close();
+  await b.close();
+  for (const d of dirs) d.cleanup();
+});
+
+async function funded(store: LedgerStore): Promise<Acct> {
+  const coop = await openAccount(store, AccountKind.cooperative);
+  const m = await openAccount(store);
+  const [r] = await store.submitSigned([signed(store, coop, 1n, { labor: { worker: m.id, day: DAY, milliHours: 20_000n, category: 'standard' } })]);
+  expect(r?.code).toBe('APPLIED');
+  return m;
+}
+
+/** The credit command bank B derives from A's outgoing entry. */
+async function creditOf(index: number) {
+  const bytes = (await a.getEntry(index))!;
+  const e = decodeStrict(pb.Entry, bytes)!;
+  const ins = decodeStrict(pb.Instruction, e.applied!.body!)!;
+  return { type: 'interbankCredit' as const, source: { bank: a.bank.key, index, leafHash: leafHash(bytes) }, payee: ins.transfer!.payee!, amount: u64(e.applied!.amount) };
+}
+
+describe('interbank transfers between two stores', () => {
+  it('settle once, refund once, survive a reopen and verify', async () => {
+    const payer = await funded(a);
+    const payee = await openAccount(b);
+    const [t1, t2] = await a.submitSigned([
+      signed(a, payer, 1n, { transfer: { payee: payee.id, amount: 3_000n, payeeBank: b.bank.key } }),
+      signed(a, payer, 2n, { transfer: { payee: new Uint8Array(20).fill(7), amount: 2_000n, payeeBank: b.bank.key } }),
+    ]);
+    const i1 = (t1 as { entryIndex: number }).entryIndex;
+    const i2 = (t2 as { entryIndex: number }).entryIndex;
+    expect(await a.getOutgoing(i1)).toMatchObject({ state: 'pending', amount: 3_000n });
+
+    // Credits submitted twice in a row (the second batch loads while the first is written).
+    const c1 = await creditOf(i1);
+    const c2 = await creditOf(i2);
+    const [first, second] = await Promise.all([b.submit([c1, c2]), b.submit([c1, c2])]);
+    expect(first[0]).toMatchObject({ code: 'APPLIED', duplicate: false, amount: 3_000n });
+    expect(first[1]).toMatchObject({ code: 'APPLIED', rejected: 'UNKNOWN_PAYEE' });
+    expect(second.map((r) => (r as { duplicate: boolean }).duplicate)).toEqual([true, true]);
+    expect((await b.getAccount(payee.id))!.balance).toBe(3_000n);
+    expect(await b.getInbound(a.bank.key, i1)).toBe((first[0] as { entryIndex: number }).entryIndex);
+
+    // A: settle the first, refund the second (twice).
+    const creditIndex = (first[0] as { entryIndex: number }).entryIndex;
+    expect(await a.markSettled(i1, { bank: b.bank.key, index: creditIndex, leafHash: leafHash((await b.getEntry(creditIndex))!) })).toBe(true);
+    const rejIndex = (first[1] as { entryIndex: number }).entryIndex;
+    const refund = { type: 'interbankRefund' as const, rejection: { bank: b.bank.key, index: rejIndex, leafHash: leafHash((await b.getEntry(rejIndex))!) }, outgoingIndex: i2 };
+    const [r1, r2] = await Promise.all([a.submit([refund]), a.submit([refund])]);
+    expect(r1[0]).toMatchObject({ code: 'APPLIED', duplicate: false, amount: 2_000n });
+    expect(r2[0]).toMatchObject({ code: 'APPLIED', duplicate: true });
+    expect(await a.markSettled(i2, { bank: b.bank.key, index: rejIndex, leafHash: new Uint8Array(32) })).toBe(false);
+    expect((await a.getAccount(payer.id))!.balance).toBe(17_000n);
+    expect((await a.listOutgoing({ limit: 10 })).map((o) => o.state)).toEqual(['refunded', 'settled']);
+    expect(await a.listOutgoing({ limit: 10, state: 'pending' })).toEqual([]);
+
+    // Reopen A: positions and totals come back; both stores verify, conservation included.
+    await a.close();
+    a = await LedgerStore.open(storeOptions(dirs[0]!.dir, keyA));
+    expect(a.totals).toMatchObject({ sent: 5_000n, refunded: 2_000n, received: 0n });
+    const hexed = (s: LedgerStore) => s.positions().map((p) => ({ ...p, bank: Buffer.from(p.bank).toString('hex') }));
+    expect(hexed(a)).toEqual([{ bank: Buffer.from(keyB.publicKey).toString('hex'), position: { sent: 5_000n, refunded: 2_000n, received: 0n } }]);
+    expect(hexed(b)).toEqual([{ bank: Buffer.from(keyA.publicKey).toString('hex'), position: { sent: 0n, refunded: 0n, received: 3_000n } }]);
+    for (const s of [a, b]) {
+      const report = await verifyStore(s);
+      expect(report.problems).toEqual([]);
+    }
+  });
+
+  it('refuses to send to a bank the node holds a fork proof against', async () => {
+    await a.close();
+    a = await LedgerStore.open(storeOptions(dirs[0]!.dir, keyA, { isForked: (bank) => Buffer.from(bank).equals(Buffer.from(keyB.publicKey)) }));
+    const payer = await funded(a);
+    const [r] = await a.submitSigned([signed(a, payer, 1n, { transfer: { payee: new Uint8Array(20), amount: 1_000n, payeeBank: keyB.publicKey } })]);
+    expect(r).toMatchObject({ code: 'BANK_FORKED' });
+  });
+});
