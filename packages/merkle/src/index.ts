@@ -9,7 +9,8 @@
  *   {@link NodeReader}, for any past tree size.
  * - Auditors: {@link verifyInclusion}, {@link rootFromInclusion} and
  *   {@link verifyConsistency} (§2.1.3.2, §2.1.4.2), pure and synchronous, false on any bad
- *   input.
+ *   input; {@link verifyForkPath} proves two roots of one log inconsistent ({@link forkPath}
+ *   makes the path).
  *
  * Indexes and sizes are JavaScript numbers: safe integers >= 0. Hashes are 32-byte
  * Uint8Arrays, shared rather than copied: treat them as immutable.
@@ -21,4 +22,5 @@ export { inclusionProof } from './inclusion-proof.ts';
 export { consistencyProof } from './consistency-proof.ts';
 export { MAX_PROOF_LENGTH } from './proof-input.ts';
 export { rootFromInclusion, verifyInclusion } from './verify-inclusion.ts';
-export { verifyConsistency } from './verify-consistency.ts';
+export { rootsFromPath, verifyConsistency } from './verify-consistency.ts';
+export { forkPath, toForkPath, verifyForkPath } from './fork.ts';

@@ -36,7 +36,22 @@ export function verifyConsistency(
   if (proof.length === 0) return false;
   // 2. "If first is an exact power of 2, then prepend first_hash to the consistency_path
   // array."
-  const path = isPowerOfTwo(m) ? [rootM, ...proof] : proof;
+  const roots = rootsFromPath(m, n, isPowerOfTwo(m) ? [rootM, ...proof] : proof);
+  // 7. "verify that the fr calculated is equal to the first_hash supplied, that the sr
+  // calculated is equal to the second_hash supplied, and that sn is 0."
+  return roots !== undefined && hashesEqual(roots[0], rootM) && hashesEqual(roots[1], rootN);
+}
+
+/**
+ * Steps 3 to 7 of RFC 9162 §2.1.4.2 over a full path (for a power-of-two `m`, the hash of the
+ * first `m` entries already prepended): the roots [fr, sr] that the path yields for the trees
+ * of `m` and `n` entries, or undefined when the path does not fit the sizes (the iteration
+ * fails, or ends with sn != 0). Requires 0 < m < n and a non-empty path of 32-byte hashes.
+ * Every hash that enters fr also enters sr, so when sr is the root of a tree of `n`
+ * entries, fr is the root of its first `m` entries.
+ */
+export function rootsFromPath(m: number, n: number, path: readonly Uint8Array[]): [Uint8Array, Uint8Array] | undefined {
+  if (path.length === 0) return undefined;
   // 3. "Set fn to first - 1 and sn to second - 1."
   let fn = m - 1;
   let sn = n - 1;
@@ -53,7 +68,7 @@ export function verifyConsistency(
   for (let i = 1; i < path.length; i++) {
     const c = path[i]!;
     // a. "If sn is 0, then stop the iteration and fail the proof verification."
-    if (sn === 0) return false;
+    if (sn === 0) return undefined;
     // b. "If LSB(fn) is set, or if fn is equal to sn, then:"
     if (fn % 2 === 1 || fn === sn) {
       // i. "Set fr to HASH(0x01 || c || fr)." ii. "Set sr to HASH(0x01 || c || sr)."
@@ -75,5 +90,5 @@ export function verifyConsistency(
   }
   // 7. "verify that the fr calculated is equal to the first_hash supplied, that the sr
   // calculated is equal to the second_hash supplied, and that sn is 0."
-  return hashesEqual(fr, rootM) && hashesEqual(sr, rootN) && sn === 0;
+  return sn === 0 ? [fr, sr] : undefined;
 }
