@@ -5,9 +5,11 @@ import { cpus, totalmem } from 'node:os';
 import { applyBenchmark } from './apply.ts';
 import { ingestBenchmark } from './ingest.ts';
 import { syncBenchmark } from './sync.ts';
+import { scaleBenchmark } from './scale.ts';
+import { auditBenchmark } from './audit.ts';
 import { makeContext, type Benchmark, type BenchResult } from './context.ts';
 
-const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark];
+const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark, scaleBenchmark, auditBenchmark];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
