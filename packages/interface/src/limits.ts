@@ -51,6 +51,8 @@ export const LIMITS = {
   MAX_SYNC_MESSAGE_BYTES: 4 * 1024 * 1024,
   /** Bytes of one gossip message (a signed tree head is about 150). */
   MAX_GOSSIP_BYTES: 4096,
+  /** Bytes of one ForkProof: two signed tree heads (about 160 bytes each) and a path of at most MAX_PROOF_HASHES hashes. */
+  MAX_FORK_PROOF_BYTES: 3072,
   /** Milliseconds one mesh exchange (hello, one sync request and its response) may take. */
   SYNC_TIMEOUT_MS: 10_000,
   /** Milliseconds an inbound mesh connection may stay open before its dialer's hello has verified. */

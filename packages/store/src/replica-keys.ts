@@ -25,4 +25,6 @@ export const replicaKeys = {
     lt: withBank(KEYSPACES.replicaHeads, bank, new Uint8Array(8).fill(0xff)),
   }),
   meta: (bank: Uint8Array) => withBank(KEYSPACES.replicaMeta, bank, new Uint8Array(0)),
+  /** forks/<bank 32>: the ForkProof held against a bank */
+  fork: (bank: Uint8Array) => withBank(KEYSPACES.forks, bank, new Uint8Array(0)),
 };

@@ -1,9 +1,10 @@
 import { LIMITS, MutualError } from '@mutual/interface';
 import { bytesEqual, openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
-import { consistencyProof, Frontier, leafHash, verifyConsistency, type NodeReader } from '@mutual/merkle';
+import { consistencyProof, forkPath, Frontier, leafHash, subtreeHash, verifyConsistency, type NodeReader } from '@mutual/merkle';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import type { Level } from 'level';
 import { corrupt } from './errors.ts';
+import { checkForkProof, encodeForkProof, type ForkEvidence } from './fork.ts';
 import { decodeU64, encodeU64, keys } from './keys.ts';
 import { KEYSPACES } from './keyspaces.ts';
 import { replicaKeys } from './replica-keys.ts';
@@ -39,6 +40,12 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** Called after a chunk of another bank's entries is durably appended to its replica. */
 export type ReplicaListener = (bank: Uint8Array, from: number, entries: readonly Uint8Array[]) => void;
 
+/** Called after a fork proof against a bank is durably recorded (the first one of that bank). */
+export type ForkListener = (evidence: ForkEvidence) => void;
+
+/** Held heads tried as the witness of a local fork proof (from the verified size down). */
+const WITNESS_CANDIDATES = 8;
+
 /**
  * Verified replicas of other banks' logs, in the ledger's LevelDB under their own keyspaces
  * (`replica*` in keyspaces.ts). A replica grows only by chunks of entries that, appended to
@@ -50,6 +57,9 @@ export class ReplicaStore {
   readonly #verify: VerifyFn;
   readonly #replicas = new Map<string, Replica>();
   readonly #listeners = new Set<ReplicaListener>();
+  /** ForkProof bytes held against each forked bank, by bank (hex). */
+  readonly #forks = new Map<string, Uint8Array>();
+  readonly #forkListeners = new Set<ForkListener>();
 
   private constructor(db: Level<Uint8Array, Uint8Array>, verify: VerifyFn) {
     this.#db = db;
@@ -70,7 +80,80 @@ export class ReplicaStore {
       if (size > 0 && (head === undefined || head.size < size)) throw corrupt(`the replica of ${hex(bank)} has no signed head covering it`);
       store.#replicas.set(hex(bank), { size, head, frontier: undefined, lock: Promise.resolve() });
     }
+    for await (const [k, v] of db.iterator(keys.range(KEYSPACES.forks))) {
+      const bank = k.subarray(1);
+      const evidence = checkForkProof(v, verify);
+      if (bank.length !== 32 || !evidence || !bytesEqual(evidence.bank, bank)) throw corrupt('a fork proof record does not verify');
+      store.#forks.set(hex(bank), v);
+    }
     return store;
+  }
+
+  // ---- forks -------------------------------------------------------------------------
+
+  /** Whether this node holds a verified fork proof against `bank`. Synchronous. */
+  isForked(bank: Uint8Array): boolean {
+    return this.#forks.has(hex(bank));
+  }
+
+  /** The ForkProof bytes held against `bank`, if it is forked. */
+  forkProof(bank: Uint8Array): Uint8Array | undefined {
+    return this.#forks.get(hex(bank));
+  }
+
+  /** Every bank held forked, with its proof. */
+  forks(): Array<{ bank: Uint8Array; proof: Uint8Array }> {
+    return [...this.#forks.entries()].map(([h, proof]) => ({ bank: Buffer.from(h, 'hex'), proof }));
+  }
+
+  /**
+   * Verifies a ForkProof (`checkForkProof`) and, if it is valid and the first against its
+   * bank, stores it (`forks/<bank>`, synced) and tells the `onFork` listeners. Returns whether
+   * it was new; false for an invalid proof or a bank already marked forked. One proof per
+   * bank is kept: a second proves nothing more.
+   */
+  async recordFork(bytes: Uint8Array): Promise<boolean> {
+    const evidence = checkForkProof(bytes, this.#verify);
+    if (!evidence || this.isForked(evidence.bank)) return false;
+    const copy = Uint8Array.from(bytes);
+    await this.#db.put(replicaKeys.fork(evidence.bank), copy, { sync: true });
+    if (this.isForked(evidence.bank)) return false;
+    this.#forks.set(hex(evidence.bank), copy);
+    for (const l of this.#forkListeners) {
+      try {
+        l({ ...evidence, bytes: copy });
+      } catch {
+        // A listener's failure is its own: the proof is stored.
+      }
+    }
+    return true;
+  }
+
+  /** Calls `listener` after every new fork proof recorded. Returns the function that unsubscribes. */
+  onFork(listener: ForkListener): () => void {
+    this.#forkListeners.add(listener);
+    return () => this.#forkListeners.delete(listener);
+  }
+
+  /**
+   * Whether `head` (of a size within the verified replica) has another root than the verified
+   * tree at its size. If so, and a held head of a larger size within the replica is the
+   * verified tree's own, the fork path between them is made from the stored nodes and the
+   * proof recorded. Returns whether the head is inconsistent with the verified tree.
+   */
+  async #checkAgainstTree(bank: Uint8Array, r: Replica, head: SignedHead): Promise<boolean> {
+    if (head.size < 1 || head.size > r.size) return false;
+    const reader = this.#nodeReader(bank);
+    if (bytesEqual(await subtreeHash(reader, 0, head.size), head.root)) return false;
+    const { gte } = replicaKeys.heads(bank);
+    for await (const v of this.#db.values({ gte, lt: replicaKeys.head(bank, r.size + 1), reverse: true, limit: WITNESS_CANDIDATES })) {
+      const witness = openTreeHead(v, this.#verify, bank);
+      if (!witness || witness.size <= head.size) break;
+      if (!bytesEqual(await subtreeHash(reader, 0, witness.size), witness.root)) continue;
+      await this.recordFork(encodeForkProof(head, witness, await forkPath(reader, head.size, witness.size)));
+      break;
+    }
+    return true;
   }
 
   /** Calls `listener` after every chunk appended to any replica. Returns the function that unsubscribes. */
@@ -93,15 +176,21 @@ export class ReplicaStore {
    * Records a signed head of another bank; its signature is checked here again. Any head
    * not yet held is stored (an older one too: a peer may be able to serve only up to it).
    * Returns true when it is newer than the latest held. A head of a size already held is not
-   * stored again; if its root differs it is evidence of a fork, which a later layer keeps.
+   * stored again: if its root differs, the two heads are a fork proof, recorded
+   * ({@link recordFork}). So is a head within the verified replica whose root is not the
+   * verified tree's, when a held head of the tree is the witness. Heads of a bank marked
+   * forked are not recorded any more: its replica stays as it was.
    */
   async recordHead(head: SignedHead): Promise<boolean> {
     const checked = openTreeHead(head.bytes, this.#verify, head.bank);
-    if (!checked) return false;
+    if (!checked || this.isForked(checked.bank)) return false;
     const r = this.#replica(checked.bank);
-    if (r.head !== undefined && checked.size === r.head.size) return false;
-    const existing = await this.#db.get(replicaKeys.head(checked.bank, checked.size));
-    if (existing !== undefined) return false;
+    const same = r.head !== undefined && checked.size === r.head.size ? r.head : await this.headAt(checked.bank, checked.size);
+    if (same !== undefined) {
+      if (!bytesEqual(same.root, checked.root)) await this.recordFork(encodeForkProof(same, checked, []));
+      return false;
+    }
+    if (await this.#checkAgainstTree(checked.bank, r, checked)) return false;
     await this.#db.batch(
       [
         { type: 'put', key: replicaKeys.head(checked.bank, checked.size), value: checked.bytes },
@@ -158,12 +247,22 @@ export class ReplicaStore {
     if (!head) return 'unknown-head';
     for (let i = 0; i < entries.length; i++) if (!isEntryOf(bank, from + i, entries[i]!)) return 'bad-entry';
 
+    // Heads already held inside the chunk: each must be the tree's at its size.
+    const inside = new Map<number, SignedHead>();
+    for await (const v of this.#db.values({ gte: replicaKeys.head(bank, from + 1), lt: replicaKeys.head(bank, end + 1) })) {
+      const h = openTreeHead(v, this.#verify, bank);
+      if (h) inside.set(h.size, h);
+    }
+    const suspects: SignedHead[] = [];
+
     r.frontier ??= await Frontier.fromNodes(r.size, this.#nodeReader(bank));
     const frontier = new Frontier(r.frontier.size, r.frontier.hashes());
     const ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
     entries.forEach((e, i) => {
       ops.push({ type: 'put', key: replicaKeys.entry(bank, from + i), value: e });
       for (const n of frontier.append(leafHash(e))) ops.push({ type: 'put', key: replicaKeys.node(bank, n.level, n.index), value: n.hash });
+      const held = inside.get(from + i + 1);
+      if (held && !bytesEqual(held.root, frontier.root())) suspects.push(held);
     });
     const ok = end === treeSize ? bytesEqual(frontier.root(), head.root) && proof.length === 0 : verifyConsistency(end, treeSize, frontier.root(), head.root, proof);
     if (!ok) return 'bad-proof';
@@ -178,6 +277,7 @@ export class ReplicaStore {
         // A listener's failure is its own: the chunk is stored.
       }
     }
+    for (const h of suspects) if (!this.isForked(bank)) await this.#checkAgainstTree(bank, r, h);
     return end;
   }
 

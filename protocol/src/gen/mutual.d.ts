@@ -618,6 +618,29 @@ export namespace mutual {
             type $Shape = mutual.v1.ConsistencyProof.$Properties;
         }
 
+        interface IForkProof extends mutual.v1.ForkProof.$Properties {
+        }
+
+        class ForkProof {
+            constructor(properties?: mutual.v1.ForkProof.$Properties);
+            $unknowns?: Uint8Array[];
+            first: Uint8Array;
+            second: Uint8Array;
+            path: Uint8Array[];
+            static encode(message: mutual.v1.ForkProof.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.ForkProof & mutual.v1.ForkProof.$Shape;
+        }
+
+        namespace ForkProof {
+            interface $Properties {
+                first?: (Uint8Array|null);
+                second?: (Uint8Array|null);
+                path?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.ForkProof.$Properties;
+        }
+
         namespace storage {
 
             interface IAccountRecord extends mutual.v1.storage.AccountRecord.$Properties {

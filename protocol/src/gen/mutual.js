@@ -4540,6 +4540,183 @@ export const mutual = $root.mutual = (() => {
             return ConsistencyProof;
         })();
 
+        v1.ForkProof = (function() {
+
+            /**
+             * Properties of a ForkProof.
+             * @typedef {Object} mutual.v1.ForkProof.$Properties
+             * @property {Uint8Array|null} [first] ForkProof first
+             * @property {Uint8Array|null} [second] ForkProof second
+             * @property {Array.<Uint8Array>|null} [path] ForkProof path
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ForkProof.
+             * @memberof mutual.v1
+             * @interface IForkProof
+             * @augments mutual.v1.ForkProof.$Properties
+             * @deprecated Use mutual.v1.ForkProof.$Properties instead.
+             */
+
+            /**
+             * Shape of a ForkProof.
+             * @typedef {mutual.v1.ForkProof.$Properties} mutual.v1.ForkProof.$Shape
+             */
+
+            /**
+             * Constructs a new ForkProof.
+             * @memberof mutual.v1
+             * @classdesc Represents a ForkProof.
+             * @constructor
+             * @param {mutual.v1.ForkProof.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ForkProof = function (properties) {
+                this.path = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ForkProof first.
+             * @member {Uint8Array} first
+             * @memberof mutual.v1.ForkProof
+             * @instance
+             */
+            ForkProof.prototype.first = $util.newBuffer([]);
+
+            /**
+             * ForkProof second.
+             * @member {Uint8Array} second
+             * @memberof mutual.v1.ForkProof
+             * @instance
+             */
+            ForkProof.prototype.second = $util.newBuffer([]);
+
+            /**
+             * ForkProof path.
+             * @member {Array.<Uint8Array>} path
+             * @memberof mutual.v1.ForkProof
+             * @instance
+             */
+            ForkProof.prototype.path = $util.emptyArray;
+
+            /**
+             * Encodes the specified ForkProof message. Does not implicitly {@link mutual.v1.ForkProof.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.ForkProof
+             * @static
+             * @param {mutual.v1.ForkProof.$Properties} message ForkProof message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ForkProof.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.first != null && $Object.hasOwnProperty.call(message, "first") && message.first.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.first);
+                if (message.second != null && $Object.hasOwnProperty.call(message, "second") && message.second.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.second);
+                if (message.path != null && message.path.length)
+                    for (let i = 0; i < message.path.length; ++i)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.path[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ForkProof message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.ForkProof
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.ForkProof & mutual.v1.ForkProof.$Shape} ForkProof
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ForkProof.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.ForkProof();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.first = value;
+                            else
+                                delete message.first;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.second = value;
+                            else
+                                delete message.second;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.path && message.path.length))
+                                message.path = [];
+                            message.path.push(reader.bytes());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return ForkProof;
+        })();
+
         v1.storage = (function() {
 
             /**
