@@ -7,9 +7,10 @@ import { ingestBenchmark } from './ingest.ts';
 import { syncBenchmark } from './sync.ts';
 import { scaleBenchmark } from './scale.ts';
 import { auditBenchmark } from './audit.ts';
+import { gossipBenchmark } from './gossip.ts';
 import { makeContext, type Benchmark, type BenchResult } from './context.ts';
 
-const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark, scaleBenchmark, auditBenchmark];
+const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark, scaleBenchmark, auditBenchmark, gossipBenchmark];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
