@@ -1,8 +1,8 @@
 import type { PeerId } from '@libp2p/interface';
 import { LIMITS } from '@mutual/interface';
-import { openTreeHead, type VerifyFn } from '@mutual/ledger';
+import { openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
 import { pb, toU64, type mutual } from '@mutual/protocol';
-import type { ReplicaStore } from '@mutual/store';
+import { encodeForkProof, prefixHash, type ReplicaStore } from '@mutual/store';
 
 export interface SyncPeer {
   readonly id: PeerId;
@@ -22,11 +22,14 @@ export interface CatchUpDeps {
  * from downtime does not know how far the bank has gone: it asks). From each peer: its
  * servable head of the bank (verified and recorded), then, if it is ahead, chunks of at most MAX_SYNC_ENTRIES_PER_RESPONSE entries, each proven consistent with
  * that head before it is stored. A peer that answers with something that does not verify is
- * struck and left; the next peer continues where the replica stands.
+ * struck and left; the next peer continues where the replica stands, unless the chunk is
+ * refused because the peer's tree is not the replica's: then the peer is asked for the fork
+ * path between the two heads, and if it proves them inconsistent the bank is marked forked
+ * (the peer only served what the bank signed). A bank marked forked is not caught up.
  */
 export async function catchUp(bank: Uint8Array, peers: readonly SyncPeer[], replicas: ReplicaStore, deps: CatchUpDeps): Promise<void> {
   for (const peer of peers) {
-    if (deps.signal.aborted) return;
+    if (deps.signal.aborted || replicas.isForked(bank)) return;
     const res = await deps.request(peer, pb.SyncRequest.encode({ getHead: { bank } }).finish());
     if (!res?.head) continue;
     const head = openTreeHead(res.head, deps.verify, bank);
@@ -50,6 +53,7 @@ export async function catchUp(bank: Uint8Array, peers: readonly SyncPeer[], repl
         break;
       }
       const result = await replicas.append(bank, head.size, size, entries, r.entries.proof ?? []);
+      if (result === 'bad-proof' && (await proveFork(bank, peer, head, replicas, deps))) return;
       if (typeof result === 'string') {
         deps.strike(peer, `a chunk refused: ${result}`);
         break;
@@ -57,4 +61,34 @@ export async function catchUp(bank: Uint8Array, peers: readonly SyncPeer[], repl
       size = result;
     }
   }
+}
+
+const isPowerOfTwo = (n: number) => n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
+
+/**
+ * Asks `peer` for the fork path between the latest held head within the verified replica
+ * (size m) and `head` (size n > m), which the peer serves: the consistency proof from m to n,
+ * and, when m is a power of two, entry 0 with its proof from 1 to n (from which the hash of
+ * the peer's first m entries follows). Records the fork proof if it holds. Returns whether the
+ * bank is now marked forked.
+ */
+async function proveFork(bank: Uint8Array, peer: SyncPeer, head: SignedHead, replicas: ReplicaStore, deps: CatchUpDeps): Promise<boolean> {
+  const held = await replicas.servableHead(bank);
+  if (!held || held.size >= head.size) return false;
+  const m = toU64(BigInt(held.size));
+  const n = toU64(BigInt(head.size));
+  const c = await deps.request(peer, pb.SyncRequest.encode({ getConsistency: { bank, fromSize: m, toSize: n } }).finish());
+  const proof = c?.consistency?.path;
+  if (!proof) return false;
+  let path = proof;
+  if (isPowerOfTwo(held.size)) {
+    const r = await deps.request(peer, pb.SyncRequest.encode({ getEntries: { bank, from: toU64(0n), count: 1, treeSize: n } }).finish());
+    const e0 = r?.entries?.entries?.[0];
+    const first = e0 && prefixHash(e0, r.entries?.proof ?? [], held.size);
+    if (!first) return false;
+    path = [first, ...proof];
+  }
+  if (path.length > LIMITS.MAX_PROOF_HASHES) return false;
+  await replicas.recordFork(encodeForkProof(held, head, path));
+  return replicas.isForked(bank);
 }

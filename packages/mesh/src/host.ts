@@ -13,37 +13,39 @@ import { createLibp2p } from 'libp2p';
 export type MeshHost = Libp2p<{ pubsub: GossipSub; identify: ReturnType<ReturnType<typeof identify>>; ping: ReturnType<ReturnType<typeof ping>> }>;
 
 /**
- * Peer scoring of the heads topic. A message the validator rejects (malformed, oversized,
- * badly signed) costs its sender 100 points per message, squared by gossipsub, so one bad
+ * Peer scoring of the heads topic, and alike of the evidence topic. A message the validator
+ * rejects (malformed, oversized, badly signed, an invalid fork proof) costs its sender 100 points per message, squared by gossipsub, so one bad
  * message takes a peer below the graylist threshold and its messages are then dropped unread.
  * Mesh delivery rates are not scored: heads are few and irregular, so silence is not a fault.
  */
-function scoreParams(headsTopic: string) {
+function scoreParams(scored: readonly string[]) {
   return {
-    topics: {
-      [headsTopic]: {
-        topicWeight: 1,
-        timeInMeshWeight: 0.01,
-        timeInMeshQuantum: 1000,
-        timeInMeshCap: 100,
-        firstMessageDeliveriesWeight: 1,
-        firstMessageDeliveriesDecay: 0.5,
-        firstMessageDeliveriesCap: 10,
-        meshMessageDeliveriesWeight: 0,
-        meshMessageDeliveriesDecay: 0.5,
-        meshMessageDeliveriesCap: 1,
-        meshMessageDeliveriesThreshold: 1,
-        meshMessageDeliveriesWindow: 10,
-        meshMessageDeliveriesActivation: 1000,
-        meshFailurePenaltyWeight: 0,
-        meshFailurePenaltyDecay: 0.5,
-        invalidMessageDeliveriesWeight: -100,
-        invalidMessageDeliveriesDecay: 0.9,
-      },
-    },
+    topics: Object.fromEntries(scored.map((topic) => [topic, topicScore()])),
     // Banks are few and each proves its key in the hello; several on one address (a shared
     // host, or a test on 127.0.0.1) is not a sign of a Sybil attack here.
     IPColocationFactorWeight: 0,
+  };
+}
+
+function topicScore() {
+  return {
+    topicWeight: 1,
+    timeInMeshWeight: 0.01,
+    timeInMeshQuantum: 1000,
+    timeInMeshCap: 100,
+    firstMessageDeliveriesWeight: 1,
+    firstMessageDeliveriesDecay: 0.5,
+    firstMessageDeliveriesCap: 10,
+    meshMessageDeliveriesWeight: 0,
+    meshMessageDeliveriesDecay: 0.5,
+    meshMessageDeliveriesCap: 1,
+    meshMessageDeliveriesThreshold: 1,
+    meshMessageDeliveriesWindow: 10,
+    meshMessageDeliveriesActivation: 1000,
+    meshFailurePenaltyWeight: 0,
+    meshFailurePenaltyDecay: 0.5,
+    invalidMessageDeliveriesWeight: -100,
+    invalidMessageDeliveriesDecay: 0.9,
   };
 }
 
@@ -54,6 +56,8 @@ export interface HostOptions {
   readonly seed: Uint8Array;
   readonly listen: readonly string[];
   readonly headsTopic: string;
+  /** Scored like the heads topic: a rejected fork proof costs its sender as much as a rejected head. */
+  readonly evidenceTopic?: string;
   readonly gater: ConnectionGater;
 }
 
@@ -79,7 +83,7 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,
-        scoreParams: scoreParams(opts.headsTopic),
+        scoreParams: scoreParams(opts.evidenceTopic === undefined ? [opts.headsTopic] : [opts.headsTopic, opts.evidenceTopic]),
         scoreThresholds: SCORE_THRESHOLDS,
       }),
     },

@@ -3,7 +3,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import { LIMITS } from '@mutual/interface';
 import { bytesEqual, openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
 import { decodeStrict, pb } from '@mutual/protocol';
-import type { LedgerStore, ReplicaStore } from '@mutual/store';
+import { checkForkProof, type ForkEvidence, type LedgerStore, type ReplicaStore } from '@mutual/store';
 import { validateAgreement } from './agreements.ts';
 import { catchUp, type SyncPeer } from './catch-up.ts';
 import { Redialer } from './redial.ts';
@@ -53,7 +53,7 @@ export interface PeerInfo {
    * Which of this bioregion's gossip topics the peer is subscribed to, as this node's
    * gossipsub sees it: a peer not listed for a topic does not receive what this node publishes.
    */
-  readonly gossip: Array<'heads' | 'agreements'>;
+  readonly gossip: Array<'heads' | 'agreements' | 'evidence'>;
 }
 
 /** A bank this node knows, as `GET /v1/banks` shows it. */
@@ -67,6 +67,8 @@ export interface BankInfo {
   readonly replicated: number;
   /** Entries of its latest known head not yet replicated. */
   readonly behind: number;
+  /** The ForkProof bytes this node holds against the bank (it signed two inconsistent heads). */
+  readonly forkProof?: Uint8Array;
 }
 
 /** A peer that sent something invalid this many times is disconnected and not used for sync. */
@@ -89,6 +91,10 @@ export class Mesh {
   readonly #host: MeshHost;
   readonly #topic: string;
   readonly #agreementsTopic: string;
+  readonly #evidenceTopic: string;
+  /** Fork proofs received on the evidence topic (gossipsub relays them: not published again). */
+  readonly #relayed = new Set<string>();
+  #unsubscribeForks: (() => void) | undefined;
   readonly #source: LogSource;
   readonly #abort = new AbortController();
   /** Verified hellos, by peer ID. */
@@ -110,6 +116,7 @@ export class Mesh {
     this.#host = host;
     this.#topic = topic;
     this.#agreementsTopic = topics(opts.ledger.bank.bioregion).agreements;
+    this.#evidenceTopic = topics(opts.ledger.bank.bioregion).evidence;
     this.#source = logSource(opts.ledger, opts.replicas);
     this.#helloDeadlines = new HelloDeadlines(opts.helloTimeoutMs ?? LIMITS.HELLO_TIMEOUT_MS, (conn) => {
       this.#log.info({ peer: conn.remotePeer.toString() }, 'no hello in time: closing the connection');
@@ -120,13 +127,14 @@ export class Mesh {
 
   /** Starts the host, listens, subscribes to the bioregion's topics and dials the bootstrap peers. */
   static async start(opts: MeshOptions): Promise<Mesh> {
-    const topic = topics(opts.ledger.bank.bioregion).heads;
+    const { heads: topic, evidence } = topics(opts.ledger.bank.bioregion);
     let mesh: Mesh | undefined;
     const refused = (p: PeerId) => (mesh === undefined ? false : mesh.#refused.has(p.toString()));
     const host = await createHost({
       seed: opts.seed,
       listen: opts.listen,
       headsTopic: topic,
+      evidenceTopic: evidence,
       gater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused },
     });
     mesh = new Mesh(opts, host, topic);
@@ -157,7 +165,13 @@ export class Mesh {
     const pubsub = host.services.pubsub;
     pubsub.topicValidators.set(this.#topic, (_peer, msg) => this.validateHead(msg));
     pubsub.topicValidators.set(this.#agreementsTopic, (_peer, msg) => validateAgreement(msg, this.#opts.ledger.bank.bioregion, this.#opts.verify));
+    pubsub.topicValidators.set(this.#evidenceTopic, (_peer, msg) => this.validateEvidence(msg));
+    this.#unsubscribeForks = this.#opts.replicas.onFork((e) => this.#onFork(e));
     pubsub.addEventListener('message', (e) => {
+      if (e.detail.topic === this.#evidenceTopic) {
+        if (!this.#stopped) void this.#onEvidence(e.detail.data);
+        return;
+      }
       if (e.detail.topic === this.#agreementsTopic) {
         if (!this.#stopped) this.#opts.onAgreement?.(e.detail.data);
         return;
@@ -168,6 +182,7 @@ export class Mesh {
     });
     pubsub.subscribe(this.#topic);
     pubsub.subscribe(this.#agreementsTopic);
+    pubsub.subscribe(this.#evidenceTopic);
     await host.start();
     this.#redialer.start();
     this.#log.info({ listen: this.addresses(), peerId: host.peerId.toString() }, 'mesh started');
@@ -186,15 +201,64 @@ export class Mesh {
    * The gossip validator of the heads topic: Reject (the sender loses score and the message
    * is not relayed) for anything but one well-formed, correctly signed head within
    * MAX_GOSSIP_BYTES; Ignore (not relayed, no penalty: an honest relay may know banks we do
-   * not yet) for a head of a bank this node does not know, or of this bank.
+   * not yet) for a head of a bank this node does not know, of this bank, or of a bank it holds
+   * forked (whose replica is frozen as it was when the fork was proven).
    */
   validateHead(msg: Message): TopicValidatorResult {
     if (msg.type !== 'unsigned' || msg.data.length > LIMITS.MAX_GOSSIP_BYTES) return TopicValidatorResult.Reject;
     const head = openTreeHead(msg.data, this.#opts.verify);
     if (!head) return TopicValidatorResult.Reject;
     if (bytesEqual(head.bank, this.#opts.ledger.bank.key)) return TopicValidatorResult.Ignore;
-    if (!this.#known(head.bank)) return TopicValidatorResult.Ignore;
+    if (!this.#known(head.bank) || this.#opts.replicas.isForked(head.bank)) return TopicValidatorResult.Ignore;
     return TopicValidatorResult.Accept;
+  }
+
+  /**
+   * The gossip validator of the evidence topic: Reject (the sender loses score, no relay)
+   * anything but one valid ForkProof within MAX_FORK_PROOF_BYTES (`checkForkProof`); Ignore
+   * (no relay, no penalty) a proof against this bank itself, a bank this node does not know,
+   * or a bank it already holds forked (the proof has then been relayed once already).
+   */
+  validateEvidence(msg: Message): TopicValidatorResult {
+    if (msg.type !== 'unsigned' || msg.data.length > LIMITS.MAX_FORK_PROOF_BYTES) return TopicValidatorResult.Reject;
+    const evidence = checkForkProof(msg.data, this.#opts.verify);
+    if (!evidence) return TopicValidatorResult.Reject;
+    if (bytesEqual(evidence.bank, this.#opts.ledger.bank.key)) return TopicValidatorResult.Ignore;
+    if (!this.#known(evidence.bank) || this.#opts.replicas.isForked(evidence.bank)) return TopicValidatorResult.Ignore;
+    return TopicValidatorResult.Accept;
+  }
+
+  /** A validated fork proof from the evidence topic: record it (gossipsub relays it). */
+  async #onEvidence(bytes: Uint8Array): Promise<void> {
+    const key = hex(bytes);
+    this.#relayed.add(key);
+    try {
+      await this.#opts.replicas.recordFork(bytes);
+    } catch (err) {
+      this.#log.warn({ err }, 'recording a fork proof failed');
+    } finally {
+      this.#relayed.delete(key);
+    }
+  }
+
+  /** A new fork proof was recorded (from gossip, or detected here): warn, and gossip it if it is this node's. */
+  #onFork(e: ForkEvidence): void {
+    const fromGossip = this.#relayed.has(hex(e.bytes));
+    this.#log.warn(
+      { bank: hex(e.bank), sizes: [e.first.size, e.second.size], roots: [hex(e.first.root), hex(e.second.root)], source: fromGossip ? 'gossip' : 'detected here' },
+      'a bank signed two inconsistent tree heads: it is marked forked',
+    );
+    if (!fromGossip) void this.publishEvidence(e.bytes);
+  }
+
+  /** Gossips a ForkProof on the evidence topic. Never throws. */
+  async publishEvidence(proof: Uint8Array): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#host.services.pubsub.publish(this.#evidenceTopic, proof);
+    } catch (err) {
+      this.#log.debug({ err }, 'publishing a fork proof failed');
+    }
   }
 
   #known(bank: Uint8Array): boolean {
@@ -325,7 +389,7 @@ export class Mesh {
 
   /** A head of another bank arrived (gossip or hello): keep it and catch up if behind. */
   async #onHead(head: SignedHead): Promise<void> {
-    if (this.#stopped || bytesEqual(head.bank, this.#opts.ledger.bank.key)) return;
+    if (this.#stopped || bytesEqual(head.bank, this.#opts.ledger.bank.key) || this.#opts.replicas.isForked(head.bank)) return;
     try {
       await this.#opts.replicas.recordHead(head);
     } catch (err) {
@@ -338,7 +402,7 @@ export class Mesh {
   /** Starts a catch-up of `bank`'s replica unless one is running (then it runs again after). */
   scheduleCatchUp(bank: Uint8Array): void {
     const key = hex(bank);
-    if (this.#stopped) return;
+    if (this.#stopped || this.#opts.replicas.isForked(bank)) return;
     if (this.#syncing.has(key)) {
       this.#again.add(key);
       return;
@@ -408,11 +472,13 @@ export class Mesh {
     const pubsub = this.#host.services.pubsub;
     const heads = new Set(pubsub.getSubscribers(this.#topic).map(String));
     const agreements = new Set(pubsub.getSubscribers(this.#agreementsTopic).map(String));
+    const evidence = new Set(pubsub.getSubscribers(this.#evidenceTopic).map(String));
     return [...rows.entries()].map(([peerId, { conns }]) => {
       const hello = this.#hellos.get(peerId);
       const gossip: PeerInfo['gossip'] = [];
       if (heads.has(peerId)) gossip.push('heads');
       if (agreements.has(peerId)) gossip.push('agreements');
+      if (evidence.has(peerId)) gossip.push('evidence');
       const rtt = conns.find((c) => c.rtt !== undefined)?.rtt;
       return {
         peerId,
@@ -433,7 +499,17 @@ export class Mesh {
     for (const r of this.#opts.replicas.list()) {
       const met = this.#banks.get(hex(r.bank)) ?? (await this.#genesisOf(r.bank));
       const size = r.head?.size ?? 0;
-      out.push({ bank: r.bank, name: met?.name ?? '', bioregion: met?.bioregion ?? '', self: false, head: r.head, replicated: r.size, behind: Math.max(0, size - r.size) });
+      const forkProof = this.#opts.replicas.forkProof(r.bank);
+      out.push({
+        bank: r.bank,
+        name: met?.name ?? '',
+        bioregion: met?.bioregion ?? '',
+        self: false,
+        head: r.head,
+        replicated: r.size,
+        behind: Math.max(0, size - r.size),
+        ...(forkProof ? { forkProof } : {}),
+      });
     }
     return out;
   }
@@ -454,6 +530,7 @@ export class Mesh {
     this.#stopped = true;
     this.#abort.abort(new Error('the mesh is stopping'));
     this.#helloDeadlines.stop();
+    this.#unsubscribeForks?.();
     await Promise.allSettled([...this.#syncing.values()]);
     await this.#host.stop();
   }

@@ -1,0 +1,193 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
+import { identify } from '@libp2p/identify';
+import type { Libp2p } from '@libp2p/interface';
+import { tcp } from '@libp2p/tcp';
+import { LIMITS } from '@mutual/interface';
+import { signTreeHead, type SignedHead } from '@mutual/ledger';
+import { pb, u64 } from '@mutual/protocol';
+import { checkForkProof, encodeForkProof, LedgerStore } from '@mutual/store';
+import { verify } from '@mutual/verifier';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createLibp2p } from 'libp2p';
+import { afterEach, describe, expect, it } from 'vitest';
+import { newHolder, signBytes } from '../../ledger/test/fixture.ts';
+import { openAccount, storeOptions } from '../../store/test/fixture.ts';
+import { catchUp } from '../src/catch-up.ts';
+import { topics } from '../src/index.ts';
+import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
+
+const raws: Libp2p[] = [];
+const dirs: string[] = [];
+const stores: LedgerStore[] = [];
+afterEach(async () => {
+  await Promise.allSettled(raws.splice(0).map((r) => r.stop()));
+  await Promise.allSettled(stores.splice(0).map((s) => s.close()));
+  await stopAll();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A libp2p peer that speaks gossipsub but none of the mesh's rules. */
+async function rawPeer(): Promise<Libp2p<{ pubsub: GossipSub }>> {
+  const node = await createLibp2p({
+    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    services: { identify: identify(), pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true }) },
+  });
+  raws.push(node);
+  return node;
+}
+
+/** Signs a head of `bank` over any root, with its key, as a bank that forks would. */
+function forge(bank: TestBank, size: number, root: Uint8Array): SignedHead {
+  return signTreeHead(bank.store.bank.key, size, root, 1n, (m) => signBytes(m, bank.seed));
+}
+
+/** A second log under `bank`'s key, with another genesis: a fork from entry 0 on. */
+async function forkedLog(bank: TestBank, accounts: number): Promise<LedgerStore> {
+  const dir = mkdtempSync(join(tmpdir(), 'mutual-fork-'));
+  dirs.push(dir);
+  const store = await LedgerStore.open(storeOptions(dir, { seed: bank.seed, publicKey: bank.store.bank.key }, { verify, genesis: { name: 'Other history', bioregion: bank.bioregion } }));
+  stores.push(store);
+  for (let i = 0; i < accounts; i++) await openAccount(store);
+  return store;
+}
+
+async function snapshot(bank: TestBank): Promise<string> {
+  return JSON.stringify((await bank.mesh.banks()).map((b) => [Buffer.from(b.bank).toString('hex'), b.replicated, b.head?.size, b.forkProof !== undefined]));
+}
+
+const unsigned = (data: Uint8Array) => ({ type: 'unsigned' as const, topic: 't', data });
+const forkedAt = (at: TestBank, of: TestBank) => at.replicas.isForked(of.store.bank.key);
+
+describe('fork evidence', () => {
+  it('the evidence validator rejects garbage, truncated, oversized and invalid proofs, ignores unknown or marked banks', async () => {
+    const a = await startBank();
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    await a.commit(1);
+    await waitFor('b replicates a', () => replicated(b, a));
+    const before = await snapshot(b);
+    const head = a.store.head;
+    const valid = encodeForkProof(head, forge(a, head.size, new Uint8Array(32).fill(5)), []);
+    const oversized = new Uint8Array(LIMITS.MAX_FORK_PROOF_BYTES + 1);
+    oversized.set(valid);
+    const consistent = encodeForkProof((await a.store.getHead(2))!, head, await a.store.consistencyProof(2, head.size));
+    const twoBanks = encodeForkProof(head, forge(b, head.size, new Uint8Array(32).fill(5)), []);
+    const badSig = pb.ForkProof.encode({ first: head.bytes, second: pb.SignedTreeHead.encode({ head: forge(a, head.size, new Uint8Array(32)).head, signature: new Uint8Array(64) }).finish() }).finish();
+    const withPath = encodeForkProof(head, forge(a, head.size, new Uint8Array(32).fill(5)), [new Uint8Array(32)]);
+    const badPath = encodeForkProof((await a.store.getHead(2))!, forge(a, head.size, new Uint8Array(32).fill(5)), [new Uint8Array(32).fill(1)]);
+    const invalid = [new Uint8Array(0), new Uint8Array([0xff, 0x01, 0x02]), valid.subarray(0, valid.length - 5), oversized, consistent, twoBanks, badSig, withPath, badPath, head.bytes];
+    for (const data of invalid) expect(b.mesh.validateEvidence(unsigned(data))).toBe(TopicValidatorResult.Reject);
+    for (const data of invalid) expect(await b.replicas.recordFork(data)).toBe(false);
+    const stranger = newHolder();
+    const sHead = (r: number) => signTreeHead(stranger.publicKey, 3, new Uint8Array(32).fill(r), 1n, (m) => signBytes(m, stranger.seed));
+    expect(b.mesh.validateEvidence(unsigned(encodeForkProof(sHead(1), sHead(2), [])))).toBe(TopicValidatorResult.Ignore);
+    expect(b.mesh.validateEvidence(unsigned(encodeForkProof(forge(b, 9, new Uint8Array(32)), forge(b, 9, new Uint8Array(32).fill(1)), [])))).toBe(TopicValidatorResult.Ignore);
+    expect(await snapshot(b)).toBe(before);
+    expect(forkedAt(b, a)).toBe(false);
+
+    expect(b.mesh.validateEvidence(unsigned(valid))).toBe(TopicValidatorResult.Accept);
+    expect(await b.replicas.recordFork(valid)).toBe(true);
+    expect(b.mesh.validateEvidence(unsigned(valid))).toBe(TopicValidatorResult.Ignore);
+    // The forked bank's heads are no longer taken.
+    await a.commit(1);
+    expect(b.mesh.validateHead(unsigned(a.store.head.bytes))).toBe(TopicValidatorResult.Ignore);
+  }, 30_000);
+
+  it('a raw peer publishing bad evidence loses its score and changes nothing', async () => {
+    const a = await startBank();
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    await waitFor('b replicates a', () => replicated(b, a));
+    const raw = await rawPeer();
+    const topic = topics('Cascadia').evidence;
+    raw.services.pubsub.subscribe(topic);
+    await raw.dial(multiaddr(a.mesh.addresses()[0]!));
+    await waitFor('a subscribed to evidence, as the raw peer sees it', () => raw.services.pubsub.getSubscribers(topic).length > 0);
+    const before = await snapshot(a);
+    const head = b.store.head;
+    const consistent = encodeForkProof(head, head, []);
+    for (const data of [new Uint8Array([1, 2, 3, 4]), new Uint8Array(5000).fill(7), consistent, consistent.subarray(0, 20)]) {
+      await raw.services.pubsub.publish(topic, data);
+    }
+    await waitFor('the raw peer loses standing', () => a.mesh.score(raw.peerId.toString()) < 0);
+    expect(await snapshot(a)).toBe(before);
+    expect(forkedAt(a, b)).toBe(false);
+  }, 30_000);
+
+  it('a valid proof reaches a bank that only hears it through gossip', async () => {
+    const a = await startBank();
+    const c = await startBank({ bootstrap: a.mesh.addresses() });
+    const b = await startBank({ bootstrap: [...a.mesh.addresses(), ...c.mesh.addresses()] });
+    await c.commit(1);
+    await waitFor('a and b replicate c', async () => (await replicated(a, c)) && (await replicated(b, c)));
+    await waitFor('b hears a on the evidence topic', () => b.mesh.peers().some((p) => p.peerId === a.mesh.peerId && p.gossip.includes('evidence')));
+    const raw = await rawPeer();
+    const topic = topics('Cascadia').evidence;
+    raw.services.pubsub.subscribe(topic);
+    await raw.dial(multiaddr(a.mesh.addresses()[0]!));
+    await waitFor('a subscribed, as the raw peer sees it', () => raw.services.pubsub.getSubscribers(topic).length > 0);
+    const head = c.store.head;
+    await raw.services.pubsub.publish(topic, encodeForkProof(head, forge(c, head.size, new Uint8Array(32).fill(6)), []));
+    await waitFor('a marks c forked', () => forkedAt(a, c));
+    await waitFor('b marks c forked', () => forkedAt(b, c));
+    const row = (await b.mesh.banks()).find((x) => Buffer.from(x.bank).equals(Buffer.from(c.store.bank.key)))!;
+    expect(checkForkProof(row.forkProof!, verify)).toBeDefined();
+  }, 30_000);
+
+  it('a forged head on the heads topic is detected by the node that gets it, and spread as evidence', async () => {
+    const a = await startBank();
+    const c = await startBank({ bootstrap: a.mesh.addresses() });
+    const b = await startBank({ bootstrap: [...a.mesh.addresses(), ...c.mesh.addresses()] });
+    await c.commit(1);
+    await waitFor('a and b replicate c', async () => (await replicated(a, c)) && (await replicated(b, c)));
+    await waitFor('b hears a on the evidence topic', () => b.mesh.peers().some((p) => p.peerId === a.mesh.peerId && p.gossip.includes('evidence')));
+    const raw = await rawPeer();
+    const topic = topics('Cascadia').heads;
+    raw.services.pubsub.subscribe(topic);
+    await raw.dial(multiaddr(a.mesh.addresses()[0]!));
+    await waitFor('a subscribed, as the raw peer sees it', () => raw.services.pubsub.getSubscribers(topic).length > 0);
+    await raw.services.pubsub.publish(topic, forge(c, c.store.size, new Uint8Array(32).fill(8)).bytes);
+    await waitFor('a marks c forked', () => forkedAt(a, c));
+    await waitFor('b marks c forked', () => forkedAt(b, c));
+  }, 30_000);
+
+  for (const accounts of [1, 2]) {
+    it(`catch-up: a peer serving a longer, inconsistent tree proves a fork and is not struck (held size ${2 + accounts})`, async () => {
+      const a = await startBank();
+      await a.commit(accounts);
+      const b = await startBank({ bootstrap: a.mesh.addresses() });
+      await waitFor('b replicates a', () => replicated(b, a));
+      await b.mesh.stop();
+      const fork = await forkedLog(a, accounts + 3);
+      const struck: string[] = [];
+      const answer = async (req: Uint8Array) => {
+        const r = pb.SyncRequest.decode(req);
+        if (r.getHead) return { head: fork.head.bytes };
+        if (r.getEntries) {
+          const from = Number(u64(r.getEntries.from));
+          const end = from + r.getEntries.count!;
+          const size = Number(u64(r.getEntries.treeSize));
+          return { entries: { entries: await fork.getEntries(from, end), proof: end === size ? [] : await fork.consistencyProof(end, size) } };
+        }
+        const c = r.getConsistency!;
+        return { consistency: { path: await fork.consistencyProof(Number(u64(c.fromSize)), Number(u64(c.toSize))) } };
+      };
+      await catchUp(a.store.bank.key, [{ id: { toString: () => 'holder of the other branch' } as never }], b.replicas, {
+        verify,
+        signal: new AbortController().signal,
+        strike: (_p, why) => struck.push(why),
+        request: async (_p, req) => pb.SyncResponse.decode(pb.SyncResponse.encode(await answer(req)).finish()),
+      });
+      expect(struck).toEqual([]);
+      expect(forkedAt(b, a)).toBe(true);
+      const e = checkForkProof(b.replicas.forkProof(a.store.bank.key)!, verify)!;
+      expect([e.first.size, e.second.size]).toEqual([a.store.size, fork.size]);
+    }, 30_000);
+  }
+});
