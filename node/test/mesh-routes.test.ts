@@ -35,7 +35,7 @@ describe('GET /v1/peers and /v1/banks without a mesh', () => {
     expect(await get(t, '/v1/peers')).toEqual({ peers: [] });
     const head = await get(t, '/v1/head');
     expect(await get(t, '/v1/banks')).toEqual({
-      banks: [{ id: formatBankId(t.bank.publicKey), name: 'Test Bank', bioregion: 'Cascadia', self: true, head, replicated: t.store.size, behind: 0 }],
+      banks: [{ id: formatBankId(t.bank.publicKey), name: 'Test Bank', bioregion: 'Cascadia', self: true, head, replicated: t.store.size, behind: 0, forked: false }],
     });
   });
 });
@@ -52,6 +52,7 @@ describe('GET /v1/peers and /v1/banks from a mesh view', () => {
     banks = [
       { bank: t.bank.publicKey, name: 'Test Bank', bioregion: 'Cascadia', self: true, head: t.store.head, replicated: t.store.size, behind: 0 },
       { bank: other, name: 'Birch', bioregion: 'Cascadia', self: false, head: undefined, replicated: 0, behind: 0 },
+      { bank: other, name: 'Birch', bioregion: 'Cascadia', self: false, head: undefined, replicated: 0, behind: 0, forkProof: new Uint8Array([1, 2, 3]) },
     ];
     expect(await get(t, '/v1/peers')).toEqual({
       peers: [
@@ -60,8 +61,9 @@ describe('GET /v1/peers and /v1/banks from a mesh view', () => {
       ],
     });
     const body = await get(t, '/v1/banks');
-    expect(body.banks[0]).toEqual({ id: formatBankId(t.bank.publicKey), name: 'Test Bank', bioregion: 'Cascadia', self: true, head: await get(t, '/v1/head'), replicated: t.store.size, behind: 0 });
-    expect(body.banks[1]).toEqual({ id: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', self: false, head: null, replicated: 0, behind: 0 });
+    expect(body.banks[0]).toEqual({ id: formatBankId(t.bank.publicKey), name: 'Test Bank', bioregion: 'Cascadia', self: true, head: await get(t, '/v1/head'), replicated: t.store.size, behind: 0, forked: false });
+    expect(body.banks[1]).toEqual({ id: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', self: false, head: null, replicated: 0, behind: 0, forked: false });
+    expect(body.banks[2]).toEqual({ id: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', self: false, head: null, replicated: 0, behind: 0, forked: true, forkProof: 'AQID' });
   });
 });
 
@@ -119,7 +121,7 @@ describe('GET /v1/peers and /v1/banks with real meshes', () => {
     expect(headA.size).toBe(size);
     const rowOfA = async () => (await get(b, '/v1/banks')).banks.find((x: { id: string }) => x.id === idA);
     await waitFor('b replicates a', async () => (await rowOfA())?.replicated === size);
-    expect(await rowOfA()).toEqual({ id: idA, name: 'Alder', bioregion: 'Cascadia', self: false, head: headA, replicated: size, behind: 0 });
+    expect(await rowOfA()).toEqual({ id: idA, name: 'Alder', bioregion: 'Cascadia', self: false, head: headA, replicated: size, behind: 0, forked: false });
     const self = (await get(b, '/v1/banks')).banks.filter((x: { self: boolean }) => x.self);
     expect(self).toEqual([expect.objectContaining({ id: idB, name: 'Birch', replicated: b.store.size, behind: 0 })]);
   }, 30_000);

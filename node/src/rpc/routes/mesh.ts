@@ -1,4 +1,4 @@
-import { formatBankId } from '@mutual/codec';
+import { formatBankId, toBase64 } from '@mutual/codec';
 import type { BankInfo, PeerInfo } from '@mutual/mesh';
 import type { LedgerStore } from '@mutual/store';
 import type { FastifyInstance } from 'fastify';
@@ -25,7 +25,7 @@ const peersResponse = {
           bioregion: { type: 'string' },
           addresses: { type: 'array', items: { type: 'string' } },
           latencyMs: { type: 'number' },
-          gossip: { type: 'array', items: { type: 'string', enum: ['heads', 'agreements'] } },
+          gossip: { type: 'array', items: { type: 'string', enum: ['heads', 'agreements', 'evidence'] } },
         },
       },
     },
@@ -47,6 +47,8 @@ const banksResponse = {
           head: { anyOf: [ref('SignedHead'), { type: 'null' }] },
           replicated: { type: 'integer' },
           behind: { type: 'integer' },
+          forked: { type: 'boolean', description: 'this node holds a verified fork proof against the bank' },
+          forkProof: { type: 'string', description: 'when forked: the ForkProof bytes, base64 (protocol/README.md, "Fork proofs")' },
         },
       },
     },
@@ -78,6 +80,8 @@ export function meshRoutes(app: FastifyInstance, deps: { store: LedgerStore; mes
         head: b.head ? headJson(b.head) : null,
         replicated: b.replicated,
         behind: b.behind,
+        forked: b.forkProof !== undefined,
+        ...(b.forkProof ? { forkProof: toBase64(b.forkProof) } : {}),
       })),
     };
   });
