@@ -6,6 +6,7 @@ import { signDetached, verify, VerifierPool } from '@mutual/verifier';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openDataDir } from './datadir.ts';
+import { Clearing } from './clearing.ts';
 import { Federation } from './federation.ts';
 import { Founding } from './founding.ts';
 import { localRpcUrl, removeDiscovery, writeDiscovery } from './discovery.ts';
@@ -33,6 +34,8 @@ export class BankNode {
   readonly discoveryFile: string;
   /** The peer mesh: gossip of heads, sync, replicas of other banks. */
   readonly mesh: Mesh;
+  /** Interbank transfers: credits, refunds and settlement from other banks' logs. */
+  readonly clearing: Clearing;
   readonly #pool: VerifierPool;
   readonly #logger: Logger;
   readonly #unsubscribe: () => void;
@@ -41,9 +44,19 @@ export class BankNode {
   #founding: Founding | undefined;
   #stopping: Promise<void> | undefined;
 
-  private constructor(parts: { store: LedgerStore; mesh: Mesh; app: FastifyInstance; url: string; discoveryFile: string; pool: VerifierPool; logger: Logger }) {
+  private constructor(parts: {
+    store: LedgerStore;
+    mesh: Mesh;
+    clearing: Clearing;
+    app: FastifyInstance;
+    url: string;
+    discoveryFile: string;
+    pool: VerifierPool;
+    logger: Logger;
+  }) {
     this.store = parts.store;
     this.mesh = parts.mesh;
+    this.clearing = parts.clearing;
     // Every commit's head is gossiped: one message per group commit, not per transfer.
     this.#unsubscribe = parts.store.subscribe((e) => void parts.mesh.publishHead(e.head));
     this.app = parts.app;
@@ -67,6 +80,8 @@ export class BankNode {
     const pool = new VerifierPool(hooks.verifierThreads === undefined ? {} : { threads: hooks.verifierThreads });
     const { publicKey, secretKey } = data.bankKeys;
     let store: LedgerStore;
+    // Opened on the store's database, after it: the rules ask it about forks through this.
+    let replicas: ReplicaStore | undefined;
     try {
       store = await LedgerStore.open({
         dir: data.ledgerDir,
@@ -75,6 +90,7 @@ export class BankNode {
         verify,
         verifyBatch: (items) => pool.verifyBatch(items),
         genesis: { name: options.name, bioregion: options.bioregion },
+        isForked: (bank) => replicas?.isForked(bank) ?? false,
         onFatal: (err) => {
           log.fatal({ err }, 'the ledger stopped after a failed write');
           hooks.onFatal?.(err);
@@ -88,8 +104,10 @@ export class BankNode {
     let node: BankNode | undefined;
     let app: FastifyInstance | undefined;
     let mesh: Mesh | undefined;
+    let clearing: Clearing | undefined;
     try {
-      const replicas = await ReplicaStore.open(store.db, verify);
+      replicas = await ReplicaStore.open(store.db, verify);
+      clearing = new Clearing({ store, replicas, logger: logger.child({ module: 'clearing' }) });
       // The mesh delivers gossiped agreements to the federation, which gossips through the mesh.
       let federation: Federation | undefined;
       mesh = await Mesh.start({
@@ -113,12 +131,13 @@ export class BankNode {
         log.info({ name: store.bank.name, bioregion: store.bank.bioregion }, 'name and bioregion are those of the genesis entry; the options only name a new bank');
       }
       let ready = () => false;
-      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit }, mesh, federation });
+      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit }, mesh, federation, clearing });
       await app.listen({ host: options.rpc.host, port: options.rpc.port });
       const port = (app.server.address() as AddressInfo).port;
       const url = localRpcUrl(options.rpc.host, port);
       const discoveryFile = writeDiscovery(options.home, port, { rpc: url, data: data.dir, pid: process.pid });
-      node = new BankNode({ store, mesh, app, url, discoveryFile, pool, logger: log });
+      clearing.start();
+      node = new BankNode({ store, mesh, clearing, app, url, discoveryFile, pool, logger: log });
       ready = () => node!.#ready;
       node.#ready = true;
       if (options.founding) {
@@ -132,6 +151,7 @@ export class BankNode {
       return node;
     } catch (err) {
       await app?.close().catch(() => {});
+      await clearing?.stop().catch(() => {});
       await mesh?.stop().catch(() => {});
       await store.close().catch(() => {});
       await pool.close().catch(() => {});
@@ -157,6 +177,7 @@ export class BankNode {
         await this.app.close();
       } finally {
         this.#unsubscribe();
+        await this.clearing.stop().catch((err: unknown) => this.#logger.warn({ err }, 'stopping the clearing failed'));
         // The mesh stops before the store closes: no sync may read or write a closed database.
         await this.mesh.stop().catch((err: unknown) => this.#logger.warn({ err }, 'stopping the mesh failed'));
         await this.store.close();

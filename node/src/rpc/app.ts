@@ -11,12 +11,14 @@ import { requireAdmin } from './auth.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { EVENT_STREAM_DEFAULTS, type EventStreamOptions } from './event-stream.ts';
 import { createMetrics } from './metrics.ts';
+import type { Clearing } from '../clearing.ts';
 import type { Federation } from '../federation.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { agreementRoutes } from './routes/agreements.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { instructionRoutes } from './routes/instructions.ts';
+import { interbankRoutes } from './routes/interbank.ts';
 import { logRoutes } from './routes/log.ts';
 import { meshRoutes, type MeshView } from './routes/mesh.ts';
 import { statusRoutes } from './routes/status.ts';
@@ -48,6 +50,8 @@ export interface AppDeps {
   readonly mesh?: MeshView;
   /** Federation agreements (`/v1/agreements`); without it those routes are absent. */
   readonly federation?: Federation;
+  /** Interbank clearing, for `/v1/interbank/events`; without it that stream stays silent. */
+  readonly clearing?: Clearing;
 }
 
 /**
@@ -109,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   logRoutes(app, { store });
   meshRoutes(app, { store, mesh: deps.mesh });
   if (deps.federation) agreementRoutes(app, { federation: deps.federation, admin: requireAdmin(deps.adminToken) });
+  interbankRoutes(app, { store, clearing: deps.clearing });
   eventRoutes(app, { store, options: { ...EVENT_STREAM_DEFAULTS, ...deps.events } });
 
   await app.ready();

@@ -1,11 +1,29 @@
-import { formatAccountId, formatAmount, formatDay, formatHours, formatPublicKey, toBase64 } from '@mutual/codec';
+import { formatAccountId, formatAmount, formatBankId, formatDay, formatHours, formatPublicKey, toBase64 } from '@mutual/codec';
 import { MutualError } from '@mutual/interface';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import { agreementId } from '@mutual/ledger';
 import { accountKindText, type AccountKindText } from './account-kind.ts';
 
 /** `kind` of an Entry as the RPC names it (docs/RPC.md, "Objects"). */
-export type EntryKind = 'genesis' | 'account-opened' | 'rate-schedule' | 'agreement-adopted' | 'transfer' | 'labor' | 'retirement';
+export type EntryKind =
+  | 'genesis'
+  | 'account-opened'
+  | 'rate-schedule'
+  | 'agreement-adopted'
+  | 'transfer'
+  | 'labor'
+  | 'retirement'
+  | 'interbank-credit'
+  | 'interbank-rejection'
+  | 'interbank-refund';
+
+/** Another bank's entry an interbank entry answers. */
+export interface EntryRefJson {
+  bank: string;
+  index: number;
+  /** RFC 9162 leaf hash of that entry (hex) */
+  leafHash: string;
+}
 
 /** The decoded view of a log entry; `bytes` is authoritative. Only the fields of its kind are present. */
 export interface EntryJson {
@@ -15,6 +33,8 @@ export interface EntryJson {
   bytes: string;
   account?: string;
   payee?: string;
+  /** transfer to another bank: the payee's bank */
+  payeeBank?: string;
   worker?: string;
   amount?: string;
   hours?: string;
@@ -31,6 +51,19 @@ export interface EntryJson {
   rates?: Array<{ category: string; rate: string }>;
   /** agreement ID (hex): the agreement adopted, or the one that set a rate schedule */
   agreement?: string;
+  /** interbank credit or rejection: the payer bank's outgoing entry */
+  source?: EntryRefJson;
+  /** interbank refund: the payee bank's rejection */
+  rejection?: EntryRefJson;
+  /** interbank refund: this bank's outgoing entry refunded */
+  outgoingIndex?: number;
+  /** interbank rejection: why */
+  code?: string;
+}
+
+function refJson(r: { bank?: Uint8Array | null; index?: unknown; leafHash?: Uint8Array | null } | null | undefined): EntryRefJson {
+  if (!r?.bank || r.bank.length !== 32 || !r.leafHash) throw damaged('references another entry without bank or leaf hash');
+  return { bank: formatBankId(r.bank), index: Number(u64(r.index as never)), leafHash: hex(r.leafHash) };
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -92,7 +125,8 @@ export function entryJson(bytes: Uint8Array): EntryJson {
         case 'transfer': {
           const t = ins.transfer!;
           if (!t.payee) throw damaged('records a transfer without payee');
-          return { ...common, kind: 'transfer', payee: formatAccountId(t.payee), memo: t.memo ?? '' };
+          const payeeBank = t.payeeBank?.length === 32 ? { payeeBank: formatBankId(t.payeeBank) } : {};
+          return { ...common, kind: 'transfer', payee: formatAccountId(t.payee), ...payeeBank, memo: t.memo ?? '' };
         }
         case 'labor': {
           const l = ins.labor!;
@@ -113,6 +147,27 @@ export function entryJson(bytes: Uint8Array): EntryJson {
         default:
           throw damaged('records an instruction without action');
       }
+    }
+    case 'interbankCredit': {
+      const c = e.interbankCredit!;
+      if (!c.payee) throw damaged('credits no payee');
+      return { ...base, kind: 'interbank-credit', source: refJson(c.source), payee: formatAccountId(c.payee), amount: formatAmount(u64(c.amount)) };
+    }
+    case 'interbankRejection': {
+      const r = e.interbankRejection!;
+      return { ...base, kind: 'interbank-rejection', source: refJson(r.source), amount: formatAmount(u64(r.amount)), code: r.code ?? '' };
+    }
+    case 'interbankRefund': {
+      const r = e.interbankRefund!;
+      if (!r.payer) throw damaged('refunds no payer');
+      return {
+        ...base,
+        kind: 'interbank-refund',
+        rejection: refJson(r.rejection),
+        outgoingIndex: Number(u64(r.outgoingIndex)),
+        account: formatAccountId(r.payer),
+        amount: formatAmount(u64(r.amount)),
+      };
     }
     default:
       throw damaged('is of an unknown kind');

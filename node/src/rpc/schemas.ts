@@ -43,10 +43,14 @@ export const entrySchema = {
   properties: {
     index: { type: 'integer' },
     timeMs: { type: 'integer' },
-    kind: { type: 'string', enum: ['genesis', 'account-opened', 'rate-schedule', 'agreement-adopted', 'transfer', 'labor', 'retirement'] },
+    kind: {
+      type: 'string',
+      enum: ['genesis', 'account-opened', 'rate-schedule', 'agreement-adopted', 'transfer', 'labor', 'retirement', 'interbank-credit', 'interbank-rejection', 'interbank-refund'],
+    },
     bytes: { ...base64Schema, description: 'Entry bytes (authoritative)' },
     account: accountIdSchema,
     payee: accountIdSchema,
+    payeeBank: { type: 'string', description: 'bank ID, mbank1…: a transfer to another bank' },
     worker: accountIdSchema,
     amount: decimalSchema,
     hours: decimalSchema,
@@ -62,6 +66,21 @@ export const entrySchema = {
     bioregion: str,
     rates: { type: 'array', items: { type: 'object', properties: { category: str, rate: decimalSchema } } },
     agreement: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'agreement ID (hex)' },
+    source: { $ref: 'EntryRef#' },
+    rejection: { $ref: 'EntryRef#' },
+    outgoingIndex: { type: 'integer' },
+    code: str,
+  },
+} as const;
+
+export const entryRefSchema = {
+  $id: 'EntryRef',
+  type: 'object',
+  required: ['bank', 'index', 'leafHash'],
+  properties: {
+    bank: { type: 'string', description: 'bank ID, mbank1…' },
+    index: { type: 'integer' },
+    leafHash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'RFC 9162 leaf hash of the entry (hex)' },
   },
 } as const;
 
@@ -96,7 +115,7 @@ export const instructionsBodySchema = {
 } as const;
 
 /** Schemas registered with `app.addSchema`, referenced as `{ $ref: 'Name#' }`. */
-export const SHARED_SCHEMAS = [errorSchema, signedHeadSchema, entrySchema, resultSchema];
+export const SHARED_SCHEMAS = [errorSchema, signedHeadSchema, entryRefSchema, entrySchema, resultSchema];
 
 export const ref = (id: string) => ({ $ref: `${id}#` }) as const;
 

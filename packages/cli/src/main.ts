@@ -3,6 +3,7 @@ import { account } from './commands/account.ts';
 import { agreementCommands } from './commands/agreement.ts';
 import { auditCommand } from './commands/audit.ts';
 import { instructions } from './commands/instructions.ts';
+import { interbankCommands } from './commands/interbank.ts';
 import { keygen } from './commands/keygen.ts';
 import { meshCommands } from './commands/mesh.ts';
 import { nodeCommand } from './commands/node.ts';
@@ -40,6 +41,7 @@ function program(io: Io): Command {
   instructions(p, io);
   queries(p, io);
   meshCommands(p, io);
+  interbankCommands(p, io);
   agreementCommands(p, io);
   verifyCommand(p, io);
   auditCommand(p, io);

@@ -11,6 +11,8 @@ import type {
   Entry,
   EntryPage,
   EntryWithProof,
+  InterbankState,
+  InterbankTransfer,
   OpenedAccount,
   Peer,
   Result,
@@ -131,6 +133,21 @@ export class MutualClient {
   /** `GET /v1/banks`: this bank and every bank the node knows, with how much of each it replicates. */
   async banks(o?: CallOptions): Promise<BankView[]> {
     return (await this.#http.json<{ banks: BankView[] }>('GET', '/v1/banks', { ...o })).banks;
+  }
+
+  /** `GET /v1/interbank/:index`: an interbank transfer this bank sent (by its outgoing entry) and where it stands. */
+  async interbank(index: number, o?: CallOptions): Promise<InterbankTransfer> {
+    return this.#http.json('GET', `/v1/interbank/${checkIndex('index', index, 0)}`, { ...o });
+  }
+
+  /** `GET /v1/interbank`: interbank transfers this bank sent, newest first. */
+  async interbankTransfers(q: CallOptions & { readonly state?: InterbankState; readonly limit?: number; readonly before?: number } = {}): Promise<InterbankTransfer[]> {
+    const params = new URLSearchParams();
+    if (q.state !== undefined) params.set('state', q.state);
+    if (q.limit !== undefined) params.set('limit', String(checkIndex('limit', q.limit, 1)));
+    if (q.before !== undefined) params.set('before', String(checkIndex('before', q.before, 0)));
+    const qs = params.size > 0 ? `?${params}` : '';
+    return (await this.#http.json<{ transfers: InterbankTransfer[] }>('GET', `/v1/interbank${qs}`, { ...q })).transfers;
   }
 
   /** `POST /v1/agreements` (admin): proposes a federation agreement, signed by this bank, and gossips it. */

@@ -21,7 +21,43 @@ export type AccountKindText = 'member' | 'cooperative' | 'mutual-aid-fund';
 export const ACCOUNT_KINDS: readonly AccountKindText[] = ['member', 'cooperative', 'mutual-aid-fund'];
 
 /** Kinds of log entries. */
-export type EntryKind = 'genesis' | 'account-opened' | 'rate-schedule' | 'agreement-adopted' | 'transfer' | 'labor' | 'retirement';
+export type EntryKind =
+  | 'genesis'
+  | 'account-opened'
+  | 'rate-schedule'
+  | 'agreement-adopted'
+  | 'transfer'
+  | 'labor'
+  | 'retirement'
+  | 'interbank-credit'
+  | 'interbank-rejection'
+  | 'interbank-refund';
+
+/** Another bank's log entry, pinned by its RFC 9162 leaf hash (hex). */
+export interface EntryRefView {
+  /** `mbank1…` */
+  readonly bank: string;
+  readonly index: number;
+  readonly leafHash: string;
+}
+
+/** Where an interbank transfer stands at the payer's bank. */
+export type InterbankState = 'pending' | 'settled' | 'refunded';
+
+/** `GET /v1/interbank/:index`: an interbank transfer the bank sent. */
+export interface InterbankTransfer {
+  /** index of the outgoing entry in the payer bank's log */
+  readonly index: number;
+  readonly state: InterbankState;
+  readonly payer: string;
+  readonly payeeBank: string;
+  readonly payee: string;
+  readonly amount: string;
+  /** the payee bank's credit, once settled */
+  readonly credit?: EntryRefView;
+  /** the payer bank's refund entry, once refunded */
+  readonly refundIndex?: number;
+}
 
 /** One category of a rate schedule. */
 export interface Rate {
@@ -56,6 +92,14 @@ export interface Entry {
   readonly rates?: readonly Rate[];
   /** agreement ID (hex): the agreement adopted, or the one that set a rate schedule */
   readonly agreement?: string;
+  /** interbank credit or rejection: the payer bank's outgoing entry */
+  readonly source?: EntryRefView;
+  /** interbank refund: the payee bank's rejection */
+  readonly rejection?: EntryRefView;
+  /** interbank refund: the outgoing entry refunded */
+  readonly outgoingIndex?: number;
+  /** interbank rejection: why */
+  readonly code?: string;
 }
 
 /** `GET /v1/status`. */
@@ -155,8 +199,8 @@ export interface Peer {
   readonly addresses: readonly string[];
   /** round-trip time, when measured */
   readonly latencyMs?: number;
-  /** this node's gossip topics the peer subscribes to: `heads`, `agreements` */
-  readonly gossip: ReadonlyArray<'heads' | 'agreements'>;
+  /** this node's gossip topics the peer subscribes to: `heads`, `agreements`, `evidence` */
+  readonly gossip: ReadonlyArray<'heads' | 'agreements' | 'evidence'>;
 }
 
 /** A bank the node knows, as `GET /v1/banks` shows it. */
@@ -173,6 +217,10 @@ export interface BankView {
   readonly replicated: number;
   /** entries of `head` not yet replicated (0 for this bank) */
   readonly behind: number;
+  /** the node holds a verified proof that this bank signed two inconsistent heads */
+  readonly forked: boolean;
+  /** when forked: the ForkProof bytes, base64 (protocol/README.md, "Fork proofs") */
+  readonly forkProof?: string;
 }
 
 /** A member bank of an agreement, as `GET /v1/agreements` shows it. */

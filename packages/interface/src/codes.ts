@@ -85,6 +85,8 @@ export const CODES = {
   NODE_UNREACHABLE: code('operational', 503, 'The client cannot reach the node at its RPC URL: check --rpc (or MUTUAL_RPC) and that the node is running.'),
   UNEXPECTED_RESPONSE: code('operational', 502, 'The node answered with something that is not the RPC contract (docs/RPC.md): wrong shape, not JSON, or an unknown code. Check the URL and the versions of client and node.'),
   USAGE: code('request', 400, 'The command line is not valid: a missing or unknown option or argument. See --help.'),
+  STILL_PENDING: code('operational', 504, "The interbank transfer was still pending when the wait ended: the payee's bank has not answered yet. It settles or is refunded later; check with `mutual interbank show`."),
+  INTERBANK_REFUNDED: code('result', 422, "The payee's bank rejected the interbank transfer and the payer was refunded."),
   VERIFICATION_FAILED: code('operational', 502, "What the node sent does not verify: a bad signature, a proof that fails, a head inconsistent with an earlier one, or a log that does not replay. Keep the output as evidence."),
 } as const satisfies Record<string, CodeInfo>;
 

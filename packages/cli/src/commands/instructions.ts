@@ -1,8 +1,10 @@
-import { Wallet } from '@mutual/client';
+import { isApplied, Wallet, type Applied } from '@mutual/client';
 import { formatAmount, formatDay, parseAccountId, parseAmount, parseBankId, parseDay, parseHours, dayOfTimeMs } from '@mutual/codec';
 import type { Command } from 'commander';
 import { Context } from '../context.ts';
-import { parsingArg } from '../failure.ts';
+import { EXIT } from '../exit-codes.ts';
+import { Failure, parsingArg } from '../failure.ts';
+import { describeState, waitForInterbank } from './interbank.ts';
 import type { Io } from '../io.ts';
 import { readKeyFile } from '../key-file.ts';
 import { printResult } from './submit.ts';
@@ -41,7 +43,8 @@ export function instructions(program: Command, io: Io): void {
     .requiredOption('--to <account>', "the payee's account, macct1…")
     .option('--to-bank <bank>', "the payee's bank, mbank1…, when it is another bank")
     .option('--memo <text>', 'a note kept in the ledger')
-    .action(async (amount: string, o: { key: string; to: string; toBank?: string; memo?: string }, cmd: Command) => {
+    .option('--wait <seconds>', "to another bank: wait until the payee's bank credits it (or it is refunded), at most this long")
+    .action(async (amount: string, o: { key: string; to: string; toBank?: string; memo?: string; wait?: string }, cmd: Command) => {
       const ctx = Context.of(io, cmd);
       const milli = parsingArg('amount', () => parseAmount(amount));
       parsingArg('--to', () => parseAccountId(o.to));
@@ -52,7 +55,24 @@ export function instructions(program: Command, io: Io): void {
         ...(o.toBank !== undefined ? { toBank: o.toBank } : {}),
         ...(o.memo !== undefined ? { memo: o.memo } : {}),
       });
-      printResult(ctx, r, (a) => `transferred ${formatAmount(milli)} notes to ${o.to} (log entry ${a.entryIndex})`);
+      const interbank = o.toBank !== undefined && isApplied(r) && (await ctx.client().status()).bank.id !== o.toBank;
+      if (!interbank || o.wait === undefined) {
+        printResult(ctx, r, (a) =>
+          interbank
+            ? `sent ${formatAmount(milli)} notes to ${o.to} at ${o.toBank}: pending until that bank credits it (log entry ${a.entryIndex}; \`mutual interbank show ${a.entryIndex}\`)`
+            : `transferred ${formatAmount(milli)} notes to ${o.to} (log entry ${a.entryIndex})`,
+        );
+        return;
+      }
+      const seconds = parsingArg('--wait', () => {
+        const n = Number(o.wait);
+        if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new Error('a number of seconds from 0 to 3600');
+        return n;
+      });
+      const t = await waitForInterbank(ctx.client(), (r as Applied).entryIndex, seconds);
+      ctx.out.result({ ...r, interbank: t }, () => `sent ${formatAmount(milli)} notes to ${o.to} at ${o.toBank} (log entry ${t.index})\n${describeState(t)}`);
+      if (t.state === 'pending') throw new Failure('STILL_PENDING', `still pending after ${seconds} s`, EXIT.error);
+      if (t.state === 'refunded') throw new Failure('INTERBANK_REFUNDED', "the payee's bank rejected the transfer; the payer was refunded", EXIT.rejected);
     });
 
   program

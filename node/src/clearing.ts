@@ -1,0 +1,223 @@
+import { bytesEqual, entryRefOf, type Command, type EntryRef } from '@mutual/ledger';
+import { leafHash } from '@mutual/merkle';
+import { decodeStrict, pb, u64 } from '@mutual/protocol';
+import type { CommitEvent, LedgerStore, OutgoingStatus, ReplicaStore } from '@mutual/store';
+
+/** A change of state of an interbank transfer this bank sent. */
+export interface InterbankEvent {
+  readonly transfer: OutgoingStatus;
+}
+
+export type InterbankListener = (e: InterbankEvent) => void;
+
+export interface ClearingLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
+/** Entries of a replica handled per round: one store submission at most. */
+const CHUNK = 1000;
+/** Wait before retrying a bank whose round failed (the store was busy, or closing). */
+const RETRY_MS = 1000;
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+/**
+ * The bank's side of interbank transfers that needs other banks' logs. It reads every entry
+ * of every replica once, in order, and:
+ * - for another bank's outgoing entry naming this bank, submits an `interbankCredit` (the
+ *   ledger rules credit the payee or record a rejection, exactly once per entry);
+ * - for a rejection of one of this bank's outgoing entries, submits an `interbankRefund`
+ *   (exactly once per outgoing entry);
+ * - for a credit of one of this bank's outgoing entries, marks the transfer settled.
+ * Answers are checked against this bank's own entry (leaf hash and amount) before they count.
+ * How far each replica has been read is kept in the `clearing` keyspace; a restart re-reads
+ * from there, and whatever was handled twice is a duplicate the rules answer without effect.
+ */
+export class Clearing {
+  readonly #store: LedgerStore;
+  readonly #replicas: ReplicaStore;
+  readonly #log: ClearingLogger | undefined;
+  readonly #listeners = new Set<InterbankListener>();
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #unsubscribe: Array<() => void> = [];
+  #stopped = false;
+
+  constructor(parts: { store: LedgerStore; replicas: ReplicaStore; logger?: ClearingLogger }) {
+    this.#store = parts.store;
+    this.#replicas = parts.replicas;
+    this.#log = parts.logger;
+  }
+
+  /** Starts following replicas and this bank's commits, and reads what replicas hold already. */
+  start(): void {
+    this.#unsubscribe.push(this.#replicas.subscribe((bank) => this.schedule(bank)));
+    this.#unsubscribe.push(this.#store.subscribe((e) => this.#onCommit(e)));
+    for (const r of this.#replicas.list()) this.schedule(r.bank);
+  }
+
+  /** Calls `listener` for every interbank transfer of this bank sent, settled or refunded. */
+  subscribe(listener: InterbankListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Reads the replica of `bank` up to its verified size (again after the round in progress, if one is). */
+  schedule(bank: Uint8Array): void {
+    if (this.#stopped) return;
+    const key = hex(bank);
+    if (this.#running.has(key)) {
+      this.#again.add(key);
+      return;
+    }
+    const run = (async () => {
+      do {
+        this.#again.delete(key);
+        try {
+          await this.#drain(bank);
+        } catch (err) {
+          if (this.#stopped) return;
+          this.#log?.warn({ err, bank: key }, 'interbank clearing of a replica failed; retrying');
+          const t = setTimeout(() => {
+            this.#timers.delete(t);
+            this.schedule(bank);
+          }, RETRY_MS);
+          t.unref();
+          this.#timers.add(t);
+          return;
+        }
+      } while (this.#again.has(key) && !this.#stopped);
+    })().finally(() => this.#running.delete(key));
+    this.#running.set(key, run);
+  }
+
+  /** Stops scheduling and waits for the rounds in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const u of this.#unsubscribe) u();
+    for (const t of this.#timers) clearTimeout(t);
+    await Promise.allSettled([...this.#running.values()]);
+  }
+
+  async #drain(bank: Uint8Array): Promise<void> {
+    let cursor = await this.#store.clearingCursor(bank);
+    for (;;) {
+      const size = this.#replicas.status(bank)?.size ?? 0;
+      if (cursor >= size || this.#stopped) return;
+      const end = Math.min(size, cursor + CHUNK);
+      const entries = await this.#replicas.getEntries(bank, cursor, end);
+      await this.#handle(bank, cursor, entries);
+      if (this.#stopped) return;
+      cursor = end;
+      await this.#store.setClearingCursor(bank, cursor);
+    }
+  }
+
+  /** Handles entries [from, from + entries.length) of `bank`'s log. */
+  async #handle(bank: Uint8Array, from: number, entries: readonly Uint8Array[]): Promise<void> {
+    const me = this.#store.bank.key;
+    const credits: Command[] = [];
+    const refunds: Command[] = [];
+    /** this bank's outgoing entries answered in this chunk: a second answer is not acted on */
+    const answered = new Set<number>();
+    for (let i = 0; i < entries.length; i++) {
+      const bytes = entries[i]!;
+      const index = from + i;
+      const e = decodeStrict(pb.Entry, bytes);
+      if (!e) continue; // replicas hold verified, well-formed entries only
+      if (e.kind === 'applied') {
+        const ins = e.applied?.body && decodeStrict(pb.Instruction, e.applied.body);
+        const t = ins && ins.action === 'transfer' ? ins.transfer : undefined;
+        if (!t?.payeeBank || !bytesEqual(t.payeeBank, me) || !t.payee) continue;
+        credits.push({ type: 'interbankCredit', source: { bank, index, leafHash: leafHash(bytes) }, payee: t.payee, amount: u64(e.applied!.amount) });
+      } else if (e.kind === 'interbankCredit' || e.kind === 'interbankRejection') {
+        const x = e.kind === 'interbankCredit' ? e.interbankCredit! : e.interbankRejection!;
+        const source = entryRefOf(x.source);
+        if (!source || !bytesEqual(source.bank, me)) continue;
+        const out = await this.#ownOutgoing(bank, source, u64(x.amount));
+        if (!out || answered.has(out.index)) continue;
+        answered.add(out.index);
+        const ref: EntryRef = { bank, index, leafHash: leafHash(bytes) };
+        if (e.kind === 'interbankCredit') {
+          if (out.state !== 'pending') {
+            if (out.state === 'refunded') this.#log?.warn({ bank: hex(bank), index, outgoing: out.index }, 'a bank credited a transfer it had rejected (refunded here): see the reconciliation');
+            continue;
+          }
+          if (await this.#store.markSettled(out.index, ref)) {
+            const now = await this.#store.getOutgoing(out.index);
+            if (now) this.#emit(now);
+          }
+        } else if (out.state === 'pending') {
+          refunds.push({ type: 'interbankRefund', rejection: ref, outgoingIndex: out.index });
+        } else if (out.state === 'settled') {
+          this.#log?.warn({ bank: hex(bank), index, outgoing: out.index }, 'a bank rejected a transfer it had credited: no refund; see the reconciliation');
+        }
+      }
+    }
+    const commands = [...credits, ...refunds];
+    if (commands.length === 0) return;
+    const results = await this.#store.submit(commands);
+    results.forEach((r, i) => {
+      const c = commands[i]!;
+      if (r.code !== 'APPLIED') {
+        this.#log?.warn({ bank: hex(bank), code: r.code, message: r.message, command: c.type }, 'an interbank answer was refused');
+        return;
+      }
+      if (r.duplicate) return;
+      if (c.type === 'interbankCredit') {
+        this.#log?.debug({ bank: hex(bank), index: c.source.index, entryIndex: r.entryIndex, rejected: r.rejected }, r.rejected ? 'rejected an interbank transfer' : 'credited an interbank transfer');
+      } else if (c.type === 'interbankRefund') {
+        void this.#store.getOutgoing(c.outgoingIndex).then((o) => o && this.#emit(o)).catch(() => {});
+      }
+    });
+  }
+
+  /**
+   * This bank's outgoing entry that `answer` (from `bank`) refers to, if it is one to `bank`
+   * with that leaf hash and amount; anything else is logged and ignored (the reconciliation
+   * shows it as a mismatch).
+   */
+  async #ownOutgoing(bank: Uint8Array, source: EntryRef, amount: bigint): Promise<OutgoingStatus | undefined> {
+    const out = await this.#store.getOutgoing(source.index);
+    const own = out && (await this.#store.getEntry(source.index));
+    if (!out || !own || !bytesEqual(out.bank, bank) || !bytesEqual(leafHash(own), source.leafHash) || out.amount !== amount) {
+      this.#log?.warn({ bank: hex(bank), index: source.index }, 'an interbank answer does not match an outgoing transfer of this bank: ignored');
+      return undefined;
+    }
+    return out;
+  }
+
+  /** New outgoing transfers of a commit: 'pending' events (decoded only while someone listens). */
+  #onCommit(e: CommitEvent): void {
+    if (this.#listeners.size === 0) return;
+    const me = this.#store.bank.key;
+    e.entries.forEach((bytes, i) => {
+      const entry = decodeStrict(pb.Entry, bytes);
+      const ins = entry?.applied?.body && decodeStrict(pb.Instruction, entry.applied.body);
+      const t = ins && ins.action === 'transfer' ? ins.transfer : undefined;
+      if (!t?.payeeBank || t.payeeBank.length !== 32 || bytesEqual(t.payeeBank, me)) return;
+      this.#emit({
+        index: e.firstIndex + i,
+        payer: ins!.account!,
+        bank: t.payeeBank,
+        payee: t.payee!,
+        amount: u64(entry!.applied!.amount),
+        refundIndex: undefined,
+        state: 'pending',
+      });
+    });
+  }
+
+  #emit(transfer: OutgoingStatus): void {
+    for (const l of this.#listeners) {
+      try {
+        l({ transfer });
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+// Interbank transfers between three real daemons that founded their federation themselves:
+// settlement, refund of a rejected transfer, the clearing limit, and a payee bank that was
+// down while transfers to it were made (they settle once it is back, each exactly once).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MutualClient, type InterbankTransfer } from '@mutual/client';
+import { formatAccountId } from '@mutual/codec';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { balanceOf, fundedMember, openHolder, type TestHolder } from './support/holders.ts';
+import { bankDirs, killAll, startBioregion, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
+
+let tmp: string;
+const daemons: Record<'a' | 'b' | 'c', MeshDaemon> = {} as never;
+const saved = { found: process.env.MUTUAL_FOUND_FEDERATION, limit: process.env.MUTUAL_CLEARING_LIMIT };
+let payer: TestHolder;
+let payee: TestHolder;
+
+const interbank = (d: MeshDaemon, index: number): Promise<InterbankTransfer> => new MutualClient({ url: d.url }).interbank(index);
+const settledOrRefunded = (d: MeshDaemon, index: number) =>
+  waitFor(`transfer ${index} at ${d.bank} answered`, async () => {
+    const t = await interbank(d, index);
+    return t.state !== 'pending' && t;
+  }, 30_000);
+
+async function send(from: TestHolder, to: { id: string; bank: string }, amount: string) {
+  const r = await from.wallet.transfer({ to: to.id, amount, toBank: to.bank });
+  return r;
+}
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'mutual-interbank-daemons-'));
+  process.env.MUTUAL_FOUND_FEDERATION = '3';
+  process.env.MUTUAL_CLEARING_LIMIT = '50';
+  Object.assign(daemons, await startBioregion(tmp));
+  for (const d of Object.values(daemons)) {
+    await waitFor(`${d.bank} has an agreement in force`, async () => {
+      const r = await fetch(`${d.url}/v1/agreements`);
+      return ((await r.json()) as { agreements: Array<{ inForce: boolean }> }).agreements.some((x) => x.inForce);
+    }, 60_000);
+  }
+  payer = await fundedMember(daemons.a, '20');
+  payee = await openHolder(daemons.b);
+}, 150_000);
+
+afterAll(async () => {
+  await killAll();
+  for (const [k, v] of [['MUTUAL_FOUND_FEDERATION', saved.found], ['MUTUAL_CLEARING_LIMIT', saved.limit]] as const) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('interbank transfers between daemons', () => {
+  it('settle: the payer bank debits, the payee bank credits once, the payer sees it settled', async () => {
+    const r = await send(payer, { id: payee.id, bank: daemons.b.bank }, '7.5');
+    expect(r).toMatchObject({ code: 'APPLIED', amount: '7.5' });
+    const index = (r as { entryIndex: number }).entryIndex;
+    expect(await balanceOf(payer)).toBe('12.5');
+    const t = await settledOrRefunded(daemons.a, index);
+    expect(t).toMatchObject({ state: 'settled', amount: '7.5', payeeBank: daemons.b.bank, payee: payee.id, credit: { bank: daemons.b.bank } });
+    expect(await balanceOf(payee)).toBe('7.5');
+    // The credit in B's log names A's entry.
+    const credit = await new MutualClient({ url: daemons.b.url }).entry(t.credit!.index);
+    expect(credit.entry).toMatchObject({ kind: 'interbank-credit', amount: '7.5', payee: payee.id, source: { bank: daemons.a.bank, index } });
+  }, 60_000);
+
+  it('refund: an unknown payee is rejected by its bank and the payer gets the notes back', async () => {
+    const ghost = formatAccountId(new Uint8Array(20).fill(3));
+    const r = await send(payer, { id: ghost, bank: daemons.c.bank }, '2');
+    expect(r.code).toBe('APPLIED');
+    const t = await settledOrRefunded(daemons.a, (r as { entryIndex: number }).entryIndex);
+    expect(t.state).toBe('refunded');
+    expect(await balanceOf(payer)).toBe('12.5');
+    const refund = await new MutualClient({ url: daemons.a.url }).entry(t.refundIndex!);
+    expect(refund.entry).toMatchObject({ kind: 'interbank-refund', amount: '2', account: payer.id, outgoingIndex: t.index });
+  }, 60_000);
+
+  it('the payer bank refuses a transfer past the clearing limit', async () => {
+    const rich = await fundedMember(daemons.a, '24');
+    // A is already 7.5 toward B: 7.5 + 24 > 50 is fine, then 31.5 + 24 > 50 is not.
+    const ok = await send(rich, { id: payee.id, bank: daemons.b.bank }, '24');
+    expect(ok.code).toBe('APPLIED');
+    expect((await settledOrRefunded(daemons.a, (ok as { entryIndex: number }).entryIndex)).state).toBe('settled');
+    const rich2 = await fundedMember(daemons.a, '24');
+    expect(await send(rich2, { id: payee.id, bank: daemons.b.bank }, '24')).toMatchObject({ code: 'CLEARING_LIMIT' });
+  }, 60_000);
+
+  it('transfers made while the payee bank is down settle once it is back, each exactly once', async () => {
+    const { a, b } = daemons;
+    const before = await balanceOf(payee);
+    expect(await stopMeshDaemon(b)).toBe(0);
+    const sender = await fundedMember(a, '10');
+    const indexes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await send(sender, { id: payee.id, bank: b.bank }, '1');
+      expect(r.code).toBe('APPLIED');
+      indexes.push((r as { entryIndex: number }).entryIndex);
+    }
+    for (const i of indexes) expect((await interbank(a, i)).state).toBe('pending');
+    daemons.b = await startMeshDaemon({ ...bankDirs(tmp, 'b'), name: 'Birch', bioregion: 'test', bootstrap: [...a.listen] });
+    for (const i of indexes) expect((await settledOrRefunded(a, i)).state).toBe('settled');
+    // The restarted daemon has a new RPC port.
+    const balance = async () => Number((await new MutualClient({ url: daemons.b.url }).account(payee.id)).balance);
+    expect(await balance()).toBe(Number(before) + 5);
+    // Nothing more arrives later: each transfer was credited once.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await balance()).toBe(Number(before) + 5);
+    const pending = await new MutualClient({ url: a.url }).interbankTransfers({ state: 'pending' });
+    expect(pending).toEqual([]);
+  }, 120_000);
+});
