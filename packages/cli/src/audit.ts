@@ -1,7 +1,9 @@
 import type { MutualClient } from '@mutual/client';
 import { formatAmount, fromBase64, toHex } from '@mutual/codec';
-import { bytesEqual, conservationProblem, MemoryLedgerState, preverifyEntries, replayEntries, type SignedHead } from '@mutual/ledger';
-import { Frontier, leafHash } from '@mutual/merkle';
+import { bytesEqual, conservationProblem, MemoryLedgerState, openTreeHead, preverifyEntries, replayEntries, type SignedHead } from '@mutual/ledger';
+import { Frontier, leafHash, verifyForkPath } from '@mutual/merkle';
+import { decodeStrict, pb } from '@mutual/protocol';
+import { LIMITS } from '@mutual/interface';
 import { verify, type VerifyItem } from '@mutual/verifier';
 
 /** Entries asked for in one request: the most `/v1/entries` gives (docs/RPC.md). */
@@ -23,6 +25,8 @@ export interface AuditReport {
   readonly root: string;
   readonly totals: { readonly issued: string; readonly retired: string; readonly accounts: number };
   readonly problems: string[];
+  /** the audited bank is proven forked: by the node's fork proof, or by an earlier head that the entries contradict */
+  readonly forked: boolean;
 }
 
 export interface AuditOptions {
@@ -33,6 +37,24 @@ export interface AuditOptions {
   readonly head: SignedHead;
   readonly verifyBatch: (items: readonly VerifyItem[]) => Promise<Uint8Array>;
   readonly onProgress?: (done: number, total: number) => void;
+  /** earlier signed heads of the bank (remembered, already verified): each must be the root of its first entries */
+  readonly earlier?: readonly SignedHead[];
+  /** a ForkProof against the bank that the node holds (GET /v1/banks), checked here */
+  readonly forkProof?: Uint8Array;
+}
+
+/**
+ * Whether `bytes` are a valid ForkProof against `bank` (protocol/README.md, "Fork proofs"):
+ * two heads signed by the bank, 1 <= first size <= second size, and a path proving their roots
+ * inconsistent.
+ */
+export function isForkProofOf(bytes: Uint8Array, bank: Uint8Array, maxBytes: number): boolean {
+  if (bytes.length > maxBytes) return false;
+  const p = decodeStrict(pb.ForkProof, bytes);
+  if (!p?.first?.length || !p.second?.length) return false;
+  const first = openTreeHead(p.first, verify, bank);
+  const second = openTreeHead(p.second, verify, bank);
+  return first !== undefined && second !== undefined && first.size <= second.size && verifyForkPath(first.size, second.size, first.root, second.root, p.path ?? []);
 }
 
 /**
@@ -50,6 +72,21 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
   const frontier = new Frontier();
   const state = new MemoryLedgerState();
   let replaying = true;
+  let forked = false;
+  if (o.forkProof) {
+    if (isForkProofOf(o.forkProof, o.bankKey, LIMITS.MAX_FORK_PROOF_BYTES)) {
+      forked = true;
+      problem('the node holds a valid proof that this bank signed two inconsistent tree heads: it forked its log');
+    } else problem('the node says this bank is forked, but its fork proof does not verify');
+  }
+  const earlier = new Map((o.earlier ?? []).filter((h) => h.size >= 1 && h.size <= head.size).map((h) => [h.size, h]));
+  const checkEarlier = () => {
+    const h = earlier.get(frontier.size);
+    if (h && !bytesEqual(h.root, frontier.root())) {
+      forked = true;
+      problem(`the bank signed a head of size ${h.size} whose root is not that of its first ${h.size} entries here: it forked its log`);
+    }
+  };
   let from = 0;
   while (from < head.size) {
     const want = Math.min(AUDIT_PAGE_ENTRIES, head.size - from);
@@ -68,6 +105,7 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
         bytes = new Uint8Array();
       }
       frontier.append(leafHash(bytes));
+      checkEarlier();
       chunk.push(bytes);
     }
     if (replaying) {
@@ -100,6 +138,7 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
     root: toHex(root),
     totals: { issued: formatAmount(t.issued), retired: formatAmount(t.retired), accounts: Number(t.accounts) },
     problems,
+    forked,
   };
 }
 

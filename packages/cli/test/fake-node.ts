@@ -18,6 +18,8 @@ export interface Tamper {
   entry?: { index: number; bytes: Uint8Array };
   /** answer the latest head with this one */
   head?: SignedHead;
+  /** a ForkProof the node says it holds against its own bank (GET /v1/banks) */
+  forkProof?: Uint8Array;
 }
 
 export interface FakeNode {
@@ -64,6 +66,10 @@ export async function fakeNode(): Promise<FakeNode> {
       });
     }
     if (p === '/v1/head') return json(headJson(tamper.head ?? store.head));
+    if (p === '/v1/banks') {
+      const fork = tamper.forkProof ? { forked: true, forkProof: toBase64(tamper.forkProof) } : { forked: false };
+      return json({ banks: [{ id: BANK_ID, name: 'Test Bank', bioregion: 'Test', self: true, head: headJson(store.head), replicated: store.size, behind: 0, ...fork }] });
+    }
     let m = /^\/v1\/heads\/(\d+)$/.exec(p);
     if (m) {
       const h = await store.getHead(Number(m[1]));

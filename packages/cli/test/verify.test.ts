@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBankId, toBase64 } from '@mutual/codec';
-import { AccountKind } from '@mutual/protocol';
+import { AccountKind, pb } from '@mutual/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BANK_ID, fakeNode, forgedHead, populate, type FakeNode } from './fake-node.ts';
 import { mutual, tempDir } from './io.ts';
@@ -90,6 +90,32 @@ describe('mutual audit', () => {
     expect(r.stderr).toMatch(/"code":"VERIFICATION_FAILED"/);
     // A failed audit does not become the remembered history of the bank.
     expect(existsSync(join(home, 'heads', `${BANK_ID}.json`))).toBe(false);
+  });
+
+  it('fails when the node holds a valid fork proof against the bank, and says so', async () => {
+    const same = forgedHead(node.store.size);
+    const other = await node.store.getHead(node.store.size);
+    node.tamper.forkProof = pb.ForkProof.encode({ first: same.bytes, second: other!.bytes }).finish();
+    const r = await run(['audit', '--threads', '1', '--json']);
+    expect(r.code).toBe(4);
+    const report = JSON.parse(r.stdout) as { forked: boolean; problems: string[] };
+    expect(report.forked).toBe(true);
+    expect(report.problems.join('\n')).toMatch(/signed two inconsistent tree heads/);
+    node.tamper.forkProof = pb.ForkProof.encode({ first: other!.bytes, second: other!.bytes }).finish();
+    const bad = JSON.parse((await run(['audit', '--threads', '1', '--json'])).stdout) as { forked: boolean; problems: string[] };
+    expect(bad.forked).toBe(false);
+    expect(bad.problems.join('\n')).toMatch(/fork proof does not verify/);
+  });
+
+  it('finds a fork itself when a remembered head is not the root of the first entries', async () => {
+    const forged = forgedHead(3);
+    mkdirSync(join(home, 'heads'), { recursive: true });
+    writeFileSync(join(home, 'heads', `${BANK_ID}.json`), JSON.stringify({ bank: BANK_ID, size: 3, signed: toBase64(forged.bytes) }));
+    const r = await run(['audit', '--threads', '1', '--json']);
+    expect(r.code).toBe(4);
+    const report = JSON.parse(r.stdout) as { forked: boolean; problems: string[] };
+    expect(report.forked).toBe(true);
+    expect(report.problems.join('\n')).toMatch(/signed a head of size 3 whose root is not that of its first 3 entries/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { fromBase64 } from '@mutual/codec';
 import { VerifierPool } from '@mutual/verifier';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
@@ -26,6 +27,15 @@ export function auditCommand(program: Command, io: Io): void {
       const client = ctx.client();
       const bank = await bankToVerify(client, o.bank);
       const head = openHead(await client.head(), bank);
+      // What the node knows of this bank from the mesh (a fork proof), and the head this user remembers.
+      const row = (await client.banks().catch(() => [])).find((b) => b.id === bank.id);
+      let forkProof: Uint8Array | undefined;
+      try {
+        forkProof = row?.forkProof === undefined ? undefined : fromBase64(row.forkProof);
+      } catch {
+        forkProof = new Uint8Array(0);
+      }
+      const remembered = o.remember ? new HeadsMemory(io).load(bank.id, bank.key) : undefined;
       const bar =
         io.stderrIsTTY && !ctx.options.json && io.stderrStream
           ? new SingleBar({ stream: io.stderrStream, format: 'audit [{bar}] {value}/{total} entries | {eta_formatted} left', hideCursor: true, clearOnComplete: true })
@@ -41,6 +51,8 @@ export function auditCommand(program: Command, io: Io): void {
           head,
           verifyBatch: (items) => pool.verifyBatch(items),
           onProgress: (done) => bar?.update(done),
+          ...(remembered ? { earlier: [remembered] } : {}),
+          ...(forkProof ? { forkProof } : {}),
         });
       } finally {
         bar?.stop();

@@ -7,9 +7,16 @@ import { table } from '../output.ts';
 /** A peer's bank, or why it has none yet: its hello has not verified. */
 const peerBank = (p: Peer) => p.bank ?? '(hello pending)';
 
-/** The rows of `mutual banks`: head size '-' when no head is known yet. */
+/** The rows of `mutual banks`: head size '-' when no head is known yet; FORKED when the node holds a fork proof. */
 export function bankRows(banks: readonly BankView[]): Array<Array<string | number>> {
-  return banks.map((b) => [b.id, b.name, b.bioregion, b.self ? 'yes' : '', b.head ? b.head.size : '-', b.replicated, b.behind]);
+  return banks.map((b) => [b.id, b.name, b.bioregion, b.self ? 'yes' : '', b.head ? b.head.size : '-', b.replicated, b.behind, b.forked ? 'FORKED' : '']);
+}
+
+/** What `mutual banks` says under its table of each forked bank. */
+export function forkLines(banks: readonly BankView[]): string[] {
+  return banks
+    .filter((b) => b.forked)
+    .map((b) => `FORKED: ${b.id}${b.name ? ` (${b.name})` : ''} signed two inconsistent tree heads; the node holds the proof (--json: forkProof) and refuses its new interbank transfers`);
 }
 
 /** `mutual peers` and `mutual banks`: the node's mesh as it sees it. */
@@ -32,10 +39,12 @@ export function meshCommands(program: Command, io: Io): void {
 
   program
     .command('banks')
-    .description('this bank and every bank the node knows, with how much of each log it holds')
+    .description('this bank and every bank the node knows, with how much of each log it holds and whether it is proven forked')
     .action(async (_o: unknown, cmd: Command) => {
       const ctx = Context.of(io, cmd);
       const banks = await ctx.client().banks();
-      ctx.out.result({ banks }, () => table(['bank', 'name', 'bioregion', 'self', 'head size', 'replicated', 'behind'], bankRows(banks)));
+      ctx.out.result({ banks }, () =>
+        [table(['bank', 'name', 'bioregion', 'self', 'head size', 'replicated', 'behind', 'forked'], bankRows(banks)), ...forkLines(banks)].join('\n'),
+      );
     });
 }
