@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openDataDir } from './datadir.ts';
 import { Clearing } from './clearing.ts';
+import { Reconciler } from './reconcile.ts';
 import { Federation } from './federation.ts';
 import { Founding } from './founding.ts';
 import { localRpcUrl, removeDiscovery, writeDiscovery } from './discovery.ts';
@@ -130,8 +131,10 @@ export class BankNode {
       if (store.bank.name !== options.name || store.bank.bioregion !== options.bioregion) {
         log.info({ name: store.bank.name, bioregion: store.bank.bioregion }, 'name and bioregion are those of the genesis entry; the options only name a new bank');
       }
+      // Stopped by the RPC when it closes (before the pool): built on the first request, then incremental.
+      const reconciler = new Reconciler({ store, replicas, verify, verifyBatch: (items) => pool.verifyBatch(items), onError: (err) => log.warn({ err }, 'reconciliation failed') });
       let ready = () => false;
-      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit }, mesh, federation, clearing });
+      app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit }, mesh, federation, clearing, reconciler });
       await app.listen({ host: options.rpc.host, port: options.rpc.port });
       const port = (app.server.address() as AddressInfo).port;
       const url = localRpcUrl(options.rpc.host, port);

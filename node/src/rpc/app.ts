@@ -14,6 +14,7 @@ import { createMetrics } from './metrics.ts';
 import type { Clearing } from '../clearing.ts';
 import type { Federation } from '../federation.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { blockedRoutes, type BlockView } from './routes/blocked.ts';
 import { agreementRoutes } from './routes/agreements.ts';
 import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -21,6 +22,7 @@ import { instructionRoutes } from './routes/instructions.ts';
 import { interbankRoutes } from './routes/interbank.ts';
 import { logRoutes } from './routes/log.ts';
 import { meshRoutes, type MeshView } from './routes/mesh.ts';
+import { reconciliationRoutes, type ReconciliationView } from './routes/reconciliation.ts';
 import { statusRoutes } from './routes/status.ts';
 import { SHARED_SCHEMAS } from './schemas.ts';
 
@@ -52,6 +54,8 @@ export interface AppDeps {
   readonly federation?: Federation;
   /** Interbank clearing, for `/v1/interbank/events`; without it that stream stays silent. */
   readonly clearing?: Clearing;
+  /** Reconciliation of interbank transfers (`/v1/reconciliation`); without it the route is absent. */
+  readonly reconciler?: ReconciliationView;
 }
 
 /**
@@ -112,9 +116,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   instructionRoutes(app, { store, metrics });
   logRoutes(app, { store });
   meshRoutes(app, { store, mesh: deps.mesh });
+  if (deps.mesh && 'block' in deps.mesh) blockedRoutes(app, { mesh: deps.mesh as unknown as BlockView, admin: requireAdmin(deps.adminToken) });
   if (deps.federation) agreementRoutes(app, { federation: deps.federation, admin: requireAdmin(deps.adminToken) });
   interbankRoutes(app, { store, clearing: deps.clearing });
   eventRoutes(app, { store, options: { ...EVENT_STREAM_DEFAULTS, ...deps.events } });
+  if (deps.reconciler) reconciliationRoutes(app, { reconciler: deps.reconciler });
 
   await app.ready();
   return app;
