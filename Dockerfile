@@ -25,6 +25,9 @@ COPY packages/cli/package.json packages/cli/
 RUN npm ci --omit=dev --no-audit --no-fund \
  # The test and benchmark workspaces are not part of the image.
  && rm -rf node_modules/@mutual/tests node_modules/@mutual/bench tests bench \
+ # Prebuilt native binaries of other platforms are dead weight.
+ && platform="$(node -p 'process.platform + "-" + process.arch')" \
+ && find node_modules -type d -path '*/prebuilds/*' -prune ! -name "$platform" -exec rm -rf {} + \
  && npm cache clean --force
 
 # ---- the node -------------------------------------------------------------------------
@@ -32,9 +35,9 @@ FROM node:24-bookworm-slim
 # tini as PID 1: forwards SIGTERM from `docker stop` to the node, which stops cleanly.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 mutual \
- && useradd --system --uid 10001 --gid mutual --home-dir /home/mutual --create-home --shell /usr/sbin/nologin mutual \
+ && useradd --uid 10001 --gid mutual --home-dir /home/mutual --create-home --shell /usr/sbin/nologin mutual \
  && mkdir /data && chown mutual:mutual /data
 WORKDIR /app
 COPY --from=deps /app ./
