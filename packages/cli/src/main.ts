@@ -8,6 +8,7 @@ import { keygen } from './commands/keygen.ts';
 import { meshCommands } from './commands/mesh.ts';
 import { nodeCommand } from './commands/node.ts';
 import { queries } from './commands/queries.ts';
+import { reconcileCommand } from './commands/reconcile.ts';
 import { verifyCommand } from './commands/verify.ts';
 import { DEFAULT_RPC } from './context.ts';
 import { EXIT, EXIT_HELP, type ExitCode } from './exit-codes.ts';
@@ -42,6 +43,7 @@ function program(io: Io): Command {
   queries(p, io);
   meshCommands(p, io);
   interbankCommands(p, io);
+  reconcileCommand(p, io);
   agreementCommands(p, io);
   verifyCommand(p, io);
   auditCommand(p, io);

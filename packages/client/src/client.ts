@@ -15,6 +15,7 @@ import type {
   InterbankTransfer,
   OpenedAccount,
   Peer,
+  Reconciliation,
   Result,
   SignedHead,
   Statement,
@@ -148,6 +149,11 @@ export class MutualClient {
     if (q.before !== undefined) params.set('before', String(checkIndex('before', q.before, 0)));
     const qs = params.size > 0 ? `?${params}` : '';
     return (await this.#http.json<{ transfers: InterbankTransfer[] }>('GET', `/v1/interbank${qs}`, { ...q })).transfers;
+  }
+
+  /** `GET /v1/reconciliation`: interbank transfers and positions of every pair of banks, across the logs the node holds. */
+  async reconciliation(o?: CallOptions): Promise<Reconciliation> {
+    return this.#http.json('GET', '/v1/reconciliation', { ...o });
   }
 
   /** `POST /v1/agreements` (admin): proposes a federation agreement, signed by this bank, and gossips it. */

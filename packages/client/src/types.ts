@@ -263,3 +263,76 @@ export interface AgreementProposal {
   /** ID (hex) of the agreement it amends */
   readonly amends?: string;
 }
+
+/** An entry of a bank's log, as reconciliation names it. */
+export interface LogEntryRef {
+  /** `mbank1…` */
+  readonly bank: string;
+  readonly index: number;
+}
+
+/** One bank in `GET /v1/reconciliation`. */
+export interface ReconciliationBank {
+  /** `mbank1…` */
+  readonly bank: string;
+  /** from its genesis entry; null when none of its log is held by the node */
+  readonly name: string | null;
+  readonly self: boolean;
+  /** entries of its log held by the node and reconciled */
+  readonly replicated: number;
+  /** its net position toward all other banks as its log records it (decimal, may be negative) */
+  readonly net: string;
+  readonly positions: ReadonlyArray<{ readonly bank: string; readonly sent: string; readonly refunded: string; readonly received: string; readonly net: string }>;
+  /** its log replayed by the ledger rules: balances = issued − retired + net; null when none of it is held */
+  readonly conservation: {
+    readonly ok: boolean;
+    readonly replayed: number;
+    readonly balances: string;
+    readonly issued: string;
+    readonly retired: string;
+    readonly sent: string;
+    readonly refunded: string;
+    readonly received: string;
+    readonly net: string;
+    readonly problem: string | null;
+  } | null;
+  /** entries of its log that do not decode */
+  readonly problems: readonly string[];
+}
+
+export type PairState = 'matched' | 'in-flight' | 'mismatched';
+
+/** One pair of banks in `GET /v1/reconciliation`. */
+export interface ReconciliationPair {
+  readonly banks: readonly [string, string];
+  readonly state: PairState;
+  /** net of banks[0] toward banks[1] as banks[0]'s log records it, and the reverse */
+  readonly net: readonly [string, string];
+  readonly inFlight: ReadonlyArray<{
+    readonly kind: 'unanswered' | 'unrefunded' | 'source-not-replicated' | 'rejection-not-replicated';
+    readonly entry: LogEntryRef;
+    readonly amount: string;
+    /** what it leaves out of the sum of net positions */
+    readonly pending: string;
+  }>;
+  readonly inFlightCount: number;
+  readonly problems: ReadonlyArray<{ readonly kind: string; readonly message: string; readonly entries: readonly LogEntryRef[] }>;
+  readonly problemCount: number;
+}
+
+/** `GET /v1/reconciliation`: interbank transfers and positions across every log the node holds. */
+export interface Reconciliation {
+  /** every pair matched, every log replays and conserves notes, and the federation check holds */
+  readonly ok: boolean;
+  /** the node's own bank */
+  readonly self: string;
+  readonly banks: readonly ReconciliationBank[];
+  readonly pairs: readonly ReconciliationPair[];
+  readonly federation: {
+    readonly ok: boolean;
+    readonly positionsSum: string;
+    readonly inFlight: string;
+    readonly inFlightCount: number;
+    readonly problems: readonly string[];
+  };
+}

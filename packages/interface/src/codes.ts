@@ -86,6 +86,7 @@ export const CODES = {
   UNEXPECTED_RESPONSE: code('operational', 502, 'The node answered with something that is not the RPC contract (docs/RPC.md): wrong shape, not JSON, or an unknown code. Check the URL and the versions of client and node.'),
   USAGE: code('request', 400, 'The command line is not valid: a missing or unknown option or argument. See --help.'),
   STILL_PENDING: code('operational', 504, "The interbank transfer was still pending when the wait ended: the payee's bank has not answered yet. It settles or is refunded later; check with `mutual interbank show`."),
+  NOT_RECONCILED: code('operational', 504, 'Interbank transfers are still in flight (an outgoing entry not answered, a rejection not refunded, or a replica behind): the reconciliation does not hold yet. Try again later; a mismatch is VERIFICATION_FAILED.'),
   INTERBANK_REFUNDED: code('result', 422, "The payee's bank rejected the interbank transfer and the payer was refunded."),
   VERIFICATION_FAILED: code('operational', 502, "What the node sent does not verify: a bad signature, a proof that fails, a head inconsistent with an earlier one, or a log that does not replay. Keep the output as evidence."),
 } as const satisfies Record<string, CodeInfo>;
