@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { account } from './commands/account.ts';
 import { agreementCommands } from './commands/agreement.ts';
 import { auditCommand } from './commands/audit.ts';
+import { demoCommand } from './commands/demo.ts';
 import { instructions } from './commands/instructions.ts';
 import { interbankCommands } from './commands/interbank.ts';
 import { keygen } from './commands/keygen.ts';
@@ -44,6 +45,7 @@ function program(io: Io): Command {
   meshCommands(p, io);
   interbankCommands(p, io);
   reconcileCommand(p, io);
+  demoCommand(p, io);
   agreementCommands(p, io);
   verifyCommand(p, io);
   auditCommand(p, io);
