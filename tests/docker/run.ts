@@ -215,8 +215,30 @@ try {
 
   await step('every reconciliation pair matches at all three banks', reconciled);
 
-  await step('restart bank-b: nothing lost, and it catches up with what it missed', async () => {
-    const before = await get<Head>('bank-b', '/v1/head');
+  // ---- bank-b goes down; bank-a goes on, and pays bank-b meanwhile ----
+  const ids = { a: '', b: '' };
+  const who = { alice: '', bob: '' };
+  await step('accounts for the restart test: a cooperative and a member at bank-a (8 hours of labor), a member at bank-b', () => {
+    const must = (b: Bank, args: string[]) => {
+      const r = mutual(b, args);
+      check(r.status === 0, `${b}: mutual ${args.join(' ')} exited ${r.status}`);
+      return r.out.trim();
+    };
+    must('bank-a', ['keygen', '--out', '/tmp/restart-coop.key']);
+    must('bank-a', ['keygen', '--out', '/tmp/restart-alice.key']);
+    must('bank-b', ['keygen', '--out', '/tmp/restart-bob.key']);
+    must('bank-a', ['account', 'open', '--kind', 'cooperative', '--label', 'Restart Coop', '--key', '/tmp/restart-coop.key']);
+    must('bank-a', ['account', 'open', '--kind', 'member', '--label', 'Alice', '--key', '/tmp/restart-alice.key']);
+    must('bank-b', ['account', 'open', '--kind', 'member', '--label', 'Bob', '--key', '/tmp/restart-bob.key']);
+    who.alice = must('bank-a', ['account', 'id', '--key', '/tmp/restart-alice.key']);
+    who.bob = must('bank-b', ['account', 'id', '--key', '/tmp/restart-bob.key']);
+    must('bank-a', ['labor', 'record', '--key', '/tmp/restart-coop.key', '--worker', who.alice, '--hours', '8', '--category', 'standard']);
+  });
+
+  let before: Head | undefined;
+  await step('stop bank-b: a clean stop on SIGTERM', async () => {
+    [ids.a, ids.b] = [await bankId('bank-a'), await bankId('bank-b')];
+    before = await get<Head>('bank-b', '/v1/head');
     const name = container('bank-b');
     const stopStart = Date.now();
     const stopped = dc(['stop', '-t', '20', 'bank-b']);
@@ -225,14 +247,27 @@ try {
     const logs = run(engine!, ['logs', '--tail', '5', name], { quiet: true });
     check(code === '0', `bank-b exited with ${code}, not 0`);
     check(/"msg":"stopped"/.test(logs.out + logs.err), 'bank-b did not log a clean stop');
-    console.log(`   bank-b stopped cleanly on SIGTERM in ${secs(Date.now() - stopStart)}`);
+    console.log(`   bank-b stopped in ${secs(Date.now() - stopStart)}, exit code 0`);
+  });
 
-    // While bank-b is down, bank-a's log grows: bank-b must fetch it after its restart.
-    const key = `/tmp/late-${Date.now()}.key`;
-    check(mutual('bank-a', ['keygen', '--out', key]).status === 0, 'keygen at bank-a failed');
-    check(mutual('bank-a', ['account', 'open', '--kind', 'member', '--label', 'opened while bank-b was down', '--key', key]).status === 0, 'opening an account at bank-a failed');
-    const aHead = await get<Head>('bank-a', '/v1/head');
+  let aHead: Head | undefined;
+  let pending: number | undefined;
+  await step('while bank-b is down: bank-a pays Bob at bank-b 2 notes (pending), and its log grows', async () => {
+    const r = mutual('bank-a', ['--json', 'transfer', '--key', '/tmp/restart-alice.key', '--to', who.bob, '--to-bank', ids.b, '2', '--memo', 'while bank-b was down']);
+    aHead = await get<Head>('bank-a', '/v1/head');
+    check(r.status === 0, `the interbank transfer exited ${r.status}`);
+    const applied = JSON.parse(r.out) as { code: string; entryIndex: number };
+    check(applied.code === 'APPLIED', `the interbank transfer was ${applied.code}`);
+    pending = applied.entryIndex;
+    const shown = mutual('bank-a', ['--json', 'interbank', 'show', String(pending)]);
+    check(shown.status === 0, `mutual interbank show exited ${shown.status}`);
+    const state = (JSON.parse(shown.out) as { state: string }).state;
+    check(state === 'pending', `with bank-b down, the transfer is ${state}, not pending`);
+    console.log(`   interbank transfer: bank-a entry ${pending}, ${state}`);
+  });
 
+  await step('start bank-b: nothing lost, and it catches up with what it missed', async () => {
+    check(before !== undefined && aHead !== undefined, 'nothing recorded before the stop');
     check(dc(['start', 'bank-b']).status === 0, 'compose start bank-b failed');
     await waitFor('bank-b healthy again', () => healthy('bank-b'));
     const same = await get<Head>('bank-b', `/v1/heads/${before.size}`);
@@ -241,19 +276,30 @@ try {
     check(after.size >= before.size, 'bank-b\'s log is shorter than before');
     const inForce = await agreementInForce('bank-b');
     check(inForce?.id === founding?.id, 'bank-b no longer has the founding agreement in force');
-    const audit = mutual('bank-b', ['audit', '--no-remember']);
-    check(audit.status === 0, `mutual audit of bank-b exited ${audit.status}`);
-
-    const [aId, bId] = [await bankId('bank-a'), await bankId('bank-b')];
-    await waitFor('bank-b holds bank-a\'s log up to its new head', async () => {
-      const row = (await get<{ banks: BankRow[] }>('bank-b', '/v1/banks')).banks.find((r) => r.id === aId);
-      return row !== undefined && row.replicated >= aHead.size && row.behind === 0;
+    await waitFor('bank-b holds bank-a\'s log up to its head of the downtime', async () => {
+      const row = (await get<{ banks: BankRow[] }>('bank-b', '/v1/banks')).banks.find((r) => r.id === ids.a);
+      return row !== undefined && row.replicated >= aHead!.size && row.behind === 0;
     });
     await waitFor('bank-a holds all of bank-b\'s log', async () => {
-      const row = (await get<{ banks: BankRow[] }>('bank-a', '/v1/banks')).banks.find((r) => r.id === bId);
+      const row = (await get<{ banks: BankRow[] }>('bank-a', '/v1/banks')).banks.find((r) => r.id === ids.b);
       return row !== undefined && row.replicated >= after.size && row.behind === 0;
     });
-    console.log(`   bank-b: log ${before.size} -> ${after.size} entries, same root at ${before.size}; holds bank-a's ${aHead.size} entries`);
+    const audit = mutual('bank-b', ['audit', '--no-remember']);
+    check(audit.status === 0, `mutual audit of bank-b exited ${audit.status}`);
+    console.log(`   bank-b: same root at its old size ${before.size}, log now ${after.size}, audit ok; it holds bank-a's ${aHead.size} entries`);
+  });
+
+  await step('the transfer made while bank-b was down is credited to Bob at bank-b', async () => {
+    check(pending !== undefined, 'no transfer was made');
+    const r = mutual('bank-a', ['--json', 'interbank', 'show', String(pending), '--wait', '120']);
+    check(r.status === 0, `mutual interbank show --wait exited ${r.status}`);
+    const t = JSON.parse(r.out) as { state: string };
+    check(t.state === 'settled', `the transfer is ${t.state}`);
+    const bal = mutual('bank-b', ['--json', 'balance', who.bob]);
+    check(bal.status === 0, `mutual balance at bank-b exited ${bal.status}`);
+    const balance = (JSON.parse(bal.out) as { balance: string }).balance;
+    check(balance === '2', `Bob's balance at bank-b is ${balance}, not 2`);
+    console.log(`   settled; Bob's balance at bank-b: ${balance}`);
   });
 
   await step('after the restart, every reconciliation pair still matches', reconciled);
