@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # A Mutual bank node. Configuration is by environment (MUTUAL_*, see README.md, "Run a
 # bioregion in Docker"); the ledger, the bank key and the admin token live in the /data volume.
 
