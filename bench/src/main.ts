@@ -8,9 +8,10 @@ import { syncBenchmark } from './sync.ts';
 import { scaleBenchmark } from './scale.ts';
 import { auditBenchmark } from './audit.ts';
 import { gossipBenchmark } from './gossip.ts';
+import { interbankBenchmark } from './interbank.ts';
 import { makeContext, type Benchmark, type BenchResult } from './context.ts';
 
-const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark, scaleBenchmark, auditBenchmark, gossipBenchmark];
+const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark, scaleBenchmark, auditBenchmark, gossipBenchmark, interbankBenchmark];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -1,0 +1,98 @@
+// One bank of the interbank benchmark, in its own process: the node's BankNode started from
+// the daemon's options (argv and environment, as `node node/src/main.ts` reads them), with
+// timestamps of the stages an interbank transfer goes through at this bank, kept in memory
+// and handed to the parent on request:
+// - `commits`: every commit of this bank's log (first index, count, time);
+// - `credits`: every interbank credit this bank committed (payer bank, its entry, time);
+// - `heads`: the first time a head of another bank of a larger size than any before arrived
+//   (gossip or catch-up), before it was stored;
+// - `appends`: every chunk appended to a replica (bank, new verified size, time);
+// - `served`: every sync request this node answered from a replica (another bank's log).
+// Times are `performance.timeOrigin + performance.now()`: milliseconds on the machine's clock,
+// comparable between processes. Started by interbank.ts with fork(); messages over IPC.
+import { formatBankId } from '@mutual/codec';
+import type { SignedHead } from '@mutual/ledger';
+import { decodeStrict, pb, u64 } from '@mutual/protocol';
+import { ReplicaStore } from '@mutual/store';
+import { BankNode, createLogger, loadOptions } from '../../node/src/index.ts';
+
+export type ToBank = { type: 'trace' } | { type: 'stop' };
+
+export interface BankTrace {
+  /** [firstIndex, count, t] */
+  readonly commits: Array<[number, number, number]>;
+  /** [payer bank hex, payer entry index, t] */
+  readonly credits: Array<[string, number, number]>;
+  /** [bank hex, size, t] */
+  readonly heads: Array<[string, number, number]>;
+  /** [bank hex, verified size, t] */
+  readonly appends: Array<[string, number, number]>;
+  /** t of each sync request answered from a replica */
+  readonly served: number[];
+}
+
+export type FromBank =
+  | { type: 'started'; bank: string; bankHex: string; rpc: string; listen: string[] }
+  | { type: 'failed'; message: string }
+  | { type: 'trace'; trace: BankTrace };
+
+const now = () => performance.timeOrigin + performance.now();
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const send = (m: FromBank) => process.send?.(m);
+
+const trace: BankTrace = { commits: [], credits: [], heads: [], appends: [], served: [] };
+const newest = new Map<string, number>();
+
+const recordHead = ReplicaStore.prototype.recordHead;
+ReplicaStore.prototype.recordHead = function (this: ReplicaStore, head: SignedHead): Promise<boolean> {
+  const key = hex(head.bank);
+  if (head.size > (newest.get(key) ?? 0)) {
+    newest.set(key, head.size);
+    trace.heads.push([key, head.size, now()]);
+  }
+  return recordHead.call(this, head);
+};
+const append = ReplicaStore.prototype.append;
+ReplicaStore.prototype.append = async function (this: ReplicaStore, ...args: Parameters<ReplicaStore['append']>) {
+  const r = await append.apply(this, args);
+  if (typeof r === 'number') trace.appends.push([hex(args[0]), r, now()]);
+  return r;
+};
+
+// Every sync request for another bank's log, answered by this node, starts with this.
+const servableHead = ReplicaStore.prototype.servableHead;
+ReplicaStore.prototype.servableHead = function (this: ReplicaStore, bank: Uint8Array) {
+  trace.served.push(now());
+  return servableHead.call(this, bank);
+};
+
+let node: BankNode | undefined;
+try {
+  const options = loadOptions(process.argv.slice(2), process.env);
+  node = await BankNode.start(options, createLogger({ level: options.logLevel, pretty: false }));
+} catch (err) {
+  send({ type: 'failed', message: (err as Error).message });
+  process.exit(1);
+}
+const started = node;
+started.store.subscribe((e) => {
+  const t = now();
+  trace.commits.push([e.firstIndex, e.entries.length, t]);
+  for (const bytes of e.entries) {
+    const entry = decodeStrict(pb.Entry, bytes);
+    const source = entry?.kind === 'interbankCredit' ? entry.interbankCredit?.source : undefined;
+    if (source?.bank) trace.credits.push([hex(source.bank), Number(u64(source.index)), t]);
+  }
+});
+process.on('message', (m: ToBank) => {
+  if (m.type === 'trace') send({ type: 'trace', trace });
+  else if (m.type === 'stop') {
+    void started.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  }
+});
+// The parent gone: stop too.
+process.on('disconnect', () => void started.stop().finally(() => process.exit(0)));
+send({ type: 'started', bank: formatBankId(started.store.bank.key), bankHex: hex(started.store.bank.key), rpc: started.url, listen: started.mesh.addresses() });
