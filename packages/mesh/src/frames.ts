@@ -5,6 +5,14 @@ export class FrameError extends Error {
   override readonly name = 'FrameError';
 }
 
+/**
+ * The stream closed, or timed out, before any byte of a message arrived: the peer went away
+ * (a restart, a cut connection), which is no fault of what it sent.
+ */
+export class StreamGone extends Error {
+  override readonly name = 'StreamGone';
+}
+
 const MAX_VARINT_BYTES = 5;
 
 /** The unsigned varint length prefix of `n`, followed by nothing. */
@@ -44,15 +52,16 @@ export async function writeFrame(stream: Stream, message: Uint8Array, signal: Ab
 
 /**
  * Reads exactly one length-prefixed message of at most `maxBytes` from `stream`. Throws
- * FrameError when the prefix announces more, when the stream ends before the message does,
- * or when bytes follow it (one message per direction per stream); aborts with `signal`.
+ * FrameError when the prefix announces more, when the stream ends in the middle of the
+ * message, or when bytes follow it (one message per direction per stream); StreamGone when it
+ * ends before any byte or `signal` aborts it.
  */
 export async function readFrame(stream: Stream, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let have = 0;
   let want: number | undefined;
   let start = 0;
-  const onAbort = () => stream.abort(new FrameError('timed out'));
+  const onAbort = () => stream.abort(new StreamGone('timed out'));
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const chunk of stream) {
@@ -73,8 +82,9 @@ export async function readFrame(stream: Stream, maxBytes: number, signal: AbortS
         return buf.subarray(start, want);
       }
     }
-    if (signal.aborted) throw new FrameError('timed out');
-    throw new FrameError('the stream ended before the message');
+    if (signal.aborted) throw new StreamGone('timed out');
+    if (have === 0) throw new StreamGone('the stream ended before a message');
+    throw new FrameError('the stream ended in the middle of a message');
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

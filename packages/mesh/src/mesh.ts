@@ -7,7 +7,7 @@ import { checkForkProof, type ForkEvidence, type LedgerStore, type ReplicaStore 
 import { validateAgreement } from './agreements.ts';
 import { catchUp, type SyncPeer } from './catch-up.ts';
 import { Redialer } from './redial.ts';
-import { readFrame, writeFrame } from './frames.ts';
+import { FrameError, readFrame, writeFrame } from './frames.ts';
 import { checkHello, encodeHello, type PeerHello } from './hello.ts';
 import { HelloDeadlines } from './hello-deadline.ts';
 import { createHost, type MeshHost } from './host.ts';
@@ -73,6 +73,11 @@ export interface BankInfo {
 
 /** A peer that sent something invalid this many times is disconnected and not used for sync. */
 const MAX_STRIKES = 3;
+/** Strikes are forgotten this long after the last one: a peer struck out may come back later. */
+const STRIKE_MEMORY_MS = 10 * 60_000;
+/** First and longest wait before a replica still behind its newest known head is tried again. */
+const CATCH_UP_RETRY_MIN_MS = 250;
+const CATCH_UP_RETRY_MAX_MS = 30_000;
 const SILENT: MeshLogger = { info() {}, warn() {}, debug() {} };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -101,11 +106,17 @@ export class Mesh {
   readonly #hellos = new Map<string, PeerHello>();
   /** Name and bioregion of banks met, by bank (hex). */
   readonly #banks = new Map<string, { name: string; bioregion: string }>();
-  readonly #strikes = new Map<string, number>();
+  readonly #strikes = new Map<string, { n: number; at: number }>();
   /** Peers of another bioregion: hung up on, never dialed again. */
   readonly #refused = new Set<string>();
+  /** Banks the operator cut off (hex keys): no connection either way until unblocked. */
+  readonly #blocked = new Set<string>();
+  /** The peer ID of every bank met, to dial it again when it is unblocked. */
+  readonly #peerIds = new Map<string, PeerId>();
   readonly #syncing = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
+  /** Replicas behind their newest known head: when to try again (see #retryIfBehind). */
+  readonly #retries = new Map<string, { size: number; delay: number; timer: NodeJS.Timeout | undefined }>();
   readonly #redialer: Redialer;
   readonly #helloDeadlines: HelloDeadlines;
   #stopped = false;
@@ -129,7 +140,7 @@ export class Mesh {
   static async start(opts: MeshOptions): Promise<Mesh> {
     const { heads: topic, evidence } = topics(opts.ledger.bank.bioregion);
     let mesh: Mesh | undefined;
-    const refused = (p: PeerId) => (mesh === undefined ? false : mesh.#refused.has(p.toString()));
+    const refused = (p: PeerId) => (mesh === undefined ? false : mesh.#refused.has(p.toString()) || mesh.#isBlocked(p));
     const host = await createHost({
       seed: opts.seed,
       listen: opts.listen,
@@ -344,6 +355,7 @@ export class Mesh {
     }
     if (bytesEqual(hello.bank, this.#opts.ledger.bank.key)) throw new Error('a connection to this bank itself');
     this.#hellos.set(peer, hello);
+    this.#peerIds.set(hex(hello.bank), conn.remotePeer);
     this.#helloDeadlines.clear(conn);
     this.#banks.set(hex(hello.bank), { name: hello.name, bioregion: hello.bioregion });
     this.#log.info({ peer, name: hello.name, size: hello.head.size }, 'peer joined');
@@ -364,7 +376,10 @@ export class Mesh {
       await stream.close({ signal });
     } catch (err) {
       stream.abort(err as Error);
-      this.#strike(conn.remotePeer.toString(), `sync stream: ${(err as Error).message}`);
+      // Only what the peer sent counts against it; a peer that went away (a restart, a cut
+      // connection, its own timeout) is not struck for it.
+      if (err instanceof FrameError) this.#strike(conn.remotePeer.toString(), `sync stream: ${err.message}`);
+      else this.#log.debug({ err, peer: conn.remotePeer.toString() }, 'a sync stream ended early');
     }
   }
 
@@ -417,8 +432,36 @@ export class Mesh {
           signal: this.#abort.signal,
         }).catch((err: unknown) => this.#log.warn({ err }, 'catch-up failed'));
       } while (this.#again.has(key) && !this.#stopped);
-    })().finally(() => this.#syncing.delete(key));
+    })().finally(() => {
+      this.#syncing.delete(key);
+      this.#retryIfBehind(bank);
+    });
     this.#syncing.set(key, run);
+  }
+
+  /**
+   * A replica still behind the newest head known of its bank (the peers could not serve it
+   * yet: a relay had the head before the entries, or the holders were away) is tried again,
+   * with backoff, until it catches up or the mesh stops; progress resets the backoff.
+   */
+  #retryIfBehind(bank: Uint8Array): void {
+    const key = hex(bank);
+    const status = this.#opts.replicas.status(bank);
+    const behind = status?.head !== undefined && status.size < status.head.size;
+    const last = this.#retries.get(key);
+    if (!behind || this.#stopped || this.#opts.replicas.isForked(bank)) {
+      this.#retries.delete(key);
+      return;
+    }
+    if (last?.timer) return;
+    const delay = last && last.size === status.size ? Math.min(last.delay * 2, CATCH_UP_RETRY_MAX_MS) : CATCH_UP_RETRY_MIN_MS;
+    const timer = setTimeout(() => {
+      const r = this.#retries.get(key);
+      if (r) r.timer = undefined;
+      this.scheduleCatchUp(bank);
+    }, delay);
+    timer.unref();
+    this.#retries.set(key, { size: status.size, delay, timer });
   }
 
   /** Peers to sync `bank` from: the bank itself first, then every other peer in good standing. */
@@ -427,7 +470,7 @@ export class Mesh {
     for (const conn of this.#host.getConnections()) {
       const id = conn.remotePeer.toString();
       const hello = this.#hellos.get(id);
-      if (!hello || (this.#strikes.get(id) ?? 0) >= MAX_STRIKES || out.some((p) => p.id.equals(conn.remotePeer))) continue;
+      if (!hello || this.strikes(id) >= MAX_STRIKES || out.some((p) => p.id.equals(conn.remotePeer))) continue;
       const peer = { id: conn.remotePeer };
       if (bytesEqual(hello.bank, bank)) out.unshift(peer);
       else out.push(peer);
@@ -436,17 +479,26 @@ export class Mesh {
   }
 
   #strike(peer: string, why: string): void {
-    const n = (this.#strikes.get(peer) ?? 0) + 1;
-    this.#strikes.set(peer, n);
+    const n = this.strikes(peer) + 1;
+    this.#strikes.set(peer, { n, at: Date.now() });
     this.#log.warn({ peer, why, strikes: n }, 'a peer sent something invalid');
     if (n >= MAX_STRIKES) {
       for (const c of this.#host.getConnections()) if (c.remotePeer.toString() === peer) void c.close().catch(() => {});
     }
   }
 
-  /** Invalid messages counted against `peerId` (sync and hello; gossip is scored by gossipsub). */
+  /**
+   * Invalid messages counted against `peerId` (sync and hello; gossip is scored by
+   * gossipsub). Strikes are forgotten STRIKE_MEMORY_MS after the last one.
+   */
   strikes(peerId: string): number {
-    return this.#strikes.get(peerId) ?? 0;
+    const s = this.#strikes.get(peerId);
+    if (!s) return 0;
+    if (Date.now() - s.at > STRIKE_MEMORY_MS) {
+      this.#strikes.delete(peerId);
+      return 0;
+    }
+    return s.n;
   }
 
   /** The gossipsub score of a peer. */
@@ -524,12 +576,47 @@ export class Mesh {
     return met;
   }
 
+  // ---- blocking -----------------------------------------------------------------------
+
+  #isBlocked(p: PeerId): boolean {
+    const key = p.publicKey?.raw;
+    return key !== undefined && this.#blocked.has(hex(key));
+  }
+
+  /**
+   * Cuts this node off from `bank`: its connections are closed and no new one is made either
+   * way (the connection gater refuses it) until {@link unblock}. Kept in memory only.
+   */
+  block(bank: Uint8Array): void {
+    if (bytesEqual(bank, this.#opts.ledger.bank.key)) return;
+    this.#blocked.add(hex(bank));
+    for (const c of this.#host.getConnections()) {
+      const key = c.remotePeer.publicKey?.raw;
+      if (key && bytesEqual(key, bank)) void c.close().catch(() => {});
+    }
+    this.#log.info({ bank: hex(bank) }, 'blocked a bank: no connection to it until it is unblocked');
+  }
+
+  /** Lifts {@link block}; dials the bank at once if this node has met it. */
+  unblock(bank: Uint8Array): void {
+    if (!this.#blocked.delete(hex(bank))) return;
+    this.#log.info({ bank: hex(bank) }, 'unblocked a bank');
+    const peer = this.#peerIds.get(hex(bank));
+    if (peer && !this.#stopped) void this.#host.dial(peer, { signal: this.#signal() }).catch((err: unknown) => this.#log.debug({ err }, 'dialing an unblocked bank failed'));
+  }
+
+  /** The banks blocked now. */
+  blocked(): Uint8Array[] {
+    return [...this.#blocked].map((h) => Uint8Array.from(Buffer.from(h, 'hex')));
+  }
+
   /** Stops dialing, aborts exchanges in progress, waits for catch-ups and stops the host. */
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort(new Error('the mesh is stopping'));
     this.#helloDeadlines.stop();
+    for (const r of this.#retries.values()) clearTimeout(r.timer);
     this.#unsubscribeForks?.();
     await Promise.allSettled([...this.#syncing.values()]);
     await this.#host.stop();
