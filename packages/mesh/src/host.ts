@@ -58,6 +58,8 @@ export interface HostOptions {
   readonly headsTopic: string;
   /** Scored like the heads topic: a rejected fork proof costs its sender as much as a rejected head. */
   readonly evidenceTopic?: string;
+  /** Scored like the heads topic: so does a rejected agreement (malformed, oversized, a forged signature). */
+  readonly agreementsTopic?: string;
   readonly gater: ConnectionGater;
 }
 
@@ -83,7 +85,7 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
         allowPublishToZeroTopicPeers: true,
         ignoreDuplicatePublishError: true,
         emitSelf: false,
-        scoreParams: scoreParams(opts.evidenceTopic === undefined ? [opts.headsTopic] : [opts.headsTopic, opts.evidenceTopic]),
+        scoreParams: scoreParams([opts.headsTopic, opts.evidenceTopic, opts.agreementsTopic].filter((t) => t !== undefined)),
         scoreThresholds: SCORE_THRESHOLDS,
       }),
     },

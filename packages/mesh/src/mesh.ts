@@ -146,6 +146,7 @@ export class Mesh {
       listen: opts.listen,
       headsTopic: topic,
       evidenceTopic: evidence,
+      agreementsTopic: topics(opts.ledger.bank.bioregion).agreements,
       gater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused },
     });
     mesh = new Mesh(opts, host, topic);

@@ -76,6 +76,27 @@ describe('bad input from peers', () => {
     expect(await snapshot(a)).toBe(before);
   }, 30_000);
 
+  it('a raw peer publishing garbage and forged agreements loses its score; nothing reaches the federation', async () => {
+    const seen: Uint8Array[] = [];
+    const a = await startBank({ onAgreement: (signed) => seen.push(signed) });
+    const raw = await rawPeer();
+    const topic = topics('Cascadia').agreements;
+    raw.services.pubsub.subscribe(topic);
+    await raw.dial(multiaddr(a.mesh.addresses()[0]!));
+    await waitFor('a subscribed, as the raw peer sees it', () => raw.services.pubsub.getSubscribers(topic).length > 0);
+    const before = await snapshot(a);
+    const forged = pb.SignedAgreement.encode({
+      agreement: pb.Agreement.encode({ bioregion: 'Cascadia', members: [{ bank: a.store.bank.key, name: 'a' }, { bank: new Uint8Array(32).fill(1), name: 'b' }], clearingLimit: toU64(1n) }).finish(),
+      signatures: [{ bank: a.store.bank.key, signature: new Uint8Array(64).fill(9) }],
+    }).finish();
+    for (const data of [new Uint8Array([1, 2, 3]), new Uint8Array(5000).fill(7), forged, forged.subarray(0, forged.length - 5)]) {
+      await raw.services.pubsub.publish(topic, data);
+    }
+    await waitFor('the raw peer loses standing', () => a.mesh.score(raw.peerId.toString()) < 0);
+    expect(seen).toEqual([]);
+    expect(await snapshot(a)).toBe(before);
+  }, 30_000);
+
   it('garbage, oversized and truncated sync requests are dropped; the node keeps serving', async () => {
     const a = await startBank();
     await a.commit(2);

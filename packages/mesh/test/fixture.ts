@@ -25,7 +25,7 @@ const banks: TestBank[] = [];
 const dirs: string[] = [];
 
 export async function startBank(
-  opts: { bioregion?: string; bootstrap?: readonly string[] } & Pick<MeshOptions, 'helloTimeoutMs' | 'logger'> = {},
+  opts: { bioregion?: string; bootstrap?: readonly string[] } & Pick<MeshOptions, 'helloTimeoutMs' | 'logger' | 'onAgreement'> = {},
 ): Promise<TestBank> {
   const dir = mkdtempSync(join(tmpdir(), 'mutual-mesh-'));
   dirs.push(dir);
@@ -56,6 +56,7 @@ export async function startBank(
         bootstrap,
         ...(opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: opts.helloTimeoutMs }),
         ...(opts.logger === undefined ? {} : { logger: opts.logger }),
+        ...(opts.onAgreement === undefined ? {} : { onAgreement: opts.onAgreement }),
       });
       unsubscribe = bank.store.subscribe((e) => void bank.mesh.publishHead(e.head));
       running = true;
