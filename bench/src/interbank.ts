@@ -44,10 +44,13 @@ interface Sizes {
   readonly window: number;
   readonly maxWarmUpMs: number;
   readonly maxRunMs: number;
+  /** a low rate at which the pipeline's own latency shows, without queueing */
+  readonly floorRate: number;
+  readonly floorMs: number;
 }
 
-const FULL: Sizes = { banks: 10, payers: 100, rate: 500, warmUpMs: 5000, runMs: 10_000, window: 2000, maxWarmUpMs: 5000, maxRunMs: 10_000 };
-const QUICK: Sizes = { banks: 3, payers: 16, rate: 100, warmUpMs: 1000, runMs: 2000, window: 300, maxWarmUpMs: 1000, maxRunMs: 2000 };
+const FULL: Sizes = { banks: 10, payers: 100, rate: 500, warmUpMs: 5000, runMs: 10_000, window: 2000, maxWarmUpMs: 5000, maxRunMs: 10_000, floorRate: 20, floorMs: 5000 };
+const QUICK: Sizes = { banks: 3, payers: 16, rate: 100, warmUpMs: 1000, runMs: 2000, window: 300, maxWarmUpMs: 1000, maxRunMs: 2000, floorRate: 20, floorMs: 1000 };
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -364,7 +367,8 @@ class Mesh {
       if (this.failure) throw this.failure;
       const elapsed = now() - start;
       if (elapsed >= ms) break;
-      const due = Math.floor((elapsed * rate) / 1000);
+      // Transfer n is due at start + n / rate: the first at once.
+      const due = Math.min(Math.floor((elapsed * rate) / 1000) + 1, Math.floor((ms * rate) / 1000));
       for (; count < due; count++) this.enqueue(start + (count * 1000) / rate, phase);
       await sleep(TICK_MS);
     }
@@ -526,6 +530,29 @@ function activity(traces: BankTrace[], start: number, end: number) {
   return { commits: commits / secs, entriesPerCommit: entries / Math.max(1, commits), heads: heads / secs, appends: appends / secs, served: served / secs };
 }
 
+/** Messages of warning level or worse in the banks' logs, with how often each came. */
+function warningsIn(files: readonly string[]): Array<[string, number]> {
+  const count = new Map<string, number>();
+  for (const f of files) {
+    let text = '';
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const r = JSON.parse(line) as { level?: number; msg?: string };
+        if ((r.level ?? 0) >= 40) count.set(r.msg ?? '?', (count.get(r.msg ?? '?') ?? 0) + 1);
+      } catch {
+        // not a log record
+      }
+    }
+  }
+  return [...count.entries()].sort((x, y) => y[1] - x[1]);
+}
+
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 export const interbankBenchmark: Benchmark = {
@@ -550,6 +577,15 @@ export const interbankBenchmark: Benchmark = {
       await m.fund();
       await m.follow();
       ctx.log(`${sizes.payers} funded payers at each bank after ${Date.now() - t0} ms`);
+
+      // The pipeline's own latency: a low rate, after a short warm-up at it.
+      await m.openLoop(sizes.floorRate, sizes.floorMs / 2, 'floor warm-up');
+      await m.drain(DRAIN_MS);
+      const floorWindow = await m.openLoop(sizes.floorRate, sizes.floorMs, 'floor');
+      await m.drain(DRAIN_MS);
+      const floorRecs = [...m.records.values()].filter((x) => x.phase === 'floor');
+      const floorLat = floorRecs.filter((x) => x.credited !== undefined).map((x) => x.credited! - x.sent).sort((x, y) => x - y);
+      ctx.log(`floor, ${sizes.floorRate}/s: ${floorWindow.count} transfers, p50 ${ms(percentile(floorLat, 0.5))}, p99 ${ms(percentile(floorLat, 0.99))}`);
 
       // Latency at a fixed offered load: a warm-up, then the runs, each drained before the next.
       const runs: Array<{ p50: number; p99: number; sentRate: number; creditRate: number; lost: number; recs: Sent[]; start: number; end: number; cpu: number }> = [];
@@ -624,6 +660,9 @@ export const interbankBenchmark: Benchmark = {
       const traces = await m.traces();
       const recs = runs.flatMap((r) => r.recs);
       const st = profile(m, traces, recs);
+      const floor = profile(m, traces, floorRecs);
+      ctx.log(`profile at ${sizes.floorRate}/s over ${floor.commitA.length} transfers:`);
+      for (const [k, l] of Object.entries(floor)) ctx.log(`  ${k}: p50 ${ms(percentile(l, 0.5))}, p90 ${ms(percentile(l, 0.9))}, p99 ${ms(percentile(l, 0.99))}`);
       const act = activity(traces, runs[0]!.start, runs[runs.length - 1]!.end);
       const stageRow = (name: string, l: number[]) => ({ metric: `stage: ${name}, p50 / p99`, value: `${ms(percentile(l, 0.5))} / ${ms(percentile(l, 0.99))}` });
       ctx.log(`profile over ${st.commitA.length} transfers:`);
@@ -651,6 +690,13 @@ export const interbankBenchmark: Benchmark = {
         { metric: `transfers not credited within ${DRAIN_MS / 1000} s`, value: String(lost), target: '0', met: lost === 0 },
         { metric: 'mesh activity at the offered rate, all banks', value: `${fmt(act.commits)} commits/s of ${act.entriesPerCommit.toFixed(1)} entries, ${fmt(act.heads)} heads recorded/s, ${fmt(act.appends)} replica chunks/s, ${fmt(act.served)} sync requests answered from replicas/s` },
         { metric: `banks' CPU at ${sizes.rate}/s (${availableParallelism()} cores)`, value: `${(cpu.median * 100).toFixed(0)} % of one core` },
+        {
+          metric: `at ${sizes.floorRate}/s: latency p50 / p99, and p50 of the stages below (commit at A, head at B, catch-up, credit, stream)`,
+          value:
+            `${ms(percentile(floorLat, 0.5))} / ${ms(percentile(floorLat, 0.99))}; ` +
+            [floor.commitA, floor.headB, floor.catchUpB, floor.creditB, floor.streamB].map((l) => percentile(l, 0.5).toFixed(1)).join(', ') +
+            ' ms',
+        },
         stageRow('queued in the load generator', st.queue),
         stageRow('POST sent to commit at A', st.commitA),
         stageRow('POST sent to its answer', st.ackA),
@@ -668,6 +714,8 @@ export const interbankBenchmark: Benchmark = {
     } finally {
       await m.stop();
       await Promise.allSettled([...m.inFlight]);
+      const warnings = warningsIn(m.banks.map((b) => b.logFile));
+      for (const [msg, n] of warnings) ctx.log(`banks logged ${n} x (warning or worse): ${msg}`);
     }
     return { name: 'interbank', rows };
   },
