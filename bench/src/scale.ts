@@ -86,7 +86,7 @@ export const scaleBenchmark: Benchmark = {
       const entries = `${fmt(size)} entries`;
       rows.push(
         { metric: `${entries}: open time`, value: fmtSummary(open, ' ms'), target: '< 1000 ms', met: open.max < 1000 },
-        { metric: `${entries}: RSS after open`, value: fmtSummary(rssOpen, ' MB') },
+        { metric: `${entries}: RSS after open`, value: fmtSummary(rssOpen, ' MB'), target: '< 300 MB', met: rssOpen.max < 300 },
         { metric: `${entries}: peak RSS (open, then ${count} transfers)`, value: fmtSummary(peak, ' MB'), target: '< 300 MB', met: peak.max < 300 },
         { metric: `${entries}: durable apply (${count} transfers)`, value: fmtSummary(rate, '/s') },
         { metric: `${entries}: apply / empty node's`, value: ratio.toFixed(2), target: '>= 0.80', met: ratio >= 0.8 },
