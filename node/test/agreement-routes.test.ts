@@ -113,7 +113,8 @@ describe('federation agreements over the mesh', () => {
     expect(signedC.json().agreement).toMatchObject({ complete: true, adopted: true, inForce: true });
 
     for (const x of [a, b, c]) {
-      await waitFor(`${x.store.bank.name} adopts`, () => x.store.agreementInForce !== undefined);
+      // In force as soon as applied; in the readable log once its commit is durable.
+      await waitFor(`${x.store.bank.name} adopts`, async () => x.store.agreementInForce !== undefined && (await kinds(x)).at(-2) === 'agreementAdopted');
       expect(Buffer.from(x.store.agreementInForce!.id).toString('hex')).toBe(id);
       expect(x.store.agreementInForce!.clearingLimit).toBe(1_000_000n);
       expect((await kinds(x)).slice(-2)).toEqual(['agreementAdopted', 'rateSchedule']);
