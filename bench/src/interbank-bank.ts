@@ -12,6 +12,7 @@
 // comparable between processes. Started by interbank.ts with fork(); messages over IPC.
 import { formatBankId } from '@mutual/codec';
 import type { SignedHead } from '@mutual/ledger';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import { ReplicaStore } from '@mutual/store';
 import { BankNode, createLogger, loadOptions } from '../../node/src/index.ts';
@@ -29,6 +30,8 @@ export interface BankTrace {
   readonly appends: Array<[string, number, number]>;
   /** t of each sync request answered from a replica */
   readonly served: number[];
+  /** event-loop delay of the bank's main thread since it started, ms: p50, p99, max */
+  eventLoop?: [number, number, number];
 }
 
 export type FromBank =
@@ -75,6 +78,8 @@ try {
   process.exit(1);
 }
 const started = node;
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
 started.store.subscribe((e) => {
   const t = now();
   trace.commits.push([e.firstIndex, e.entries.length, t]);
@@ -85,7 +90,10 @@ started.store.subscribe((e) => {
   }
 });
 process.on('message', (m: ToBank) => {
-  if (m.type === 'trace') send({ type: 'trace', trace });
+  if (m.type === 'trace') {
+    trace.eventLoop = [delay.percentile(50) / 1e6, delay.percentile(99) / 1e6, delay.max / 1e6];
+    send({ type: 'trace', trace });
+  }
   else if (m.type === 'stop') {
     void started.stop().then(
       () => process.exit(0),

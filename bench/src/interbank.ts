@@ -400,6 +400,20 @@ class Mesh {
     }
   }
 
+  /** Waits until every transfer answered so far is settled at its payer bank, or `ms` passed; returns how many are not. */
+  async drainSettled(ms: number): Promise<number> {
+    const end = Date.now() + ms;
+    let unsettled = Infinity;
+    while (Date.now() < end) {
+      if (this.failure) throw this.failure;
+      unsettled = 0;
+      for (const r of this.records.values()) if (r.settled === undefined) unsettled++;
+      if (unsettled === 0) return 0;
+      await sleep(100);
+    }
+    return unsettled;
+  }
+
   async traces(): Promise<BankTrace[]> {
     return Promise.all(
       this.banks.map(
@@ -654,6 +668,8 @@ export const interbankBenchmark: Benchmark = {
         maxLat.push(percentile(lat, 0.5));
       }
       if (m.refused.size > 0) throw new Error(`transfers refused: ${JSON.stringify(Object.fromEntries(m.refused))}`);
+      const unsettled = await m.drainSettled(DRAIN_MS);
+      ctx.log(`${m.records.size} transfers answered, ${unsettled} not settled at the payer bank ${DRAIN_MS / 1000} s after the last credit`);
       if (m.rejectedCredits > 0) throw new Error(`${m.rejectedCredits} interbank transfers were rejected by the payee bank`);
 
       // Where the time goes, from the banks' own timestamps.
@@ -664,6 +680,9 @@ export const interbankBenchmark: Benchmark = {
       ctx.log(`profile at ${sizes.floorRate}/s over ${floor.commitA.length} transfers:`);
       for (const [k, l] of Object.entries(floor)) ctx.log(`  ${k}: p50 ${ms(percentile(l, 0.5))}, p90 ${ms(percentile(l, 0.9))}, p99 ${ms(percentile(l, 0.99))}`);
       const act = activity(traces, runs[0]!.start, runs[runs.length - 1]!.end);
+      const loops: Array<[number, number, number]> = traces.map((t) => t.eventLoop ?? [NaN, NaN, NaN]);
+      const loop = `p50 ${fmt(Math.max(...loops.map((l) => l[0])))} ms, p99 ${fmt(Math.max(...loops.map((l) => l[1])))} ms, max ${fmt(Math.max(...loops.map((l) => l[2])))} ms`;
+      ctx.log(`banks' event-loop delay over the whole run, worst bank: ${loop}`);
       const stageRow = (name: string, l: number[]) => ({ metric: `stage: ${name}, p50 / p99`, value: `${ms(percentile(l, 0.5))} / ${ms(percentile(l, 0.99))}` });
       ctx.log(`profile over ${st.commitA.length} transfers:`);
       for (const [k, l] of Object.entries(st)) ctx.log(`  ${k}: p50 ${ms(percentile(l, 0.5))}, p90 ${ms(percentile(l, 0.9))}, p99 ${ms(percentile(l, 0.99))}`);
@@ -689,6 +708,8 @@ export const interbankBenchmark: Benchmark = {
         { metric: 'achieved / offered', value: (credited.median / sizes.rate).toFixed(2) },
         { metric: `transfers not credited within ${DRAIN_MS / 1000} s`, value: String(lost), target: '0', met: lost === 0 },
         { metric: 'mesh activity at the offered rate, all banks', value: `${fmt(act.commits)} commits/s of ${act.entriesPerCommit.toFixed(1)} entries, ${fmt(act.heads)} heads recorded/s, ${fmt(act.appends)} replica chunks/s, ${fmt(act.served)} sync requests answered from replicas/s` },
+        { metric: `transfers of the whole run not settled at the payer bank ${DRAIN_MS / 1000} s after the last credit`, value: `${unsettled} of ${m.records.size}`, target: '0', met: unsettled === 0 },
+        { metric: "banks' event-loop delay over the whole run, worst bank", value: loop },
         { metric: `banks' CPU at ${sizes.rate}/s (${availableParallelism()} cores)`, value: `${(cpu.median * 100).toFixed(0)} % of one core` },
         {
           metric: `at ${sizes.floorRate}/s: latency p50 / p99, and p50 of the stages below (commit at A, head at B, catch-up, credit, stream)`,
