@@ -40,19 +40,33 @@ export async function catchUp(bank: Uint8Array, peers: readonly SyncPeer[], repl
     await replicas.recordHead(head);
     let size = replicas.status(bank)?.size ?? 0;
     if (head.size <= size) continue;
-    // Each round stores a chunk or leaves this peer, so the loop is bounded by the chunks.
+    // The next chunk is asked for as soon as one arrives, so that the peer serves it while
+    // this node checks and stores the one before (one request ahead). Each round stores a
+    // chunk or leaves this peer, so the loop is bounded by the chunks.
+    interface Asked {
+      readonly from: number;
+      readonly count: number;
+      readonly response: Promise<mutual.v1.SyncResponse | undefined>;
+    }
+    const ask = (from: number): Asked => {
+      const count = Math.min(LIMITS.MAX_SYNC_ENTRIES_PER_RESPONSE, head.size - from);
+      const req = pb.SyncRequest.encode({ getEntries: { bank, from: toU64(BigInt(from)), count, treeSize: toU64(BigInt(head.size)) } }).finish();
+      return { from, count, response: deps.request(peer, req) };
+    };
     const rounds = Math.ceil((head.size - size) / LIMITS.MAX_SYNC_ENTRIES_PER_RESPONSE);
-    for (let i = 0; i < rounds && size < head.size && !deps.signal.aborted; i++) {
-      const count = Math.min(LIMITS.MAX_SYNC_ENTRIES_PER_RESPONSE, head.size - size);
-      const req = pb.SyncRequest.encode({ getEntries: { bank, from: toU64(BigInt(size)), count, treeSize: toU64(BigInt(head.size)) } }).finish();
-      const r = await deps.request(peer, req);
+    let next: Asked | undefined = ask(size);
+    for (let i = 0; i < rounds && next && !deps.signal.aborted; i++) {
+      const asked: Asked = next;
+      const { from, count } = asked;
+      const r: mutual.v1.SyncResponse | undefined = await asked.response;
+      next = r?.entries && from + count < head.size ? ask(from + count) : undefined;
       if (!r?.entries) break;
       const entries = r.entries.entries ?? [];
       if (entries.length !== count) {
         deps.strike(peer, `asked for ${count} entries, got ${entries.length}`);
         break;
       }
-      const result = await replicas.append(bank, head.size, size, entries, r.entries.proof ?? []);
+      const result = await replicas.append(bank, head.size, from, entries, r.entries.proof ?? []);
       if (result === 'bad-proof' && (await proveFork(bank, peer, head, replicas, deps))) return;
       if (typeof result === 'string') {
         deps.strike(peer, `a chunk refused: ${result}`);
@@ -60,6 +74,7 @@ export async function catchUp(bank: Uint8Array, peers: readonly SyncPeer[], repl
       }
       size = result;
     }
+    // A request still in flight after a failure is left to finish on its own (it never throws).
   }
 }
 
