@@ -87,37 +87,64 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
       problem(`the bank signed a head of size ${h.size} whose root is not that of its first ${h.size} entries here: it forked its log`);
     }
   };
-  let from = 0;
-  while (from < head.size) {
-    const want = Math.min(AUDIT_PAGE_ENTRIES, head.size - from);
-    const page = await o.client.entries(from, want);
-    if (page.from !== from || !Array.isArray(page.entries) || page.entries.length === 0 || page.entries.length > want) {
-      problem(`asked for ${want} entries from ${from}; the node answered ${Array.isArray(page.entries) ? page.entries.length : 'no list'} from ${page.from}`);
-      break;
+  // A pipeline of three stages, so that the node, the verifier threads and this thread work at
+  // once: page N+2 is being downloaded while the signatures of page N+1 are checked on the
+  // pool and page N is replayed here. (Signers opened in page N are not known yet when page
+  // N+1 is pre-verified: the replay checks those itself.)
+  const fetchPage = (at: number) => {
+    const want = Math.min(AUDIT_PAGE_ENTRIES, head.size - at);
+    const page = o.client.entries(at, want);
+    page.catch(() => {}); // awaited below; a page fetched ahead of a failure is never read
+    return { at, want, page };
+  };
+  interface Prepared {
+    readonly at: number;
+    readonly chunk: Uint8Array[];
+    readonly pre: Promise<Awaited<ReturnType<typeof preverifyEntries>>>;
+  }
+  let fetching: ReturnType<typeof fetchPage> | undefined = head.size > 0 ? fetchPage(0) : undefined;
+  /** Downloads the next page, checks it against the tree and starts pre-verifying it. */
+  const prepareNext = async (): Promise<Prepared | undefined> => {
+    if (!fetching) return undefined;
+    const { at, want } = fetching;
+    const page = await fetching.page;
+    if (page.from !== at || !Array.isArray(page.entries) || page.entries.length === 0 || page.entries.length > want) {
+      problem(`asked for ${want} entries from ${at}; the node answered ${Array.isArray(page.entries) ? page.entries.length : 'no list'} from ${page.from}`);
+      fetching = undefined;
+      return undefined;
     }
+    const end = at + page.entries.length;
+    fetching = end < head.size ? fetchPage(end) : undefined;
     const chunk: Uint8Array[] = [];
     for (const [i, text] of page.entries.entries()) {
       let bytes: Uint8Array;
       try {
         bytes = fromBase64(text);
       } catch {
-        problem(`entry ${from + i} is not base64`);
+        problem(`entry ${at + i} is not base64`);
         bytes = new Uint8Array();
       }
       frontier.append(leafHash(bytes));
       checkEarlier();
       chunk.push(bytes);
     }
+    const pre = replaying ? preverifyEntries(state, chunk, o.verifyBatch) : Promise.resolve(undefined);
+    pre.catch(() => {});
+    return { at, chunk, pre };
+  };
+  let current = await prepareNext();
+  while (current) {
+    const pre = await current.pre;
+    const next = await prepareNext();
     if (replaying) {
-      const pre = await preverifyEntries(state, chunk, o.verifyBatch);
-      const p = replayEntries(state, chunk, verify, pre);
+      const p = replayEntries(state, current.chunk, verify, pre);
       if (p) {
         problem(`entry ${p.index}: ${p.problem}`);
         replaying = false;
       }
     }
-    from += chunk.length;
-    o.onProgress?.(from, head.size);
+    o.onProgress?.(current.at + current.chunk.length, head.size);
+    current = next;
   }
 
   const root = frontier.root();
