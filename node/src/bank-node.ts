@@ -111,8 +111,10 @@ export class BankNode {
       clearing = new Clearing({ store, replicas, logger: logger.child({ module: 'clearing' }) });
       // The mesh delivers gossiped agreements to the federation, which gossips through the mesh.
       let federation: Federation | undefined;
+      const agreementPool = new AgreementPool(store.db, verify, store.bank.key);
       mesh = await Mesh.start({
         onAgreement: (signed) => void federation?.receive(signed).catch((err: unknown) => log.warn({ err }, 'taking in an agreement failed')),
+        agreements: async () => (await agreementPool.list()).map((x) => x.signed),
         ledger: store,
         replicas,
         verify,
@@ -123,7 +125,7 @@ export class BankNode {
       });
       federation = new Federation({
         store,
-        pool: new AgreementPool(store.db, verify, store.bank.key),
+        pool: agreementPool,
         mesh,
         sign: (message) => signDetached(message, secretKey),
         logger: logger.child({ module: 'federation' }),

@@ -19,15 +19,17 @@ afterEach(async () => {
 });
 
 /** A bank wired as bank-node.ts wires it: store, replicas, mesh, federation and the app. */
-async function meshBank(name: string, bootstrap: readonly string[]) {
+async function meshBank(name: string, bootstrap: readonly string[], seed: Uint8Array = new Uint8Array(randomBytes(32))) {
   const { dir, cleanup } = tempDir();
-  const keys = keyPairFromSeed(new Uint8Array(randomBytes(32)));
+  const keys = keyPairFromSeed(seed);
   const sign = (m: Uint8Array) => signDetached(m, keys.secretKey);
   const store = await LedgerStore.open({ dir: join(dir, 'ledger'), bankKey: keys.publicKey, sign, verify, genesis: { name, bioregion: 'Cascadia' } });
   const replicas = await ReplicaStore.open(store.db, verify);
   let federation: Federation | undefined;
   const received: Uint8Array[] = [];
+  const pool = new AgreementPool(store.db, verify);
   const mesh = await Mesh.start({
+    agreements: async () => (await pool.list()).map((x) => x.signed),
     ledger: store,
     replicas,
     verify,
@@ -39,7 +41,7 @@ async function meshBank(name: string, bootstrap: readonly string[]) {
       void federation?.receive(s);
     },
   });
-  federation = new Federation({ store, pool: new AgreementPool(store.db, verify), mesh, sign });
+  federation = new Federation({ store, pool, mesh, sign });
   const token = randomBytes(16).toString('hex');
   const app = await buildApp({ store, logger: silentLogger(), adminToken: token, mesh, federation });
   cleanups.push(async () => {
@@ -82,6 +84,33 @@ async function threeBanks(): Promise<[Bank, Bank, Bank]> {
 }
 
 describe('federation agreements over the mesh', () => {
+  it('a member that was away while an agreement was gossiped gets it from the pool of a peer it meets', async () => {
+    const seedC = new Uint8Array(randomBytes(32));
+    const keysC = keyPairFromSeed(seedC);
+    const a = await meshBank('Alder', []);
+    const b = await meshBank('Birch', a.mesh.addresses());
+    await waitFor('a and b meet', async () => (await a.mesh.bankName(b.keys.publicKey)) !== undefined);
+    // A and B sign an agreement naming C, which is not running.
+    const bytes = pb.Agreement.encode({
+      bioregion: 'Cascadia',
+      members: [a, b].map((x) => ({ bank: x.keys.publicKey, name: x.store.bank.name })).concat([{ bank: keysC.publicKey, name: 'Cedar' }]),
+      rates: [{ category: 'standard', rateMilli: 1000 }],
+      clearingLimit: 5000,
+      createdMs: Date.now(),
+    }).finish();
+    const sigs = [a, b].map((x) => ({ bank: x.keys.publicKey, signature: signDetached(agreementMessage(bytes), x.keys.secretKey) }));
+    await a.federation.receive(encodeSignedAgreement(bytes, sigs));
+    await waitFor('b has it', async () => (await list(b)).length === 1);
+
+    const c = await meshBank('Cedar', a.mesh.addresses(), seedC);
+    await waitFor('c learns it from a', async () => (await list(c)).length === 1);
+    const [row] = await list(c);
+    expect(row.members.map((m: { signed: boolean }) => m.signed)).toEqual([true, true, false]);
+    const signed = await c.app.inject({ method: 'POST', url: `/v1/agreements/${row.id}/sign`, headers: c.admin });
+    expect(signed.json().agreement).toMatchObject({ complete: true, inForce: true });
+    for (const x of [a, b]) await waitFor(`${x.store.bank.name} adopts`, () => x.store.agreementInForce !== undefined);
+  }, 60_000);
+
   it('A proposes, B and C sign through the routes, and all three adopt it', async () => {
     const [a, b, c] = await threeBanks();
     const unknown = await a.app.inject({

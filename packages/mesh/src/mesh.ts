@@ -36,8 +36,13 @@ export interface MeshOptions {
   readonly logger?: MeshLogger;
   /** Milliseconds an inbound connection may stay open without a completed hello; default LIMITS.HELLO_TIMEOUT_MS. */
   readonly helloTimeoutMs?: number;
-  /** Called with each SignedAgreement accepted from the agreements topic (already validated). */
+  /**
+   * Called with each SignedAgreement accepted from the agreements topic, or from a peer's pool
+   * when it is met (already validated: of this bioregion, every signature a member's).
+   */
   readonly onAgreement?: (signed: Uint8Array) => void;
+  /** The agreements this node serves to peers that ask (its pool); default none. */
+  readonly agreements?: () => Promise<Uint8Array[]>;
 }
 
 /** A connected peer, as `GET /v1/peers` shows it. */
@@ -361,6 +366,8 @@ export class Mesh {
     this.#banks.set(hex(hello.bank), { name: hello.name, bioregion: hello.bioregion });
     this.#log.info({ peer, name: hello.name, size: hello.head.size }, 'peer joined');
     await this.#onHead(hello.head);
+    // The peer may hold agreements gossiped while this node was away.
+    if (this.#opts.onAgreement) void this.#fetchAgreements(conn.remotePeer);
     // The peer may hold newer heads of the other banks this node replicates (after downtime).
     for (const r of this.#opts.replicas.list()) if (!bytesEqual(r.bank, hello.bank)) this.scheduleCatchUp(r.bank);
   }
@@ -371,7 +378,7 @@ export class Mesh {
     const signal = this.#signal();
     try {
       const request = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
-      const [response, wellFormed] = await answerSync(request, this.#source);
+      const [response, wellFormed] = await answerSync(request, this.#source, this.#opts.agreements);
       if (!wellFormed) this.#strike(conn.remotePeer.toString(), 'malformed sync request');
       await writeFrame(stream, response, signal);
       await stream.close({ signal });
@@ -400,6 +407,26 @@ export class Mesh {
       stream?.abort(err as Error);
       this.#log.debug({ err, peer: peer.toString() }, 'sync request failed');
       return undefined;
+    }
+  }
+
+  /** Asks `peer` for the agreements of its pool and hands the valid ones of this bioregion on. */
+  async #fetchAgreements(peer: PeerId): Promise<void> {
+    const r = await this.#request(peer, pb.SyncRequest.encode({ getAgreements: {} }).finish());
+    const list = r?.agreements?.agreements;
+    if (!list) return;
+    if (list.length > LIMITS.MAX_POOLED_AGREEMENTS) {
+      this.#strike(peer.toString(), `${list.length} agreements in one answer`);
+      return;
+    }
+    const bioregion = this.#opts.ledger.bank.bioregion;
+    for (const signed of list) {
+      const valid = validateAgreement({ type: 'unsigned', topic: this.#agreementsTopic, data: signed } as Message, bioregion, this.#opts.verify);
+      if (valid !== TopicValidatorResult.Accept) {
+        this.#strike(peer.toString(), 'an invalid agreement in its pool');
+        return;
+      }
+      if (!this.#stopped) this.#opts.onAgreement?.(signed);
     }
   }
 

@@ -9,12 +9,16 @@ function error(code: 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INVALID_RANGE', messag
 }
 
 /**
- * Answers one SyncRequest from what `source` holds. Pure apart from reading the source:
+ * Answers one SyncRequest from what `source` holds (and `agreements`, the node's pool). Pure apart from reading the source:
  * a malformed request gets an error response (the caller then drops the stream) and nothing
  * changes. Returns [response bytes, whether the request was well-formed].
  */
-export async function answerSync(bytes: Uint8Array, source: LogSource): Promise<[Uint8Array, boolean]> {
+export async function answerSync(bytes: Uint8Array, source: LogSource, agreements?: () => Promise<Uint8Array[]>): Promise<[Uint8Array, boolean]> {
   const req = decodeStrict(pb.SyncRequest, bytes);
+  if (req?.getAgreements) {
+    const list = agreements ? (await agreements()).slice(0, LIMITS.MAX_POOLED_AGREEMENTS) : [];
+    return [pb.SyncResponse.encode({ agreements: { agreements: list } }).finish(), true];
+  }
   const bank = req?.getHead?.bank ?? req?.getEntries?.bank ?? req?.getConsistency?.bank;
   if (!req || bank?.length !== 32) return [error('VALIDATION_FAILED', 'not a well-formed SyncRequest'), false];
   const head = await source.servableHead(bank);

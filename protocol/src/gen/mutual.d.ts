@@ -832,7 +832,8 @@ export namespace mutual {
             getHead?: (mutual.v1.GetHead.$Properties|null);
             getEntries?: (mutual.v1.GetEntries.$Properties|null);
             getConsistency?: (mutual.v1.GetConsistency.$Properties|null);
-            kind?: ("getHead"|"getEntries"|"getConsistency");
+            getAgreements?: (mutual.v1.GetAgreements.$Properties|null);
+            kind?: ("getHead"|"getEntries"|"getConsistency"|"getAgreements");
             static encode(message: mutual.v1.SyncRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncRequest & mutual.v1.SyncRequest.$Shape;
         }
@@ -842,16 +843,18 @@ export namespace mutual {
                 getHead?: (mutual.v1.GetHead.$Properties|null);
                 getEntries?: (mutual.v1.GetEntries.$Properties|null);
                 getConsistency?: (mutual.v1.GetConsistency.$Properties|null);
-                kind?: ("getHead"|"getEntries"|"getConsistency");
+                getAgreements?: (mutual.v1.GetAgreements.$Properties|null);
+                kind?: ("getHead"|"getEntries"|"getConsistency"|"getAgreements");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
               getHead?: mutual.v1.GetHead.$Shape|null;
               getEntries?: mutual.v1.GetEntries.$Shape|null;
               getConsistency?: mutual.v1.GetConsistency.$Shape|null;
+              getAgreements?: mutual.v1.GetAgreements.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape })
+              ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null; getAgreements?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null; getAgreements?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape; getAgreements?: null }|{ kind?: "getAgreements"; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements: mutual.v1.GetAgreements.$Shape })
             );
         }
 
@@ -899,6 +902,23 @@ export namespace mutual {
             type $Shape = mutual.v1.GetEntries.$Properties;
         }
 
+        interface IGetAgreements extends mutual.v1.GetAgreements.$Properties {
+        }
+
+        class GetAgreements {
+            constructor(properties?: mutual.v1.GetAgreements.$Properties);
+            $unknowns?: Uint8Array[];
+            static encode(message: mutual.v1.GetAgreements.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.GetAgreements & mutual.v1.GetAgreements.$Shape;
+        }
+
+        namespace GetAgreements {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.GetAgreements.$Properties;
+        }
+
         interface IGetConsistency extends mutual.v1.GetConsistency.$Properties {
         }
 
@@ -932,7 +952,8 @@ export namespace mutual {
             entries?: (mutual.v1.SyncEntries.$Properties|null);
             consistency?: (mutual.v1.SyncConsistency.$Properties|null);
             error?: (mutual.v1.SyncError.$Properties|null);
-            kind?: ("head"|"entries"|"consistency"|"error");
+            agreements?: (mutual.v1.SyncAgreements.$Properties|null);
+            kind?: ("head"|"entries"|"consistency"|"error"|"agreements");
             static encode(message: mutual.v1.SyncResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncResponse & mutual.v1.SyncResponse.$Shape;
         }
@@ -943,7 +964,8 @@ export namespace mutual {
                 entries?: (mutual.v1.SyncEntries.$Properties|null);
                 consistency?: (mutual.v1.SyncConsistency.$Properties|null);
                 error?: (mutual.v1.SyncError.$Properties|null);
-                kind?: ("head"|"entries"|"consistency"|"error");
+                agreements?: (mutual.v1.SyncAgreements.$Properties|null);
+                kind?: ("head"|"entries"|"consistency"|"error"|"agreements");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
@@ -951,10 +973,30 @@ export namespace mutual {
               entries?: mutual.v1.SyncEntries.$Shape|null;
               consistency?: mutual.v1.SyncConsistency.$Shape|null;
               error?: mutual.v1.SyncError.$Shape|null;
+              agreements?: mutual.v1.SyncAgreements.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape })
+              ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null; agreements?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null; agreements?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null; agreements?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null; agreements?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape; agreements?: null }|{ kind?: "agreements"; head?: null; entries?: null; consistency?: null; error?: null; agreements: mutual.v1.SyncAgreements.$Shape })
             );
+        }
+
+        interface ISyncAgreements extends mutual.v1.SyncAgreements.$Properties {
+        }
+
+        class SyncAgreements {
+            constructor(properties?: mutual.v1.SyncAgreements.$Properties);
+            $unknowns?: Uint8Array[];
+            agreements: Uint8Array[];
+            static encode(message: mutual.v1.SyncAgreements.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncAgreements & mutual.v1.SyncAgreements.$Shape;
+        }
+
+        namespace SyncAgreements {
+            interface $Properties {
+                agreements?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.SyncAgreements.$Properties;
         }
 
         interface ISyncEntries extends mutual.v1.SyncEntries.$Properties {

@@ -6149,7 +6149,8 @@ export const mutual = $root.mutual = (() => {
              * @property {mutual.v1.GetHead.$Properties|null} [getHead] SyncRequest getHead
              * @property {mutual.v1.GetEntries.$Properties|null} [getEntries] SyncRequest getEntries
              * @property {mutual.v1.GetConsistency.$Properties|null} [getConsistency] SyncRequest getConsistency
-             * @property {"getHead"|"getEntries"|"getConsistency"} [kind] SyncRequest kind
+             * @property {mutual.v1.GetAgreements.$Properties|null} [getAgreements] SyncRequest getAgreements
+             * @property {"getHead"|"getEntries"|"getConsistency"|"getAgreements"} [kind] SyncRequest kind
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -6167,9 +6168,10 @@ export const mutual = $root.mutual = (() => {
              *   getHead?: mutual.v1.GetHead.$Shape|null;
              *   getEntries?: mutual.v1.GetEntries.$Shape|null;
              *   getConsistency?: mutual.v1.GetConsistency.$Shape|null;
+             *   getAgreements?: mutual.v1.GetAgreements.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape })
+             *   ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null; getAgreements?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null; getAgreements?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape; getAgreements?: null }|{ kind?: "getAgreements"; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements: mutual.v1.GetAgreements.$Shape })
              * )} mutual.v1.SyncRequest.$Shape
              */
 
@@ -6212,17 +6214,25 @@ export const mutual = $root.mutual = (() => {
              */
             SyncRequest.prototype.getConsistency = null;
 
+            /**
+             * SyncRequest getAgreements.
+             * @member {mutual.v1.GetAgreements.$Properties|null|undefined} getAgreements
+             * @memberof mutual.v1.SyncRequest
+             * @instance
+             */
+            SyncRequest.prototype.getAgreements = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * SyncRequest kind.
-             * @member {"getHead"|"getEntries"|"getConsistency"|undefined} kind
+             * @member {"getHead"|"getEntries"|"getConsistency"|"getAgreements"|undefined} kind
              * @memberof mutual.v1.SyncRequest
              * @instance
              */
             $Object.defineProperty(SyncRequest.prototype, "kind", {
-                get: $util.oneOfGetter($oneOfFields = ["getHead", "getEntries", "getConsistency"]),
+                get: $util.oneOfGetter($oneOfFields = ["getHead", "getEntries", "getConsistency", "getAgreements"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -6248,6 +6258,8 @@ export const mutual = $root.mutual = (() => {
                     $root.mutual.v1.GetEntries.encode(message.getEntries, writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
                 if (message.getConsistency != null && $Object.hasOwnProperty.call(message, "getConsistency"))
                     $root.mutual.v1.GetConsistency.encode(message.getConsistency, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+                if (message.getAgreements != null && $Object.hasOwnProperty.call(message, "getAgreements"))
+                    $root.mutual.v1.GetAgreements.encode(message.getAgreements, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -6311,6 +6323,13 @@ export const mutual = $root.mutual = (() => {
                                 break;
                             message.getConsistency = $root.mutual.v1.GetConsistency.decode(reader, reader.size(), $undefined, _depth + 1, message.getConsistency);
                             message.kind = "getConsistency";
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            message.getAgreements = $root.mutual.v1.GetAgreements.decode(reader, reader.size(), $undefined, _depth + 1, message.getAgreements);
+                            message.kind = "getAgreements";
                             continue;
                         }
                     }
@@ -6665,6 +6684,119 @@ export const mutual = $root.mutual = (() => {
             return GetEntries;
         })();
 
+        v1.GetAgreements = (function() {
+
+            /**
+             * Properties of a GetAgreements.
+             * @typedef {Object} mutual.v1.GetAgreements.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetAgreements.
+             * @memberof mutual.v1
+             * @interface IGetAgreements
+             * @augments mutual.v1.GetAgreements.$Properties
+             * @deprecated Use mutual.v1.GetAgreements.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetAgreements.
+             * @typedef {mutual.v1.GetAgreements.$Properties} mutual.v1.GetAgreements.$Shape
+             */
+
+            /**
+             * Constructs a new GetAgreements.
+             * @memberof mutual.v1
+             * @classdesc Represents a GetAgreements.
+             * @constructor
+             * @param {mutual.v1.GetAgreements.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetAgreements = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Encodes the specified GetAgreements message. Does not implicitly {@link mutual.v1.GetAgreements.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.GetAgreements
+             * @static
+             * @param {mutual.v1.GetAgreements.$Properties} message GetAgreements message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetAgreements.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetAgreements message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.GetAgreements
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.GetAgreements & mutual.v1.GetAgreements.$Shape} GetAgreements
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetAgreements.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.GetAgreements();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetAgreements;
+        })();
+
         v1.GetConsistency = (function() {
 
             /**
@@ -6850,7 +6982,8 @@ export const mutual = $root.mutual = (() => {
              * @property {mutual.v1.SyncEntries.$Properties|null} [entries] SyncResponse entries
              * @property {mutual.v1.SyncConsistency.$Properties|null} [consistency] SyncResponse consistency
              * @property {mutual.v1.SyncError.$Properties|null} [error] SyncResponse error
-             * @property {"head"|"entries"|"consistency"|"error"} [kind] SyncResponse kind
+             * @property {mutual.v1.SyncAgreements.$Properties|null} [agreements] SyncResponse agreements
+             * @property {"head"|"entries"|"consistency"|"error"|"agreements"} [kind] SyncResponse kind
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -6869,9 +7002,10 @@ export const mutual = $root.mutual = (() => {
              *   entries?: mutual.v1.SyncEntries.$Shape|null;
              *   consistency?: mutual.v1.SyncConsistency.$Shape|null;
              *   error?: mutual.v1.SyncError.$Shape|null;
+             *   agreements?: mutual.v1.SyncAgreements.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape })
+             *   ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null; agreements?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null; agreements?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null; agreements?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null; agreements?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape; agreements?: null }|{ kind?: "agreements"; head?: null; entries?: null; consistency?: null; error?: null; agreements: mutual.v1.SyncAgreements.$Shape })
              * )} mutual.v1.SyncResponse.$Shape
              */
 
@@ -6922,17 +7056,25 @@ export const mutual = $root.mutual = (() => {
              */
             SyncResponse.prototype.error = null;
 
+            /**
+             * SyncResponse agreements.
+             * @member {mutual.v1.SyncAgreements.$Properties|null|undefined} agreements
+             * @memberof mutual.v1.SyncResponse
+             * @instance
+             */
+            SyncResponse.prototype.agreements = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * SyncResponse kind.
-             * @member {"head"|"entries"|"consistency"|"error"|undefined} kind
+             * @member {"head"|"entries"|"consistency"|"error"|"agreements"|undefined} kind
              * @memberof mutual.v1.SyncResponse
              * @instance
              */
             $Object.defineProperty(SyncResponse.prototype, "kind", {
-                get: $util.oneOfGetter($oneOfFields = ["head", "entries", "consistency", "error"]),
+                get: $util.oneOfGetter($oneOfFields = ["head", "entries", "consistency", "error", "agreements"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -6960,6 +7102,8 @@ export const mutual = $root.mutual = (() => {
                     $root.mutual.v1.SyncConsistency.encode(message.consistency, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                 if (message.error != null && $Object.hasOwnProperty.call(message, "error"))
                     $root.mutual.v1.SyncError.encode(message.error, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.agreements != null && $Object.hasOwnProperty.call(message, "agreements"))
+                    $root.mutual.v1.SyncAgreements.encode(message.agreements, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -7032,6 +7176,13 @@ export const mutual = $root.mutual = (() => {
                             message.kind = "error";
                             continue;
                         }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            message.agreements = $root.mutual.v1.SyncAgreements.decode(reader, reader.size(), $undefined, _depth + 1, message.agreements);
+                            message.kind = "agreements";
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -7050,6 +7201,143 @@ export const mutual = $root.mutual = (() => {
             };
 
             return SyncResponse;
+        })();
+
+        v1.SyncAgreements = (function() {
+
+            /**
+             * Properties of a SyncAgreements.
+             * @typedef {Object} mutual.v1.SyncAgreements.$Properties
+             * @property {Array.<Uint8Array>|null} [agreements] SyncAgreements agreements
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SyncAgreements.
+             * @memberof mutual.v1
+             * @interface ISyncAgreements
+             * @augments mutual.v1.SyncAgreements.$Properties
+             * @deprecated Use mutual.v1.SyncAgreements.$Properties instead.
+             */
+
+            /**
+             * Shape of a SyncAgreements.
+             * @typedef {mutual.v1.SyncAgreements.$Properties} mutual.v1.SyncAgreements.$Shape
+             */
+
+            /**
+             * Constructs a new SyncAgreements.
+             * @memberof mutual.v1
+             * @classdesc Represents a SyncAgreements.
+             * @constructor
+             * @param {mutual.v1.SyncAgreements.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SyncAgreements = function (properties) {
+                this.agreements = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SyncAgreements agreements.
+             * @member {Array.<Uint8Array>} agreements
+             * @memberof mutual.v1.SyncAgreements
+             * @instance
+             */
+            SyncAgreements.prototype.agreements = $util.emptyArray;
+
+            /**
+             * Encodes the specified SyncAgreements message. Does not implicitly {@link mutual.v1.SyncAgreements.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.SyncAgreements
+             * @static
+             * @param {mutual.v1.SyncAgreements.$Properties} message SyncAgreements message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SyncAgreements.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.agreements != null && message.agreements.length)
+                    for (let i = 0; i < message.agreements.length; ++i)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.agreements[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SyncAgreements message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.SyncAgreements
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.SyncAgreements & mutual.v1.SyncAgreements.$Shape} SyncAgreements
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SyncAgreements.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.SyncAgreements();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.agreements && message.agreements.length))
+                                message.agreements = [];
+                            message.agreements.push(reader.bytes());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SyncAgreements;
         })();
 
         v1.SyncEntries = (function() {
