@@ -120,6 +120,8 @@ export class Mesh {
   readonly #peerIds = new Map<string, PeerId>();
   readonly #syncing = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
+  /** Banks whose next catch-up asks the peers for heads (see scheduleCatchUp). */
+  readonly #discover = new Set<string>();
   /** Replicas behind their newest known head: when to try again (see #retryIfBehind). */
   readonly #retries = new Map<string, { size: number; delay: number; timer: NodeJS.Timeout | undefined }>();
   readonly #redialer: Redialer;
@@ -439,13 +441,19 @@ export class Mesh {
       this.#log.warn({ err }, 'recording a head failed');
       return;
     }
-    this.scheduleCatchUp(head.bank);
+    // The head is known: fetch up to it, without asking every peer for its heads.
+    this.scheduleCatchUp(head.bank, { discover: false });
   }
 
-  /** Starts a catch-up of `bank`'s replica unless one is running (then it runs again after). */
-  scheduleCatchUp(bank: Uint8Array): void {
+  /**
+   * Starts a catch-up of `bank`'s replica unless one is running (then it runs again after).
+   * `discover` (the default): ask the peers how far the bank has gone (after downtime, a new
+   * peer); otherwise fetch up to the newest head already held (a head just gossiped).
+   */
+  scheduleCatchUp(bank: Uint8Array, o: { discover: boolean } = { discover: true }): void {
     const key = hex(bank);
     if (this.#stopped || this.#opts.replicas.isForked(bank)) return;
+    if (o.discover) this.#discover.add(key);
     if (this.#syncing.has(key)) {
       this.#again.add(key);
       return;
@@ -453,12 +461,19 @@ export class Mesh {
     const run = (async () => {
       do {
         this.#again.delete(key);
-        await catchUp(bank, this.#syncPeers(bank), this.#opts.replicas, {
-          request: (peer, req) => this.#request(peer.id, req),
-          verify: this.#opts.verify,
-          strike: (peer, why) => this.#strike(peer.id.toString(), why),
-          signal: this.#abort.signal,
-        }).catch((err: unknown) => this.#log.warn({ err }, 'catch-up failed'));
+        const target = this.#discover.delete(key) ? undefined : this.#opts.replicas.status(bank)?.head;
+        await catchUp(
+          bank,
+          this.#syncPeers(bank),
+          this.#opts.replicas,
+          {
+            request: (peer, req) => this.#request(peer.id, req),
+            verify: this.#opts.verify,
+            strike: (peer, why) => this.#strike(peer.id.toString(), why),
+            signal: this.#abort.signal,
+          },
+          target,
+        ).catch((err: unknown) => this.#log.warn({ err }, 'catch-up failed'));
       } while (this.#again.has(key) && !this.#stopped);
     })().finally(() => {
       this.#syncing.delete(key);

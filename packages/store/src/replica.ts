@@ -50,7 +50,8 @@ const WITNESS_CANDIDATES = 8;
  * Verified replicas of other banks' logs, in the ledger's LevelDB under their own keyspaces
  * (`replica*` in keyspaces.ts). A replica grows only by chunks of entries that, appended to
  * its Merkle frontier, are proven consistent with a signed head of that bank; every write is
- * one synced batch, so a restart resumes from the stored frontier.
+ * one atomic batch (not synced: a replica can be fetched again; fork proofs are synced), so a
+ * restart resumes from the stored frontier.
  */
 export class ReplicaStore {
   readonly #db: Level<Uint8Array, Uint8Array>;
@@ -191,13 +192,12 @@ export class ReplicaStore {
       return false;
     }
     if (await this.#checkAgainstTree(checked.bank, r, checked)) return false;
-    await this.#db.batch(
-      [
-        { type: 'put', key: replicaKeys.head(checked.bank, checked.size), value: checked.bytes },
-        { type: 'put', key: replicaKeys.meta(checked.bank), value: encodeU64(r.size) },
-      ],
-      { sync: true },
-    );
+    // Not synced: a head lost in a crash is asked for again. LevelDB writes its log in order,
+    // so the synced append of the entries a head covers makes the head durable as well.
+    await this.#db.batch([
+      { type: 'put', key: replicaKeys.head(checked.bank, checked.size), value: checked.bytes },
+      { type: 'put', key: replicaKeys.meta(checked.bank), value: encodeU64(r.size) },
+    ]);
     if (r.head === undefined || checked.size > r.head.size) {
       r.head = checked;
       return true;
@@ -267,7 +267,11 @@ export class ReplicaStore {
     const ok = end === treeSize ? bytesEqual(frontier.root(), head.root) && proof.length === 0 : verifyConsistency(end, treeSize, frontier.root(), head.root, proof);
     if (!ok) return 'bad-proof';
     ops.push({ type: 'put', key: replicaKeys.meta(bank), value: encodeU64(end) });
-    await this.#db.batch(ops, { sync: true });
+    // One atomic batch, not synced: a replica is a copy that peers can serve again, and a
+    // process crash loses nothing (the OS has the write). What this node does with the entries
+    // (a credit, a refund) is committed to its own log with a synced write, which LevelDB
+    // orders after this one, so it never outlives the chunk it came from.
+    await this.#db.batch(ops);
     r.frontier = frontier;
     r.size = end;
     for (const l of this.#listeners) {
