@@ -257,21 +257,30 @@ export class ReplicaStore {
 
     r.frontier ??= await Frontier.fromNodes(r.size, this.#nodeReader(bank));
     const frontier = new Frontier(r.frontier.size, r.frontier.hashes());
-    const ops: { type: 'put'; key: Uint8Array; value: Uint8Array }[] = [];
+    const keys: Uint8Array[] = [];
+    const values: Uint8Array[] = [];
     entries.forEach((e, i) => {
-      ops.push({ type: 'put', key: replicaKeys.entry(bank, from + i), value: e });
-      for (const n of frontier.append(leafHash(e))) ops.push({ type: 'put', key: replicaKeys.node(bank, n.level, n.index), value: n.hash });
+      keys.push(replicaKeys.entry(bank, from + i));
+      values.push(e);
+      for (const n of frontier.append(leafHash(e))) {
+        keys.push(replicaKeys.node(bank, n.level, n.index));
+        values.push(n.hash);
+      }
       const held = inside.get(from + i + 1);
       if (held && !bytesEqual(held.root, frontier.root())) suspects.push(held);
     });
     const ok = end === treeSize ? bytesEqual(frontier.root(), head.root) && proof.length === 0 : verifyConsistency(end, treeSize, frontier.root(), head.root, proof);
     if (!ok) return 'bad-proof';
-    ops.push({ type: 'put', key: replicaKeys.meta(bank), value: encodeU64(end) });
+    keys.push(replicaKeys.meta(bank));
+    values.push(encodeU64(end));
     // One atomic batch, not synced: a replica is a copy that peers can serve again, and a
     // process crash loses nothing (the OS has the write). What this node does with the entries
     // (a credit, a refund) is committed to its own log with a synced write, which LevelDB
-    // orders after this one, so it never outlives the chunk it came from.
-    await this.#db.batch(ops);
+    // orders after this one, so it never outlives the chunk it came from. A chained batch
+    // takes each key and value as arguments, which costs the main thread less than objects.
+    const batch = this.#db.batch();
+    for (let i = 0; i < keys.length; i++) batch.put(keys[i]!, values[i]!);
+    await batch.write();
     r.frontier = frontier;
     r.size = end;
     for (const l of this.#listeners) {
