@@ -146,10 +146,7 @@ export class Clearing {
             if (out.state === 'refunded') this.#log?.warn({ bank: hex(bank), index, outgoing: out.index }, 'a bank credited a transfer it had rejected (refunded here): see the reconciliation');
             continue;
           }
-          if (await this.#store.markSettled(out.index, ref)) {
-            const now = await this.#store.getOutgoing(out.index);
-            if (now) this.#emit(now);
-          }
+          if (await this.#store.markSettled(out.index, ref)) this.#emit({ ...out, state: 'settled', credit: ref });
         } else if (out.state === 'pending') {
           refunds.push({ type: 'interbankRefund', rejection: ref, outgoingIndex: out.index });
         } else if (out.state === 'settled') {

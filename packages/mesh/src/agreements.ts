@@ -9,8 +9,16 @@ import { checkSignedAgreement, type VerifyFn } from '@mutual/ledger';
  * an agreement carries every key its signatures are checked against.
  */
 export function validateAgreement(msg: Message, bioregion: string, verify: VerifyFn): TopicValidatorResult {
-  if (msg.type !== 'unsigned' || msg.data.length > LIMITS.MAX_AGREEMENT_BYTES) return TopicValidatorResult.Reject;
-  const check = checkSignedAgreement(msg.data, verify);
-  if (!check.ok || check.agreement.bioregion !== bioregion) return TopicValidatorResult.Reject;
-  return TopicValidatorResult.Accept;
+  return msg.type === 'unsigned' && isAgreementOf(msg.data, bioregion, verify) ? TopicValidatorResult.Accept : TopicValidatorResult.Reject;
+}
+
+/**
+ * Whether `signed` is one SignedAgreement of `bioregion` within MAX_AGREEMENT_BYTES, strictly
+ * decoded, each signature present a valid one of a member: what the node takes from gossip or
+ * from a peer's pool.
+ */
+export function isAgreementOf(signed: Uint8Array, bioregion: string, verify: VerifyFn): boolean {
+  if (signed.length > LIMITS.MAX_AGREEMENT_BYTES) return false;
+  const check = checkSignedAgreement(signed, verify);
+  return check.ok && check.agreement.bioregion === bioregion;
 }

@@ -4,7 +4,7 @@ import { LIMITS } from '@mutual/interface';
 import { bytesEqual, openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
 import { decodeStrict, pb } from '@mutual/protocol';
 import { checkForkProof, type ForkEvidence, type LedgerStore, type ReplicaStore } from '@mutual/store';
-import { validateAgreement } from './agreements.ts';
+import { isAgreementOf, validateAgreement } from './agreements.ts';
 import { catchUp, type SyncPeer } from './catch-up.ts';
 import { Redialer } from './redial.ts';
 import { FrameError, readFrame, writeFrame } from './frames.ts';
@@ -423,8 +423,7 @@ export class Mesh {
     }
     const bioregion = this.#opts.ledger.bank.bioregion;
     for (const signed of list) {
-      const valid = validateAgreement({ type: 'unsigned', topic: this.#agreementsTopic, data: signed } as Message, bioregion, this.#opts.verify);
-      if (valid !== TopicValidatorResult.Accept) {
+      if (!isAgreementOf(signed, bioregion, this.#opts.verify)) {
         this.#strike(peer.toString(), 'an invalid agreement in its pool');
         return;
       }

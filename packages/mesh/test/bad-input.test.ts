@@ -1,38 +1,19 @@
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { Libp2p } from '@libp2p/interface';
-import { tcp } from '@libp2p/tcp';
+import { TopicValidatorResult } from '@libp2p/gossipsub';
 import { signTreeHead } from '@mutual/ledger';
 import { pb, toU64 } from '@mutual/protocol';
 import { verify } from '@mutual/verifier';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newHolder, signBytes } from '../../ledger/test/fixture.ts';
 import { catchUp } from '../src/catch-up.ts';
 import { PROTOCOLS, topics } from '../src/index.ts';
+import { rawPeer, stopRawPeers } from './raw-peer.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
 
-const raws: Libp2p[] = [];
 afterEach(async () => {
-  await Promise.allSettled(raws.splice(0).map((r) => r.stop()));
+  await stopRawPeers();
   await stopAll();
 });
-
-/** A libp2p peer that speaks the protocols but none of the rules. */
-async function rawPeer(): Promise<Libp2p<{ pubsub: GossipSub }>> {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true }) },
-  });
-  raws.push(node);
-  return node;
-}
 
 async function snapshot(bank: TestBank): Promise<string> {
   return JSON.stringify((await bank.mesh.banks()).map((b) => [Buffer.from(b.bank).toString('hex'), b.replicated, b.head?.size]));

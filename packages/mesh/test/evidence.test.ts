@@ -1,48 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { noise } from '@chainsafe/libp2p-noise';
-import { yamux } from '@chainsafe/libp2p-yamux';
-import { gossipsub, StrictNoSign, TopicValidatorResult, type GossipSub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { Libp2p } from '@libp2p/interface';
-import { tcp } from '@libp2p/tcp';
+import { TopicValidatorResult } from '@libp2p/gossipsub';
 import { LIMITS } from '@mutual/interface';
 import { signTreeHead, type SignedHead } from '@mutual/ledger';
 import { pb, u64 } from '@mutual/protocol';
 import { checkForkProof, encodeForkProof, LedgerStore } from '@mutual/store';
 import { verify } from '@mutual/verifier';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newHolder, signBytes } from '../../ledger/test/fixture.ts';
 import { openAccount, storeOptions } from '../../store/test/fixture.ts';
 import { catchUp } from '../src/catch-up.ts';
 import { topics } from '../src/index.ts';
+import { rawPeer, stopRawPeers } from './raw-peer.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
 
-const raws: Libp2p[] = [];
 const dirs: string[] = [];
 const stores: LedgerStore[] = [];
 afterEach(async () => {
-  await Promise.allSettled(raws.splice(0).map((r) => r.stop()));
+  await stopRawPeers();
   await Promise.allSettled(stores.splice(0).map((s) => s.close()));
   await stopAll();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** A libp2p peer that speaks gossipsub but none of the mesh's rules. */
-async function rawPeer(): Promise<Libp2p<{ pubsub: GossipSub }>> {
-  const node = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: gossipsub({ globalSignaturePolicy: StrictNoSign, allowPublishToZeroTopicPeers: true }) },
-  });
-  raws.push(node);
-  return node;
-}
 
 /** Signs a head of `bank` over any root, with its key, as a bank that forks would. */
 function forge(bank: TestBank, size: number, root: Uint8Array): SignedHead {

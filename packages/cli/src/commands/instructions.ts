@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { Context } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { Failure, parsingArg } from '../failure.ts';
-import { describeState, waitForInterbank } from './interbank.ts';
+import { describeState, waitForInterbank, waitSeconds } from './interbank.ts';
 import type { Io } from '../io.ts';
 import { readKeyFile } from '../key-file.ts';
 import { printResult } from './submit.ts';
@@ -49,14 +49,17 @@ export function instructions(program: Command, io: Io): void {
       const milli = parsingArg('amount', () => parseAmount(amount));
       parsingArg('--to', () => parseAccountId(o.to));
       if (o.toBank !== undefined) parsingArg('--to-bank', () => parseBankId(o.toBank!));
-      const r = await wallet(ctx, o.key).transfer({
+      const seconds = o.wait === undefined ? undefined : waitSeconds(o.wait);
+      const w = wallet(ctx, o.key);
+      const r = await w.transfer({
         to: o.to,
         amount: milli,
         ...(o.toBank !== undefined ? { toBank: o.toBank } : {}),
         ...(o.memo !== undefined ? { memo: o.memo } : {}),
       });
-      const interbank = o.toBank !== undefined && isApplied(r) && (await ctx.client().status()).bank.id !== o.toBank;
-      if (!interbank || o.wait === undefined) {
+      // The wallet read the node's bank to sign the transfer; it is not asked again.
+      const interbank = o.toBank !== undefined && isApplied(r) && (await w.bank()) !== o.toBank;
+      if (!interbank || seconds === undefined) {
         printResult(ctx, r, (a) =>
           interbank
             ? `sent ${formatAmount(milli)} notes to ${o.to} at ${o.toBank}: pending until that bank credits it (log entry ${a.entryIndex}; \`mutual interbank show ${a.entryIndex}\`)`
@@ -64,11 +67,6 @@ export function instructions(program: Command, io: Io): void {
         );
         return;
       }
-      const seconds = parsingArg('--wait', () => {
-        const n = Number(o.wait);
-        if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new Error('a number of seconds from 0 to 3600');
-        return n;
-      });
       const t = await waitForInterbank(ctx.client(), (r as Applied).entryIndex, seconds);
       ctx.out.result({ ...r, interbank: t }, () => `sent ${formatAmount(milli)} notes to ${o.to} at ${o.toBank} (log entry ${t.index})\n${describeState(t)}`);
       if (t.state === 'pending') throw new Failure('STILL_PENDING', `still pending after ${seconds} s`, EXIT.error);

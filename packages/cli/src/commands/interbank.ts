@@ -3,9 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { Context } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
-import { Failure, parsingArg } from '../failure.ts';
+import { Failure, usageError } from '../failure.ts';
 import type { Io } from '../io.ts';
 import { table } from '../output.ts';
+import { integer } from './queries.ts';
 
 const STATES: readonly InterbankState[] = ['pending', 'settled', 'refunded'];
 
@@ -35,9 +36,10 @@ export async function waitForInterbank(client: MutualClient, index: number, seco
   return t;
 }
 
-function positiveSeconds(text: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new Error('a number of seconds from 0 to 3600');
+/** The seconds of a `--wait` option: more than 0, at most an hour; a usage error otherwise. */
+export function waitSeconds(text: string): number {
+  const n = /^\d{1,4}(\.\d{1,3})?$/.test(text) ? Number(text) : NaN;
+  if (!(n > 0 && n <= 3600)) throw usageError(`--wait must be a number of seconds above 0 and at most 3600, not "${text.slice(0, 40)}"`, 'VALIDATION_FAILED');
   return n;
 }
 
@@ -50,12 +52,8 @@ export function interbankCommands(program: Command, io: Io): void {
     .option('--limit <n>', 'at most this many (1 to 1000)', '100')
     .action(async (o: { state?: string; limit: string }, cmd: Command) => {
       const ctx = Context.of(io, cmd);
-      const state = o.state === undefined ? undefined : parsingArg('--state', () => oneOf(o.state!));
-      const limit = parsingArg('--limit', () => {
-        const n = Number(o.limit);
-        if (!Number.isSafeInteger(n) || n < 1 || n > 1000) throw new Error('an integer from 1 to 1000');
-        return n;
-      });
+      const state = o.state === undefined ? undefined : oneOf(o.state);
+      const limit = integer('--limit', o.limit, 1, 1000);
       const transfers = await ctx.client().interbankTransfers({ limit, ...(state ? { state } : {}) });
       ctx.out.result({ transfers }, () =>
         transfers.length === 0
@@ -73,12 +71,8 @@ export function interbankCommands(program: Command, io: Io): void {
     .option('--wait <seconds>', 'wait until it is settled or refunded, at most this long')
     .action(async (entry: string, o: { wait?: string }, cmd: Command) => {
       const ctx = Context.of(io, cmd);
-      const index = parsingArg('entry', () => {
-        const n = Number(entry);
-        if (!Number.isSafeInteger(n) || n < 0) throw new Error('a log index');
-        return n;
-      });
-      const seconds = o.wait === undefined ? undefined : parsingArg('--wait', () => positiveSeconds(o.wait!));
+      const index = integer('entry', entry, 0, Number.MAX_SAFE_INTEGER);
+      const seconds = o.wait === undefined ? undefined : waitSeconds(o.wait);
       const t = seconds === undefined ? await ctx.client().interbank(index) : await waitForInterbank(ctx.client(), index, seconds);
       ctx.out.result(t, () => `entry ${t.index}: ${t.amount} notes to ${t.payee} at ${t.payeeBank}\n${describeState(t)}`);
       if (seconds !== undefined && t.state === 'pending') {
@@ -88,6 +82,6 @@ export function interbankCommands(program: Command, io: Io): void {
 }
 
 function oneOf(s: string): InterbankState {
-  if (!(STATES as readonly string[]).includes(s)) throw new Error(`one of ${STATES.join(', ')}`);
+  if (!(STATES as readonly string[]).includes(s)) throw usageError(`--state must be one of ${STATES.join(', ')}, not "${s.slice(0, 40)}"`, 'VALIDATION_FAILED');
   return s as InterbankState;
 }
