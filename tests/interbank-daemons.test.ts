@@ -23,6 +23,14 @@ const settledOrRefunded = (d: MeshDaemon, index: number) =>
     return t.state !== 'pending' && t;
   }, 30_000);
 
+/** The `mutual_pushes` metric of a daemon, by outcome. */
+async function pushCounts(d: MeshDaemon): Promise<Record<string, number>> {
+  const text = await (await fetch(`${d.url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^mutual_pushes\{outcome="(\w+)"\} (\d+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
 async function send(from: TestHolder, to: { id: string; bank: string }, amount: string) {
   const r = await from.wallet.transfer({ to: to.id, amount, toBank: to.bank });
   return r;
@@ -64,6 +72,12 @@ describe('interbank transfers between daemons', () => {
     // The credit in B's log names A's entry.
     const credit = await new MutualClient({ url: daemons.b.url }).entry(t.credit!.index);
     expect(credit.entry).toMatchObject({ kind: 'interbank-credit', amount: '7.5', payee: payee.id, source: { bank: daemons.a.bank, index } });
+    // The transfer went to B, and B's credit back to A, by push (replication delivers them too).
+    for (const d of [daemons.a, daemons.b]) {
+      const counts = await pushCounts(d);
+      expect(counts.received, d.bank).toBeGreaterThanOrEqual(1);
+      expect(counts.refused, d.bank).toBe(0);
+    }
   }, 60_000);
 
   it('refund: an unknown payee is rejected by its bank and the payer gets the notes back', async () => {

@@ -6,6 +6,8 @@
 // - `credits`: every interbank credit this bank committed (payer bank, its entry, time);
 // - `heads`: the first time a head of another bank of a larger size than any before arrived
 //   (gossip or catch-up), before it was stored;
+// - `pushes`: every entry another bank pushed to this one (bank, index, time it was handed to
+//   the clearing, after the mesh verified it);
 // - `appends`: every chunk appended to a replica (bank, new verified size, time);
 // - `served`: every sync request this node answered from a replica (another bank's log).
 // Times are `performance.timeOrigin + performance.now()`: milliseconds on the machine's clock,
@@ -16,6 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import { ReplicaStore } from '@mutual/store';
 import { BankNode, createLogger, loadOptions } from '../../node/src/index.ts';
+import { Clearing } from '../../node/src/clearing.ts';
 
 export type ToBank = { type: 'trace' } | { type: 'stop' };
 
@@ -26,6 +29,8 @@ export interface BankTrace {
   readonly credits: Array<[string, number, number]>;
   /** [bank hex, size, t] */
   readonly heads: Array<[string, number, number]>;
+  /** [bank hex, entry index, t] */
+  readonly pushes: Array<[string, number, number]>;
   /** [bank hex, verified size, t] */
   readonly appends: Array<[string, number, number]>;
   /** t of each sync request answered from a replica */
@@ -43,7 +48,7 @@ const now = () => performance.timeOrigin + performance.now();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const send = (m: FromBank) => process.send?.(m);
 
-const trace: BankTrace = { commits: [], credits: [], heads: [], appends: [], served: [] };
+const trace: BankTrace = { commits: [], credits: [], heads: [], pushes: [], appends: [], served: [] };
 const newest = new Map<string, number>();
 
 const recordHead = ReplicaStore.prototype.recordHead;
@@ -67,6 +72,14 @@ const servableHead = ReplicaStore.prototype.servableHead;
 ReplicaStore.prototype.servableHead = function (this: ReplicaStore, bank: Uint8Array) {
   trace.served.push(now());
   return servableHead.call(this, bank);
+};
+
+const receive = Clearing.prototype.receive;
+Clearing.prototype.receive = function (this: Clearing, bank: Uint8Array, entries: Parameters<Clearing['receive']>[1]) {
+  const t = now();
+  const key = hex(bank);
+  for (const e of entries) trace.pushes.push([key, e.index, t]);
+  return receive.call(this, bank, entries);
 };
 
 let node: BankNode | undefined;

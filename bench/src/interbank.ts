@@ -160,7 +160,10 @@ class Mesh {
       const args = ['--data', data, '--rpc', '127.0.0.1:0', '--listen', `/ip4/127.0.0.1/tcp/${ports[i]}`, '--name', `Bench ${i}`, '--bioregion', 'bench', '--rate-limit', '1000000'];
       // Every bank dials every other: they start together, and a dial to one not yet up is retried.
       for (let j = 0; j < n; j++) if (j !== i) args.push('--bootstrap', `/ip4/127.0.0.1/tcp/${ports[j]}`);
-      const proc = fork(CHILD, args, { execPath: process.execPath, stdio: ['ignore', fd, fd, 'ipc'], env: { ...env, MUTUAL_HOME: join(root, `home${i}`) } });
+      // MUTUAL_BENCH_PROFILE_DIR=DIR: each bank writes a CPU profile there when it stops.
+      const profileDir = process.env.MUTUAL_BENCH_PROFILE_DIR;
+      const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+      const proc = fork(CHILD, args, { execPath: process.execPath, execArgv, stdio: ['ignore', fd, fd, 'ipc'], env: { ...env, MUTUAL_HOME: join(root, `home${i}`) } });
       closeSync(fd);
       started.push(
         new Promise<Bank>((res, rej) => {
@@ -505,25 +508,43 @@ function profile(m: Mesh, traces: BankTrace[], recs: readonly Sent[]) {
     }
     return undefined;
   };
-  const stages = { queue: [] as number[], commitA: [] as number[], ackA: [] as number[], headB: [] as number[], catchUpB: [] as number[], creditB: [] as number[], streamB: [] as number[], settledA: [] as number[] };
+  const pushes = traces.map((t) => new Map(t.pushes.map(([h, index, at]) => [`${h}/${index}`, at] as const)));
+  const stages = {
+    queue: [] as number[],
+    commitA: [] as number[],
+    ackA: [] as number[],
+    pushB: [] as number[],
+    creditB: [] as number[],
+    streamB: [] as number[],
+    settledA: [] as number[],
+    headB: [] as number[],
+    replicaB: [] as number[],
+  };
+  let pushed = 0;
+  let viaReplica = 0;
   for (const r of recs) {
     if (r.credited === undefined) continue;
     const commitA = commitOf(r.a, r.index);
+    const creditB = credits[r.b]!.get(`${hexes[r.a]}/${r.index}`);
+    if (commitA === undefined || creditB === undefined) continue;
+    const pushB = pushes[r.b]!.get(`${hexes[r.a]}/${r.index}`);
     const headB = firstAbove(heads[r.b]!.get(hexes[r.a]!), r.index);
     const appendB = firstAbove(appends[r.b]!.get(hexes[r.a]!), r.index);
-    const creditB = credits[r.b]!.get(`${hexes[r.a]}/${r.index}`);
-    if (commitA === undefined || headB === undefined || appendB === undefined || creditB === undefined) continue;
     stages.queue.push(r.sent - r.due);
     stages.commitA.push(commitA - r.sent);
     stages.ackA.push(r.acked - r.sent);
-    stages.headB.push(headB - commitA);
-    stages.catchUpB.push(appendB - headB);
-    stages.creditB.push(creditB - appendB);
+    if (pushB !== undefined && pushB <= creditB) {
+      pushed++;
+      stages.pushB.push(pushB - commitA);
+      stages.creditB.push(creditB - pushB);
+    } else viaReplica++;
     stages.streamB.push(r.credited - creditB);
     if (r.settled !== undefined) stages.settledA.push(r.settled - r.credited);
+    if (headB !== undefined) stages.headB.push(headB - commitA);
+    if (appendB !== undefined) stages.replicaB.push(appendB - commitA);
   }
   for (const l of Object.values(stages)) l.sort((x, y) => x - y);
-  return stages;
+  return { stages, pushed, viaReplica };
 }
 
 /** Commits, heads and chunks per second over [start, end] at every bank, from the traces. */
@@ -675,8 +696,8 @@ export const interbankBenchmark: Benchmark = {
       // Where the time goes, from the banks' own timestamps.
       const traces = await m.traces();
       const recs = runs.flatMap((r) => r.recs);
-      const st = profile(m, traces, recs);
-      const floor = profile(m, traces, floorRecs);
+      const { stages: st, pushed, viaReplica } = profile(m, traces, recs);
+      const { stages: floor } = profile(m, traces, floorRecs);
       ctx.log(`profile at ${sizes.floorRate}/s over ${floor.commitA.length} transfers:`);
       for (const [k, l] of Object.entries(floor)) ctx.log(`  ${k}: p50 ${ms(percentile(l, 0.5))}, p90 ${ms(percentile(l, 0.9))}, p99 ${ms(percentile(l, 0.99))}`);
       const act = activity(traces, runs[0]!.start, runs[runs.length - 1]!.end);
@@ -684,7 +705,7 @@ export const interbankBenchmark: Benchmark = {
       const loop = `p50 ${fmt(Math.max(...loops.map((l) => l[0])))} ms, p99 ${fmt(Math.max(...loops.map((l) => l[1])))} ms, max ${fmt(Math.max(...loops.map((l) => l[2])))} ms`;
       ctx.log(`banks' event-loop delay over the whole run, worst bank: ${loop}`);
       const stageRow = (name: string, l: number[]) => ({ metric: `stage: ${name}, p50 / p99`, value: `${ms(percentile(l, 0.5))} / ${ms(percentile(l, 0.99))}` });
-      ctx.log(`profile over ${st.commitA.length} transfers:`);
+      ctx.log(`profile over ${st.commitA.length} transfers (${pushed} credited from a push, ${viaReplica} from the replica):`);
       for (const [k, l] of Object.entries(st)) ctx.log(`  ${k}: p50 ${ms(percentile(l, 0.5))}, p90 ${ms(percentile(l, 0.9))}, p99 ${ms(percentile(l, 0.99))}`);
       ctx.log(
         `mesh activity, all banks: ${fmt(act.commits)} commits/s (${act.entriesPerCommit.toFixed(1)} entries each), ` +
@@ -712,20 +733,22 @@ export const interbankBenchmark: Benchmark = {
         { metric: "banks' event-loop delay over the whole run, worst bank", value: loop },
         { metric: `banks' CPU at ${sizes.rate}/s (${availableParallelism()} cores)`, value: `${(cpu.median * 100).toFixed(0)} % of one core` },
         {
-          metric: `at ${sizes.floorRate}/s: latency p50 / p99, and p50 of the stages below (commit at A, head at B, catch-up, credit, stream)`,
+          metric: `at ${sizes.floorRate}/s: latency p50 / p99, and p50 of the stages below (commit at A, push at B, credit, stream)`,
           value:
             `${ms(percentile(floorLat, 0.5))} / ${ms(percentile(floorLat, 0.99))}; ` +
-            [floor.commitA, floor.headB, floor.catchUpB, floor.creditB, floor.streamB].map((l) => percentile(l, 0.5).toFixed(1)).join(', ') +
+            [floor.commitA, floor.pushB, floor.creditB, floor.streamB].map((l) => percentile(l, 0.5).toFixed(1)).join(', ') +
             ' ms',
         },
         stageRow('queued in the load generator', st.queue),
         stageRow('POST sent to commit at A', st.commitA),
         stageRow('POST sent to its answer', st.ackA),
-        stageRow("A's commit to its head recorded at B (gossip)", st.headB),
-        stageRow("head at B to the chunk stored in B's replica (catch-up)", st.catchUpB),
-        stageRow("chunk at B to the credit committed at B (clearing, group commit)", st.creditB),
+        { metric: 'transfers credited from a push / from the replica', value: `${pushed} / ${viaReplica}` },
+        stageRow("A's commit to its push verified at B", st.pushB),
+        stageRow('push at B to the credit committed at B (clearing, group commit)', st.creditB),
         stageRow("credit committed at B to the client's event stream", st.streamB),
         stageRow('credit seen at B to settled at A', st.settledA),
+        stageRow("A's commit to a head of it recorded at B (push or gossip; off the critical path)", st.headB),
+        stageRow("A's commit to the entry in B's replica (replication; off the critical path)", st.replicaB),
         { metric: `maximum sustained interbank transfers (${sizes.window} in flight)`, value: fmtSummary(max, '/s') },
         { metric: 'latency p50 at the maximum rate', value: fmtSummary(summarize(maxLat), ' ms') },
         { metric: 'single-bank durable apply, same run', value: fmtSummary(apply, '/s') },

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { formatBankId } from '@mutual/codec';
+import { LIMITS } from '@mutual/interface';
 import { Mesh } from '@mutual/mesh';
 import { AgreementPool, LedgerStore, ReplicaStore } from '@mutual/store';
 import { signDetached, verify, VerifierPool } from '@mutual/verifier';
@@ -7,6 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openDataDir } from './datadir.ts';
 import { Clearing } from './clearing.ts';
+import { HeadGossip } from './head-gossip.ts';
+import { InterbankPusher } from './push.ts';
 import { Reconciler } from './reconcile.ts';
 import { Federation } from './federation.ts';
 import { Founding } from './founding.ts';
@@ -58,8 +61,17 @@ export class BankNode {
     this.store = parts.store;
     this.mesh = parts.mesh;
     this.clearing = parts.clearing;
-    // Every commit's head is gossiped: one message per group commit, not per transfer.
-    this.#unsubscribe = parts.store.subscribe((e) => void parts.mesh.publishHead(e.head));
+    // Heads are gossiped at most one per HEAD_GOSSIP_INTERVAL_MS (the latest), at once when
+    // the bank was idle; interbank entries are pushed to the bank they concern after every commit.
+    const gossip = new HeadGossip((head) => void parts.mesh.publishHead(head), LIMITS.HEAD_GOSSIP_INTERVAL_MS);
+    const unsubscribe = parts.store.subscribe((e) => gossip.offer(e.head));
+    const pusher = new InterbankPusher({ store: parts.store, mesh: parts.mesh, logger: parts.logger.child({ module: 'push' }) });
+    pusher.start();
+    this.#unsubscribe = () => {
+      unsubscribe();
+      gossip.stop();
+      pusher.stop();
+    };
     this.app = parts.app;
     this.url = parts.url;
     this.discoveryFile = parts.discoveryFile;
@@ -112,7 +124,9 @@ export class BankNode {
       // The mesh delivers gossiped agreements to the federation, which gossips through the mesh.
       let federation: Federation | undefined;
       const agreementPool = new AgreementPool(store.db, verify, store.bank.key);
+      const clearingOf = clearing;
       mesh = await Mesh.start({
+        onPush: (push) => void clearingOf.receive(push.head.bank, push.entries),
         onAgreement: (signed) => void federation?.receive(signed).catch((err: unknown) => log.warn({ err }, 'taking in an agreement failed')),
         agreements: async () => (await agreementPool.list()).map((x) => x.signed),
         ledger: store,

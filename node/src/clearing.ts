@@ -1,6 +1,7 @@
 import { bytesEqual, entryRefOf, type Command, type EntryRef } from '@mutual/ledger';
 import { leafHash } from '@mutual/merkle';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
+import type { IndexedEntry } from '@mutual/mesh';
 import type { CommitEvent, LedgerStore, OutgoingStatus, ReplicaStore } from '@mutual/store';
 
 /** A change of state of an interbank transfer this bank sent. */
@@ -25,7 +26,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /**
  * The bank's side of interbank transfers that needs other banks' logs. It reads every entry
- * of every replica once, in order, and:
+ * of every replica once, in order (and, sooner, the entries other banks push to it), and:
  * - for another bank's outgoing entry naming this bank, submits an `interbankCredit` (the
  *   ledger rules credit the payee or record a rejection, exactly once per entry);
  * - for a rejection of one of this bank's outgoing entries, submits an `interbankRefund`
@@ -44,6 +45,8 @@ export class Clearing {
   readonly #again = new Set<string>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #unsubscribe: Array<() => void> = [];
+  /** Outgoing entries being marked settled now. */
+  readonly #settling = new Set<number>();
   #stopped = false;
 
   constructor(parts: { store: LedgerStore; replicas: ReplicaStore; logger?: ClearingLogger }) {
@@ -109,29 +112,50 @@ export class Clearing {
       if (cursor >= size || this.#stopped) return;
       const end = Math.min(size, cursor + CHUNK);
       const entries = await this.#replicas.getEntries(bank, cursor, end);
-      await this.#handle(bank, cursor, entries);
+      await this.#handle(
+        bank,
+        entries.map((bytes, i) => ({ index: cursor + i, bytes })),
+      );
       if (this.#stopped) return;
       cursor = end;
       await this.#store.setClearingCursor(bank, cursor);
     }
   }
 
-  /** Handles entries [from, from + entries.length) of `bank`'s log. */
-  async #handle(bank: Uint8Array, from: number, entries: readonly Uint8Array[]): Promise<void> {
+  /**
+   * Entries of `bank`'s log pushed by the bank right after its commit (verified by the mesh:
+   * each proven included in a head the bank signed). Handled at once, as the same entries are
+   * when the replica reaches them; whichever comes second is a duplicate without effect.
+   */
+  async receive(bank: Uint8Array, entries: readonly IndexedEntry[]): Promise<void> {
+    if (this.#stopped) return;
+    try {
+      await this.#handle(bank, entries, false);
+    } catch (err) {
+      if (!this.#stopped) this.#log?.debug({ err, bank: hex(bank) }, 'handling pushed entries failed: the replica will deliver them');
+    }
+  }
+
+  /**
+   * Handles `entries` of `bank`'s log (in increasing index order). `skipAnswered`: leave out
+   * transfers already credited or rejected (a replica reaching entries that were pushed)
+   * rather than submit them for the rules to answer as duplicates.
+   */
+  async #handle(bank: Uint8Array, entries: readonly IndexedEntry[], skipAnswered = true): Promise<void> {
     const me = this.#store.bank.key;
     const credits: Command[] = [];
     const refunds: Command[] = [];
     /** this bank's outgoing entries answered in this chunk: a second answer is not acted on */
     const answered = new Set<number>();
-    for (let i = 0; i < entries.length; i++) {
-      const bytes = entries[i]!;
-      const index = from + i;
+    for (const { index, bytes } of entries) {
       const e = decodeStrict(pb.Entry, bytes);
-      if (!e) continue; // replicas hold verified, well-formed entries only
+      if (!e) continue; // replicas and pushes hold verified, well-formed entries only
       if (e.kind === 'applied') {
         const ins = e.applied?.body && decodeStrict(pb.Instruction, e.applied.body);
         const t = ins && ins.action === 'transfer' ? ins.transfer : undefined;
         if (!t?.payeeBank || !bytesEqual(t.payeeBank, me) || !t.payee) continue;
+        // Already answered (pushed, then read again from the replica): nothing to submit.
+        if (skipAnswered && (await this.#store.getInbound(bank, index)) !== undefined) continue;
         credits.push({ type: 'interbankCredit', source: { bank, index, leafHash: leafHash(bytes) }, payee: t.payee, amount: u64(e.applied!.amount) });
       } else if (e.kind === 'interbankCredit' || e.kind === 'interbankRejection') {
         const x = e.kind === 'interbankCredit' ? e.interbankCredit! : e.interbankRejection!;
@@ -146,7 +170,14 @@ export class Clearing {
             if (out.state === 'refunded') this.#log?.warn({ bank: hex(bank), index, outgoing: out.index }, 'a bank credited a transfer it had rejected (refunded here): see the reconciliation');
             continue;
           }
-          if (await this.#store.markSettled(out.index, ref)) this.#emit({ ...out, state: 'settled', credit: ref });
+          // The same credit may be pushed and read from the replica at once: settled once.
+          if (this.#settling.has(out.index)) continue;
+          this.#settling.add(out.index);
+          try {
+            if (await this.#store.markSettled(out.index, ref)) this.#emit({ ...out, state: 'settled', credit: ref });
+          } finally {
+            this.#settling.delete(out.index);
+          }
         } else if (out.state === 'pending') {
           refunds.push({ type: 'interbankRefund', rejection: ref, outgoingIndex: out.index });
         } else if (out.state === 'settled') {

@@ -106,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Registered after the rate limiter so that probing for routes counts against the limit too.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, handleNotFound);
 
-  const metrics = createMetrics(deps.store);
+  const metrics = createMetrics(deps.store, deps.mesh);
   app.addHook('onClose', async () => metrics.close());
 
   const { store } = deps;

@@ -1,4 +1,5 @@
 import type { Result } from '@mutual/ledger';
+import type { Mesh } from '@mutual/mesh';
 import type { LedgerStore } from '@mutual/store';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -16,7 +17,7 @@ export interface NodeMetrics {
  * at scrape time, and by the results the RPC returns: a batch whose instructions were all
  * refused appends nothing, so no commit event reports it.
  */
-export function createMetrics(store: LedgerStore): NodeMetrics {
+export function createMetrics(store: LedgerStore, mesh?: Partial<Pick<Mesh, 'pushCounts'>>): NodeMetrics {
   const registry = new Registry();
   const commits = new Counter({ name: 'mutual_commits_total', help: 'Durable group commits that appended entries.', registers: [registry] });
   const instructions = new Counter({
@@ -39,6 +40,18 @@ export function createMetrics(store: LedgerStore): NodeMetrics {
       this.set(store.size);
     },
   });
+  const counts = mesh?.pushCounts?.bind(mesh);
+  if (counts) {
+    new Gauge({
+      name: 'mutual_pushes',
+      help: 'Pushes of interbank entries since the node started, by outcome: sent, unsent (left to replication), received (verified), refused.',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        for (const [outcome, n] of Object.entries(counts())) this.set({ outcome }, n);
+      },
+    });
+  }
   const unsubscribe = store.subscribe((event) => {
     commits.inc();
     duration.observe(event.durationMs / 1000);

@@ -49,6 +49,12 @@ export const LIMITS = {
   MAX_SYNC_ENTRIES_PER_RESPONSE: 1000,
   /** Bytes of one mesh message on a stream (hello, sync request or response), after its length prefix. */
   MAX_SYNC_MESSAGE_BYTES: 4 * 1024 * 1024,
+  /** Entries in one push of the mesh (a bank's interbank entries of one commit for one other bank). */
+  MAX_PUSH_ENTRIES: 1024,
+  /** Entries waiting to be pushed to one bank (one push to it is in flight at a time); past this, the oldest are left to replication. */
+  MAX_PUSH_QUEUE_ENTRIES: 8192,
+  /** Milliseconds between two gossiped heads of this bank: under load, one head per interval (the latest) rather than one per commit. */
+  HEAD_GOSSIP_INTERVAL_MS: 500,
   /** Bytes of one gossip message (a signed tree head is about 150). */
   MAX_GOSSIP_BYTES: 4096,
   /** Bytes of one ForkProof: two signed tree heads (about 160 bytes each) and a path of at most MAX_PROOF_HASHES hashes. */

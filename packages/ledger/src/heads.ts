@@ -41,5 +41,19 @@ export function openTreeHead(bytes: Uint8Array, verify: VerifyFn, expectedBank?:
   if (size > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
   if (expectedBank && !Buffer.from(expectedBank).equals(Buffer.from(h.bank))) return undefined;
   if (!verify(s.signature, signedMessage(DOMAIN.treeHead, s.head), h.bank)) return undefined;
-  return { bank: h.bank, size: Number(size), root: h.root, timeMs: u64(h.timeMs), head: s.head, signature: s.signature, bytes };
+  const opened: SignedHead = { bank: h.bank, size: Number(size), root: h.root, timeMs: u64(h.timeMs), head: s.head, signature: s.signature, bytes };
+  OPENED.add(opened);
+  return opened;
+}
+
+/** Heads made by openTreeHead (signature verified), as returned: frozen by their readonly type. */
+const OPENED = new WeakSet<SignedHead>();
+
+/**
+ * Whether `head` is an object returned by {@link openTreeHead}, i.e. its signature has been
+ * verified already (with the verifier given there): a holder of such a head need not verify it
+ * again. A head built any other way answers false.
+ */
+export function wasOpened(head: SignedHead): boolean {
+  return OPENED.has(head);
 }

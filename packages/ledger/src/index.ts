@@ -24,7 +24,7 @@ export {
 } from './agreement.ts';
 export { applyBatch, assert, type ApplyContext, type BatchOutcome, type VerifyFn } from './apply.ts';
 export { conservationProblem } from './conservation.ts';
-export { openTreeHead, signTreeHead, type SignedHead } from './heads.ts';
+export { openTreeHead, signTreeHead, wasOpened, type SignedHead } from './heads.ts';
 export { netPosition, type ForkCheck } from './interbank.ts';
 export { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
 export { isCategoryName, isWellFormedText, prepareInstruction } from './prepare.ts';

@@ -11,6 +11,7 @@ import { FrameError, readFrame, writeFrame } from './frames.ts';
 import { checkHello, encodeHello, type PeerHello } from './hello.ts';
 import { HelloDeadlines } from './hello-deadline.ts';
 import { createHost, type MeshHost } from './host.ts';
+import { checkPush, type CheckedPush } from './push.ts';
 import { logSource, type LogSource } from './source.ts';
 import { answerSync } from './sync-server.ts';
 import { PROTOCOLS, topics } from './topics.ts';
@@ -43,6 +44,11 @@ export interface MeshOptions {
   readonly onAgreement?: (signed: Uint8Array) => void;
   /** The agreements this node serves to peers that ask (its pool); default none. */
   readonly agreements?: () => Promise<Uint8Array[]>;
+  /**
+   * Called with each push that verified (entries of the sending bank's log proven included in
+   * its signed head, which is recorded first); pushes are refused while this is unset.
+   */
+  readonly onPush?: (push: CheckedPush) => void;
 }
 
 /** A connected peer, as `GET /v1/peers` shows it. */
@@ -124,6 +130,9 @@ export class Mesh {
   readonly #discover = new Set<string>();
   /** Replicas behind their newest known head: when to try again (see #retryIfBehind). */
   readonly #retries = new Map<string, { size: number; delay: number; timer: NodeJS.Timeout | undefined }>();
+  /** Heads accepted by the validator, by message payload: the message handler need not verify them again. */
+  readonly #validated = new WeakMap<Uint8Array, SignedHead>();
+  readonly #pushCounts = { sent: 0, unsent: 0, received: 0, refused: 0 };
   readonly #redialer: Redialer;
   readonly #helloDeadlines: HelloDeadlines;
   #stopped = false;
@@ -171,6 +180,7 @@ export class Mesh {
     const limits = { maxInboundStreams: 32, maxOutboundStreams: 32 };
     await host.handle(PROTOCOLS.hello, (stream, conn) => this.#answerHello(stream, conn), limits);
     await host.handle(PROTOCOLS.sync, (stream, conn) => this.#answerSync(stream, conn), limits);
+    await host.handle(PROTOCOLS.push, (stream, conn) => this.#receivePush(stream, conn), limits);
     host.addEventListener('connection:open', (e) => {
       if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
       else this.#helloDeadlines.watch(e.detail);
@@ -196,7 +206,7 @@ export class Mesh {
         return;
       }
       if (e.detail.topic !== this.#topic) return;
-      const head = openTreeHead(e.detail.data, this.#opts.verify);
+      const head = this.#validated.get(e.detail.data) ?? openTreeHead(e.detail.data, this.#opts.verify);
       if (head) void this.#onHead(head);
     });
     pubsub.subscribe(this.#topic);
@@ -229,6 +239,7 @@ export class Mesh {
     if (!head) return TopicValidatorResult.Reject;
     if (bytesEqual(head.bank, this.#opts.ledger.bank.key)) return TopicValidatorResult.Ignore;
     if (!this.#known(head.bank) || this.#opts.replicas.isForked(head.bank)) return TopicValidatorResult.Ignore;
+    this.#validated.set(msg.data, head);
     return TopicValidatorResult.Accept;
   }
 
@@ -391,6 +402,79 @@ export class Mesh {
       if (err instanceof FrameError) this.#strike(conn.remotePeer.toString(), `sync stream: ${err.message}`);
       else this.#log.debug({ err, peer: conn.remotePeer.toString() }, 'a sync stream ended early');
     }
+  }
+
+  // ---- push --------------------------------------------------------------------------
+
+  /**
+   * Sends `push` (a Push of this bank's entries, see encodePush) to `bank` if it is connected,
+   * on a new stream, and waits until it is written (callers pace their pushes by it; nothing
+   * comes back). Returns whether it was written; when it was not (not connected, or the stream
+   * failed) the entries reach the bank by replication. Never throws.
+   */
+  async push(bank: Uint8Array, push: Uint8Array): Promise<boolean> {
+    const peer = this.#peerIds.get(hex(bank));
+    if (this.#stopped || !peer || this.#host.getConnections(peer).length === 0) {
+      this.#pushCounts.unsent++;
+      return false;
+    }
+    const signal = this.#signal();
+    let stream: Stream | undefined;
+    try {
+      stream = await this.#host.dialProtocol(peer, PROTOCOLS.push, { signal });
+      await writeFrame(stream, push, signal);
+      await stream.close({ signal });
+      this.#pushCounts.sent++;
+      return true;
+    } catch (err) {
+      stream?.abort(err as Error);
+      this.#pushCounts.unsent++;
+      this.#log.debug({ err, peer: peer.toString() }, 'a push failed: replication will deliver its entries');
+      return false;
+    }
+  }
+
+  /**
+   * A push from a peer: accepted only from a peer whose hello verified, of a bank not held
+   * forked, when this node takes pushes; checked (checkPush), its head recorded (a head that
+   * contradicts one held is proof of a fork, and the push is then dropped), then handed on.
+   * Anything that does not verify is a strike.
+   */
+  async #receivePush(stream: Stream, conn: Connection): Promise<void> {
+    const signal = this.#signal();
+    const peer = conn.remotePeer.toString();
+    try {
+      const bytes = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
+      await stream.close({ signal }).catch(() => {});
+      const hello = this.#hellos.get(peer);
+      const onPush = this.#opts.onPush;
+      if (!hello || !onPush || this.#stopped || this.#opts.replicas.isForked(hello.bank)) return;
+      const push = checkPush(bytes, hello.bank, this.#opts.verify);
+      if (typeof push === 'string') {
+        this.#pushCounts.refused++;
+        this.#strike(peer, `push: ${push}`);
+        return;
+      }
+      await this.#opts.replicas.recordHead(push.head);
+      if (this.#opts.replicas.isForked(hello.bank) || this.#stopped) return;
+      this.#pushCounts.received++;
+      onPush(push);
+    } catch (err) {
+      stream.abort(err as Error);
+      if (err instanceof FrameError) {
+        this.#pushCounts.refused++;
+        this.#strike(peer, `push stream: ${err.message}`);
+      }
+      else this.#log.debug({ err, peer }, 'a push stream ended early');
+    }
+  }
+
+  /**
+   * Pushes since the mesh started: sent (written to the bank's stream), unsent (left to
+   * replication), received (verified and handed on) and refused (did not verify).
+   */
+  pushCounts(): { sent: number; unsent: number; received: number; refused: number } {
+    return { ...this.#pushCounts };
   }
 
   /** One request and its response on a new stream to `peer`; undefined on any failure. */

@@ -15,4 +15,5 @@ export function topics(bioregion: string): { heads: string; agreements: string; 
 export const PROTOCOLS = {
   hello: '/mutual/hello/1.0.0',
   sync: '/mutual/sync/1.0.0',
+  push: '/mutual/push/1.0.0',
 } as const;

@@ -25,7 +25,7 @@ const banks: TestBank[] = [];
 const dirs: string[] = [];
 
 export async function startBank(
-  opts: { bioregion?: string; bootstrap?: readonly string[] } & Pick<MeshOptions, 'helloTimeoutMs' | 'logger' | 'onAgreement'> = {},
+  opts: { bioregion?: string; bootstrap?: readonly string[] } & Pick<MeshOptions, 'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush'> = {},
 ): Promise<TestBank> {
   const dir = mkdtempSync(join(tmpdir(), 'mutual-mesh-'));
   dirs.push(dir);
@@ -57,6 +57,7 @@ export async function startBank(
         ...(opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: opts.helloTimeoutMs }),
         ...(opts.logger === undefined ? {} : { logger: opts.logger }),
         ...(opts.onAgreement === undefined ? {} : { onAgreement: opts.onAgreement }),
+        ...(opts.onPush === undefined ? {} : { onPush: opts.onPush }),
       });
       unsubscribe = bank.store.subscribe((e) => void bank.mesh.publishHead(e.head));
       running = true;

@@ -6,6 +6,6 @@
 export { FORMAT_VERSION, KEYSPACES, META, RETIRED_KEYSPACES, type Keyspace } from './keyspaces.ts';
 export { LedgerStore, type CommitEvent, type CommitListener, type OutgoingState, type OutgoingStatus, type StoreOptions, type VerifyItem } from './store.ts';
 export { verifyStore, type VerifyReport } from './verify.ts';
-export { ReplicaStore, type ChunkProblem, type ForkListener, type ReplicaListener, type ReplicaStatus } from './replica.ts';
+export { ReplicaStore, isEntryOf, type ChunkProblem, type ForkListener, type ReplicaListener, type ReplicaStatus } from './replica.ts';
 export { checkForkProof, encodeForkProof, prefixHash, type ForkEvidence } from './fork.ts';
 export { AgreementPool, type PoolOutcome } from './agreements.ts';

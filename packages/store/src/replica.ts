@@ -1,5 +1,5 @@
 import { LIMITS, MutualError } from '@mutual/interface';
-import { bytesEqual, openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
+import { bytesEqual, openTreeHead, wasOpened, type SignedHead, type VerifyFn } from '@mutual/ledger';
 import { consistencyProof, forkPath, Frontier, leafHash, subtreeHash, verifyConsistency, type NodeReader } from '@mutual/merkle';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import type { Level } from 'level';
@@ -183,7 +183,8 @@ export class ReplicaStore {
    * forked are not recorded any more: its replica stays as it was.
    */
   async recordHead(head: SignedHead): Promise<boolean> {
-    const checked = openTreeHead(head.bytes, this.#verify, head.bank);
+    // A head opened by openTreeHead (gossip, a push, a sync answer) is verified already.
+    const checked = wasOpened(head) ? head : openTreeHead(head.bytes, this.#verify, head.bank);
     if (!checked || this.isForked(checked.bank)) return false;
     const r = this.#replica(checked.bank);
     const same = r.head !== undefined && checked.size === r.head.size ? r.head : await this.headAt(checked.bank, checked.size);
@@ -345,7 +346,7 @@ export class ReplicaStore {
  * index, the size bound, and a genesis that names the bank at index 0. The ledger rules are
  * replayed by an audit, not here: the bank signed the tree, so the chunk is the bank's word.
  */
-function isEntryOf(bank: Uint8Array, index: number, bytes: Uint8Array): boolean {
+export function isEntryOf(bank: Uint8Array, index: number, bytes: Uint8Array): boolean {
   if (bytes.length > LIMITS.MAX_ENTRY_BYTES) return false;
   const e = decodeStrict(pb.Entry, bytes);
   if (!e || u64(e.index) !== BigInt(index)) return false;

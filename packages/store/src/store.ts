@@ -107,6 +107,8 @@ interface Submission {
 type WriteBatch = ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
 
 const EMPTY = new Uint8Array(0);
+/** Merkle nodes of the latest commits kept in memory for proofs (about 8,000 entries' worth, 0.5 MB). */
+const RECENT_NODES = 16_384;
 /** Batches smaller than this are verified on the calling thread. */
 const MIN_POOL_BATCH = 64;
 const DEFAULT_MAX_CACHED_ACCOUNTS = 100_000;
@@ -133,6 +135,8 @@ export class LedgerStore {
   #rates: RateSchedule = new Map();
   #agreement: AgreementInForce | undefined;
   #frontier = new Frontier();
+  /** Merkle nodes of the latest commits, by index * 64 + level (see RECENT_NODES). */
+  readonly #recentNodes = new Map<number, Uint8Array>();
   #lastTimeMs = 0n;
   #formatWritten = true;
 
@@ -260,6 +264,8 @@ export class LedgerStore {
 
   #nodeReader(): NodeReader {
     return async (level, index) => {
+      const recent = this.#recentNodes.get(index * 64 + level);
+      if (recent) return recent;
       const v = await this.#db.get(keys.node(level, index));
       if (!v || v.length !== 32) throw corrupt(`Merkle node (level ${level}, index ${index}) is missing`);
       return v;
@@ -420,7 +426,9 @@ export class LedgerStore {
     this.#checkOpen();
     const current = await this.getOutgoing(index);
     if (!current || current.state !== 'pending') return false;
-    await this.#db.put(keys.settled(index), pb.EntryRef.encode({ bank: credit.bank, index: credit.index, leafHash: credit.leafHash }).finish(), { sync: true });
+    // Not synced: the mark is derived from the payee bank's log (its credit), which the clearing
+    // reads again after a crash from a cursor written after this mark; LevelDB keeps the order.
+    await this.#db.put(keys.settled(index), pb.EntryRef.encode({ bank: credit.bank, index: credit.index, leafHash: credit.leafHash }).finish());
     return true;
   }
 
@@ -805,8 +813,20 @@ export class LedgerStore {
     assert(start === changes.size - entries.length, 'entries continue the log');
     entries.forEach((e, i) => {
       put(keys.entry(start + i), e);
-      for (const n of this.#frontier.append(leafHash(e))) put(keys.node(n.level, n.index), n.hash);
+      for (const n of this.#frontier.append(leafHash(e))) {
+        put(keys.node(n.level, n.index), n.hash);
+        this.#recentNodes.set(n.index * 64 + n.level, n.hash);
+      }
     });
+    // Proofs are mostly asked for recent entries (pushes, catch-up of peers): the nodes of the
+    // latest commits are kept in memory, the oldest forgotten first.
+    if (this.#recentNodes.size > RECENT_NODES) {
+      let drop = this.#recentNodes.size - RECENT_NODES;
+      for (const k of this.#recentNodes.keys()) {
+        if (drop-- === 0) break;
+        this.#recentNodes.delete(k);
+      }
+    }
     const head = signTreeHead(this.#opts.bankKey, this.#frontier.size, this.#frontier.root(), timeMs, this.#opts.sign);
     put(keys.head(head.size), head.bytes);
     put(keys.meta(META.head), head.bytes);

@@ -1039,6 +1039,50 @@ export namespace mutual {
             type $Shape = mutual.v1.SyncConsistency.$Properties;
         }
 
+        interface IPush extends mutual.v1.Push.$Properties {
+        }
+
+        class Push {
+            constructor(properties?: mutual.v1.Push.$Properties);
+            $unknowns?: Uint8Array[];
+            head: Uint8Array;
+            entries: mutual.v1.PushedEntry.$Properties[];
+            static encode(message: mutual.v1.Push.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.Push & mutual.v1.Push.$Shape;
+        }
+
+        namespace Push {
+            interface $Properties {
+                head?: (Uint8Array|null);
+                entries?: (mutual.v1.PushedEntry.$Properties[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.Push.$Properties;
+        }
+
+        interface IPushedEntry extends mutual.v1.PushedEntry.$Properties {
+        }
+
+        class PushedEntry {
+            constructor(properties?: mutual.v1.PushedEntry.$Properties);
+            $unknowns?: Uint8Array[];
+            index: (number|Long);
+            entry: Uint8Array;
+            proof: Uint8Array[];
+            static encode(message: mutual.v1.PushedEntry.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.PushedEntry & mutual.v1.PushedEntry.$Shape;
+        }
+
+        namespace PushedEntry {
+            interface $Properties {
+                index?: (number|Long|null);
+                entry?: (Uint8Array|null);
+                proof?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.PushedEntry.$Properties;
+        }
+
         interface ISyncError extends mutual.v1.SyncError.$Properties {
         }
 

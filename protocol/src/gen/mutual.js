@@ -7635,6 +7635,340 @@ export const mutual = $root.mutual = (() => {
             return SyncConsistency;
         })();
 
+        v1.Push = (function() {
+
+            /**
+             * Properties of a Push.
+             * @typedef {Object} mutual.v1.Push.$Properties
+             * @property {Uint8Array|null} [head] Push head
+             * @property {Array.<mutual.v1.PushedEntry.$Properties>|null} [entries] Push entries
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Push.
+             * @memberof mutual.v1
+             * @interface IPush
+             * @augments mutual.v1.Push.$Properties
+             * @deprecated Use mutual.v1.Push.$Properties instead.
+             */
+
+            /**
+             * Shape of a Push.
+             * @typedef {mutual.v1.Push.$Properties} mutual.v1.Push.$Shape
+             */
+
+            /**
+             * Constructs a new Push.
+             * @memberof mutual.v1
+             * @classdesc Represents a Push.
+             * @constructor
+             * @param {mutual.v1.Push.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Push = function (properties) {
+                this.entries = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Push head.
+             * @member {Uint8Array} head
+             * @memberof mutual.v1.Push
+             * @instance
+             */
+            Push.prototype.head = $util.newBuffer([]);
+
+            /**
+             * Push entries.
+             * @member {Array.<mutual.v1.PushedEntry.$Properties>} entries
+             * @memberof mutual.v1.Push
+             * @instance
+             */
+            Push.prototype.entries = $util.emptyArray;
+
+            /**
+             * Encodes the specified Push message. Does not implicitly {@link mutual.v1.Push.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.Push
+             * @static
+             * @param {mutual.v1.Push.$Properties} message Push message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Push.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.head != null && $Object.hasOwnProperty.call(message, "head") && message.head.length)
+                    writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.head);
+                if (message.entries != null && message.entries.length)
+                    for (let i = 0; i < message.entries.length; ++i)
+                        $root.mutual.v1.PushedEntry.encode(message.entries[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Push message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.Push
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.Push & mutual.v1.Push.$Shape} Push
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Push.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.Push();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.head = value;
+                            else
+                                delete message.head;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.entries && message.entries.length))
+                                message.entries = [];
+                            message.entries.push($root.mutual.v1.PushedEntry.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Push;
+        })();
+
+        v1.PushedEntry = (function() {
+
+            /**
+             * Properties of a PushedEntry.
+             * @typedef {Object} mutual.v1.PushedEntry.$Properties
+             * @property {number|Long|null} [index] PushedEntry index
+             * @property {Uint8Array|null} [entry] PushedEntry entry
+             * @property {Array.<Uint8Array>|null} [proof] PushedEntry proof
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a PushedEntry.
+             * @memberof mutual.v1
+             * @interface IPushedEntry
+             * @augments mutual.v1.PushedEntry.$Properties
+             * @deprecated Use mutual.v1.PushedEntry.$Properties instead.
+             */
+
+            /**
+             * Shape of a PushedEntry.
+             * @typedef {mutual.v1.PushedEntry.$Properties} mutual.v1.PushedEntry.$Shape
+             */
+
+            /**
+             * Constructs a new PushedEntry.
+             * @memberof mutual.v1
+             * @classdesc Represents a PushedEntry.
+             * @constructor
+             * @param {mutual.v1.PushedEntry.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const PushedEntry = function (properties) {
+                this.proof = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * PushedEntry index.
+             * @member {number|Long} index
+             * @memberof mutual.v1.PushedEntry
+             * @instance
+             */
+            PushedEntry.prototype.index = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * PushedEntry entry.
+             * @member {Uint8Array} entry
+             * @memberof mutual.v1.PushedEntry
+             * @instance
+             */
+            PushedEntry.prototype.entry = $util.newBuffer([]);
+
+            /**
+             * PushedEntry proof.
+             * @member {Array.<Uint8Array>} proof
+             * @memberof mutual.v1.PushedEntry
+             * @instance
+             */
+            PushedEntry.prototype.proof = $util.emptyArray;
+
+            /**
+             * Encodes the specified PushedEntry message. Does not implicitly {@link mutual.v1.PushedEntry.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.PushedEntry
+             * @static
+             * @param {mutual.v1.PushedEntry.$Properties} message PushedEntry message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            PushedEntry.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.index != null && $Object.hasOwnProperty.call(message, "index") && (typeof message.index === "object" ? message.index.low || message.index.high : message.index !== 0))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint64(message.index);
+                if (message.entry != null && $Object.hasOwnProperty.call(message, "entry") && message.entry.length)
+                    writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.entry);
+                if (message.proof != null && message.proof.length)
+                    for (let i = 0; i < message.proof.length; ++i)
+                        writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.proof[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a PushedEntry message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.PushedEntry
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.PushedEntry & mutual.v1.PushedEntry.$Shape} PushedEntry
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            PushedEntry.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.PushedEntry();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.index = value;
+                            else
+                                delete message.index;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.entry = value;
+                            else
+                                delete message.entry;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.proof && message.proof.length))
+                                message.proof = [];
+                            message.proof.push(reader.bytes());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return PushedEntry;
+        })();
+
         v1.SyncError = (function() {
 
             /**

@@ -9,6 +9,8 @@ import { headJson } from '../views.ts';
 export interface MeshView {
   peers(): PeerInfo[];
   banks(): Promise<BankInfo[]>;
+  /** Pushes sent, left to replication, received and refused (the `mutual_pushes` metric). */
+  pushCounts?(): { sent: number; unsent: number; received: number; refused: number };
 }
 
 const peersResponse = {
