@@ -89,3 +89,27 @@ export async function readFrame(stream: Stream, maxBytes: number, signal: AbortS
     signal.removeEventListener('abort', onAbort);
   }
 }
+
+/**
+ * Reads length-prefixed messages of at most `maxBytes` each from `stream` until it ends (a
+ * stream that carries many messages one way, such as pushes). Throws FrameError when a prefix
+ * announces more than `maxBytes` or the stream ends in the middle of a message.
+ */
+export async function* readFrames(stream: Stream, maxBytes: number): AsyncGenerator<Uint8Array> {
+  let buf: Uint8Array = new Uint8Array(0);
+  for await (const chunk of stream) {
+    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
+    buf = buf.length === 0 ? bytes : Buffer.concat([buf, bytes]);
+    for (;;) {
+      const len = readLength(buf);
+      if (len === undefined) break;
+      if (len[0] > maxBytes) throw new FrameError(`a message of ${len[0]} bytes is over the limit of ${maxBytes}`);
+      const end = len[1] + len[0];
+      if (buf.length < end) break;
+      const message = buf.subarray(len[1], end);
+      buf = buf.subarray(end);
+      yield message;
+    }
+  }
+  if (buf.length > 0) throw new FrameError('the stream ended in the middle of a message');
+}

@@ -7,7 +7,7 @@ import { checkForkProof, type ForkEvidence, type LedgerStore, type ReplicaStore 
 import { isAgreementOf, validateAgreement } from './agreements.ts';
 import { catchUp, type SyncPeer } from './catch-up.ts';
 import { Redialer } from './redial.ts';
-import { FrameError, readFrame, writeFrame } from './frames.ts';
+import { FrameError, readFrame, readFrames, StreamGone, writeFrame } from './frames.ts';
 import { checkHello, encodeHello, type PeerHello } from './hello.ts';
 import { HelloDeadlines } from './hello-deadline.ts';
 import { createHost, type MeshHost } from './host.ts';
@@ -132,6 +132,8 @@ export class Mesh {
   readonly #retries = new Map<string, { size: number; delay: number; timer: NodeJS.Timeout | undefined }>();
   /** Heads accepted by the validator, by message payload: the message handler need not verify them again. */
   readonly #validated = new WeakMap<Uint8Array, SignedHead>();
+  /** The push stream to each bank (hex key), open or opening. */
+  readonly #pushStreams = new Map<string, Promise<Stream>>();
   readonly #pushCounts = { sent: 0, unsent: 0, received: 0, refused: 0 };
   readonly #redialer: Redialer;
   readonly #helloDeadlines: HelloDeadlines;
@@ -180,7 +182,7 @@ export class Mesh {
     const limits = { maxInboundStreams: 32, maxOutboundStreams: 32 };
     await host.handle(PROTOCOLS.hello, (stream, conn) => this.#answerHello(stream, conn), limits);
     await host.handle(PROTOCOLS.sync, (stream, conn) => this.#answerSync(stream, conn), limits);
-    await host.handle(PROTOCOLS.push, (stream, conn) => this.#receivePush(stream, conn), limits);
+    await host.handle(PROTOCOLS.push, (stream, conn) => this.#receivePushes(stream, conn), limits);
     host.addEventListener('connection:open', (e) => {
       if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
       else this.#helloDeadlines.watch(e.detail);
@@ -408,64 +410,87 @@ export class Mesh {
 
   /**
    * Sends `push` (a Push of this bank's entries, see encodePush) to `bank` if it is connected,
-   * on a new stream, and waits until it is written (callers pace their pushes by it; nothing
-   * comes back). Returns whether it was written; when it was not (not connected, or the stream
+   * on the push stream this node keeps open to it (opened on first use, opened again after it
+   * ends), and waits until the stream takes it (callers pace their pushes by it; nothing comes
+   * back). Returns whether it was written; when it was not (not connected, or the stream
    * failed) the entries reach the bank by replication. Never throws.
    */
   async push(bank: Uint8Array, push: Uint8Array): Promise<boolean> {
-    const peer = this.#peerIds.get(hex(bank));
-    if (this.#stopped || !peer || this.#host.getConnections(peer).length === 0) {
+    const key = hex(bank);
+    const peer = this.#peerIds.get(key);
+    const conn = peer && this.#host.getConnections(peer).find((c) => c.status === 'open');
+    if (this.#stopped || !conn) {
       this.#pushCounts.unsent++;
       return false;
     }
     const signal = this.#signal();
     let stream: Stream | undefined;
     try {
-      stream = await this.#host.dialProtocol(peer, PROTOCOLS.push, { signal });
+      stream = await this.#pushStream(key, conn, signal);
       await writeFrame(stream, push, signal);
-      await stream.close({ signal });
       this.#pushCounts.sent++;
       return true;
     } catch (err) {
       stream?.abort(err as Error);
       this.#pushCounts.unsent++;
-      this.#log.debug({ err, peer: peer.toString() }, 'a push failed: replication will deliver its entries');
+      this.#log.debug({ err, peer: conn.remotePeer.toString() }, 'a push failed: replication will deliver its entries');
       return false;
     }
   }
 
+  /** The open push stream to bank `key` over `conn`, opened if there is none. */
+  #pushStream(key: string, conn: Connection, signal: AbortSignal): Promise<Stream> {
+    const held = this.#pushStreams.get(key);
+    if (held) return held;
+    const opening = conn.newStream(PROTOCOLS.push, { signal }).then((stream) => {
+      stream.addEventListener('close', () => {
+        if (this.#pushStreams.get(key) === opening) this.#pushStreams.delete(key);
+      });
+      return stream;
+    });
+    opening.catch(() => {
+      if (this.#pushStreams.get(key) === opening) this.#pushStreams.delete(key);
+    });
+    this.#pushStreams.set(key, opening);
+    return opening;
+  }
+
   /**
-   * A push from a peer: accepted only from a peer whose hello verified, of a bank not held
-   * forked, when this node takes pushes; checked (checkPush), its head recorded (a head that
-   * contradicts one held is proof of a fork, and the push is then dropped), then handed on.
-   * Anything that does not verify is a strike.
+   * A push stream from a peer: a sequence of pushes, each accepted only from a peer whose hello
+   * verified, of a bank not held forked, when this node takes pushes; checked (checkPush), its
+   * head recorded (a head that contradicts one held is proof of a fork, and the push is then
+   * dropped), then handed on, in the order sent. Anything that does not verify is a strike; a
+   * message over MAX_SYNC_MESSAGE_BYTES ends the stream.
    */
-  async #receivePush(stream: Stream, conn: Connection): Promise<void> {
-    const signal = this.#signal();
+  async #receivePushes(stream: Stream, conn: Connection): Promise<void> {
     const peer = conn.remotePeer.toString();
+    const onAbort = () => stream.abort(new StreamGone('the mesh is stopping'));
+    this.#abort.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const bytes = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
-      await stream.close({ signal }).catch(() => {});
-      const hello = this.#hellos.get(peer);
-      const onPush = this.#opts.onPush;
-      if (!hello || !onPush || this.#stopped || this.#opts.replicas.isForked(hello.bank)) return;
-      const push = checkPush(bytes, hello.bank, this.#opts.verify);
-      if (typeof push === 'string') {
-        this.#pushCounts.refused++;
-        this.#strike(peer, `push: ${push}`);
-        return;
+      for await (const bytes of readFrames(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES)) {
+        const hello = this.#hellos.get(peer);
+        const onPush = this.#opts.onPush;
+        if (!hello || !onPush || this.#stopped || this.#opts.replicas.isForked(hello.bank)) continue;
+        const push = checkPush(bytes, hello.bank, this.#opts.verify);
+        if (typeof push === 'string') {
+          this.#pushCounts.refused++;
+          this.#strike(peer, `push: ${push}`);
+          continue;
+        }
+        await this.#opts.replicas.recordHead(push.head);
+        if (this.#opts.replicas.isForked(hello.bank) || this.#stopped) continue;
+        this.#pushCounts.received++;
+        onPush(push);
       }
-      await this.#opts.replicas.recordHead(push.head);
-      if (this.#opts.replicas.isForked(hello.bank) || this.#stopped) return;
-      this.#pushCounts.received++;
-      onPush(push);
+      await stream.close().catch(() => {});
     } catch (err) {
       stream.abort(err as Error);
       if (err instanceof FrameError) {
         this.#pushCounts.refused++;
         this.#strike(peer, `push stream: ${err.message}`);
-      }
-      else this.#log.debug({ err, peer }, 'a push stream ended early');
+      } else this.#log.debug({ err, peer }, 'a push stream ended early');
+    } finally {
+      this.#abort.signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -482,7 +507,9 @@ export class Mesh {
     const signal = this.#signal();
     let stream: Stream | undefined;
     try {
-      stream = await this.#host.dialProtocol(peer, PROTOCOLS.sync, { signal });
+      // A stream on the open connection, without going through the dialer (and its peer store work).
+      const conn = this.#host.getConnections(peer).find((c) => c.status === 'open');
+      stream = conn ? await conn.newStream(PROTOCOLS.sync, { signal }) : await this.#host.dialProtocol(peer, PROTOCOLS.sync, { signal });
       await writeFrame(stream, request, signal);
       await stream.close({ signal });
       const bytes = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);

@@ -187,7 +187,9 @@ export class ReplicaStore {
     const checked = wasOpened(head) ? head : openTreeHead(head.bytes, this.#verify, head.bank);
     if (!checked || this.isForked(checked.bank)) return false;
     const r = this.#replica(checked.bank);
-    const same = r.head !== undefined && checked.size === r.head.size ? r.head : await this.headAt(checked.bank, checked.size);
+    // r.head is the largest head held: a larger one cannot be held yet (no read needed).
+    const same =
+      r.head === undefined || checked.size > r.head.size ? undefined : checked.size === r.head.size ? r.head : await this.headAt(checked.bank, checked.size);
     if (same !== undefined) {
       if (!bytesEqual(same.root, checked.root)) await this.recordFork(encodeForkProof(same, checked, []));
       return false;
