@@ -54,7 +54,7 @@ export const LIMITS = {
   /** Entries waiting to be pushed to one bank (one push to it is in flight at a time); past this, the oldest are left to replication. */
   MAX_PUSH_QUEUE_ENTRIES: 8192,
   /** Milliseconds between two gossiped heads of this bank: under load, one head per interval (the latest) rather than one per commit. */
-  HEAD_GOSSIP_INTERVAL_MS: 500,
+  HEAD_GOSSIP_INTERVAL_MS: 1000,
   /** Bytes of one gossip message (a signed tree head is about 150). */
   MAX_GOSSIP_BYTES: 4096,
   /** Bytes of one ForkProof: two signed tree heads (about 160 bytes each) and a path of at most MAX_PROOF_HASHES hashes. */

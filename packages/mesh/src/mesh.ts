@@ -608,10 +608,14 @@ export class Mesh {
     }
     if (last?.timer) return;
     const delay = last && last.size === status.size ? Math.min(last.delay * 2, CATCH_UP_RETRY_MAX_MS) : CATCH_UP_RETRY_MIN_MS;
+    // The newest head is known: fetch up to it (the bank first, then any peer holding it).
+    // After a round without progress, ask every peer how far it can serve instead (the bank
+    // away, its peers holding less than the newest head: take what they have).
+    const discover = last !== undefined && last.size === status.size;
     const timer = setTimeout(() => {
       const r = this.#retries.get(key);
       if (r) r.timer = undefined;
-      this.scheduleCatchUp(bank);
+      this.scheduleCatchUp(bank, { discover });
     }, delay);
     timer.unref();
     this.#retries.set(key, { size: status.size, delay, timer });
