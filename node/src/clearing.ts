@@ -1,8 +1,14 @@
 import { bytesEqual, entryRefOf, type Command, type EntryRef } from '@mutual/ledger';
 import { leafHash } from '@mutual/merkle';
-import { decodeStrict, pb, u64 } from '@mutual/protocol';
+import { decodeStrict, pb, u64, type mutual } from '@mutual/protocol';
 import type { IndexedEntry } from '@mutual/mesh';
 import type { CommitEvent, LedgerStore, OutgoingStatus, ReplicaStore } from '@mutual/store';
+
+/** The instruction of an applied entry and the transfer it makes, when it is a transfer. */
+export function transferOf(e: mutual.v1.Entry | undefined): { instruction: mutual.v1.Instruction; transfer: mutual.v1.ITransfer } | undefined {
+  const instruction = e?.applied?.body ? decodeStrict(pb.Instruction, e.applied.body) : undefined;
+  return instruction?.action === 'transfer' && instruction.transfer ? { instruction, transfer: instruction.transfer } : undefined;
+}
 
 /** A change of state of an interbank transfer this bank sent. */
 export interface InterbankEvent {
@@ -151,8 +157,7 @@ export class Clearing {
       const e = decodeStrict(pb.Entry, bytes);
       if (!e) continue; // replicas and pushes hold verified, well-formed entries only
       if (e.kind === 'applied') {
-        const ins = e.applied?.body && decodeStrict(pb.Instruction, e.applied.body);
-        const t = ins && ins.action === 'transfer' ? ins.transfer : undefined;
+        const t = transferOf(e)?.transfer;
         if (!t?.payeeBank || !bytesEqual(t.payeeBank, me) || !t.payee) continue;
         // Already answered (pushed, then read again from the replica): nothing to submit.
         if (skipAnswered && (await this.#store.getInbound(bank, index)) !== undefined) continue;
@@ -224,12 +229,12 @@ export class Clearing {
     const me = this.#store.bank.key;
     e.entries.forEach((bytes, i) => {
       const entry = decodeStrict(pb.Entry, bytes);
-      const ins = entry?.applied?.body && decodeStrict(pb.Instruction, entry.applied.body);
-      const t = ins && ins.action === 'transfer' ? ins.transfer : undefined;
+      const x = transferOf(entry);
+      const t = x?.transfer;
       if (!t?.payeeBank || t.payeeBank.length !== 32 || bytesEqual(t.payeeBank, me)) return;
       this.#emit({
         index: e.firstIndex + i,
-        payer: ins!.account!,
+        payer: x!.instruction.account!,
         bank: t.payeeBank,
         payee: t.payee!,
         amount: u64(entry!.applied!.amount),

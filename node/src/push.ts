@@ -3,6 +3,7 @@ import { encodePush, type IndexedEntry, type Mesh } from '@mutual/mesh';
 import { LIMITS } from '@mutual/interface';
 import { decodeStrict, pb } from '@mutual/protocol';
 import type { CommitEvent, LedgerStore } from '@mutual/store';
+import { transferOf } from './clearing.ts';
 
 export interface PushLogger {
   debug(obj: object, msg: string): void;
@@ -18,8 +19,7 @@ export function destinationOf(bytes: Uint8Array, me: Uint8Array): Uint8Array | u
   const e = decodeStrict(pb.Entry, bytes);
   if (!e) return undefined;
   if (e.kind === 'applied') {
-    const ins = e.applied?.body && decodeStrict(pb.Instruction, e.applied.body);
-    const bank = ins && ins.action === 'transfer' ? ins.transfer?.payeeBank : undefined;
+    const bank = transferOf(e)?.transfer.payeeBank;
     return bank?.length === 32 && !bytesEqual(bank, me) ? bank : undefined;
   }
   if (e.kind === 'interbankCredit' || e.kind === 'interbankRejection') {
@@ -99,9 +99,9 @@ export class InterbankPusher {
       q.entries.length = 0;
       this.#log?.debug({ err, bank: key }, 'building a push failed');
     } finally {
+      // Entries committed while a push was in flight went in the loop above.
       q.sending = false;
-      if (q.entries.length === 0) this.#queues.delete(key);
-      else if (!this.#stopped) void this.#send(key, q);
+      this.#queues.delete(key);
     }
   }
 }

@@ -96,20 +96,30 @@ export async function readFrame(stream: Stream, maxBytes: number, signal: AbortS
  * announces more than `maxBytes` or the stream ends in the middle of a message.
  */
 export async function* readFrames(stream: Stream, maxBytes: number): AsyncGenerator<Uint8Array> {
-  let buf: Uint8Array = new Uint8Array(0);
+  // Chunks are joined once a whole message (or its length prefix) is in, not on every chunk.
+  let chunks: Uint8Array[] = [];
+  let have = 0;
+  let want: number | undefined;
   for await (const chunk of stream) {
-    const bytes = chunk instanceof Uint8Array ? chunk : chunk.subarray();
-    buf = buf.length === 0 ? bytes : Buffer.concat([buf, bytes]);
+    chunks.push(chunk instanceof Uint8Array ? chunk : chunk.subarray());
+    have += chunks[chunks.length - 1]!.length;
     for (;;) {
-      const len = readLength(buf);
-      if (len === undefined) break;
-      if (len[0] > maxBytes) throw new FrameError(`a message of ${len[0]} bytes is over the limit of ${maxBytes}`);
-      const end = len[1] + len[0];
-      if (buf.length < end) break;
-      const message = buf.subarray(len[1], end);
-      buf = buf.subarray(end);
+      if (want === undefined) {
+        const len = readLength(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+        if (len === undefined) break;
+        if (len[0] > maxBytes) throw new FrameError(`a message of ${len[0]} bytes is over the limit of ${maxBytes}`);
+        want = len[1] + len[0];
+      }
+      if (have < want) break;
+      const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      const start = readLength(buf)![1];
+      const message = buf.subarray(start, want);
+      const rest = buf.subarray(want);
+      chunks = rest.length > 0 ? [rest] : [];
+      have = rest.length;
+      want = undefined;
       yield message;
     }
   }
-  if (buf.length > 0) throw new FrameError('the stream ended in the middle of a message');
+  if (have > 0) throw new FrameError('the stream ended in the middle of a message');
 }
