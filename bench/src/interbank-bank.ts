@@ -14,13 +14,15 @@
 // comparable between processes. Started by interbank.ts with fork(); messages over IPC.
 import { formatBankId } from '@mutual/codec';
 import type { SignedHead } from '@mutual/ledger';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import { ReplicaStore } from '@mutual/store';
 import { BankNode, createLogger, loadOptions } from '../../node/src/index.ts';
 import { Clearing } from '../../node/src/clearing.ts';
 
-export type ToBank = { type: 'trace' } | { type: 'stop' };
+export type ToBank = { type: 'trace' } | { type: 'stop' } | { type: 'profile-start' } | { type: 'profile-stop'; file: string };
 
 export interface BankTrace {
   /** [firstIndex, count, t] */
@@ -42,7 +44,8 @@ export interface BankTrace {
 export type FromBank =
   | { type: 'started'; bank: string; bankHex: string; rpc: string; listen: string[] }
   | { type: 'failed'; message: string }
-  | { type: 'trace'; trace: BankTrace };
+  | { type: 'trace'; trace: BankTrace }
+  | { type: 'profiled'; file: string };
 
 const now = () => performance.timeOrigin + performance.now();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -102,8 +105,25 @@ started.store.subscribe((e) => {
     if (source?.bank) trace.credits.push([hex(source.bank), Number(u64(source.index)), t]);
   }
 });
+// A V8 CPU profile of the main thread over a window the parent chooses (the measured runs).
+let profiler: Session | undefined;
+async function profile(m: ToBank): Promise<void> {
+  if (m.type === 'profile-start' && !profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  } else if (m.type === 'profile-stop' && profiler) {
+    const { profile: p } = await profiler.post('Profiler.stop');
+    profiler.disconnect();
+    profiler = undefined;
+    writeFileSync(m.file, JSON.stringify(p));
+    send({ type: 'profiled', file: m.file });
+  }
+}
 process.on('message', (m: ToBank) => {
-  if (m.type === 'trace') {
+  if (m.type === 'profile-start' || m.type === 'profile-stop') void profile(m);
+  else if (m.type === 'trace') {
     trace.eventLoop = [delay.percentile(50) / 1e6, delay.percentile(99) / 1e6, delay.max / 1e6];
     send({ type: 'trace', trace });
   }

@@ -160,10 +160,7 @@ class Mesh {
       const args = ['--data', data, '--rpc', '127.0.0.1:0', '--listen', `/ip4/127.0.0.1/tcp/${ports[i]}`, '--name', `Bench ${i}`, '--bioregion', 'bench', '--rate-limit', '1000000'];
       // Every bank dials every other: they start together, and a dial to one not yet up is retried.
       for (let j = 0; j < n; j++) if (j !== i) args.push('--bootstrap', `/ip4/127.0.0.1/tcp/${ports[j]}`);
-      // MUTUAL_BENCH_PROFILE_DIR=DIR: each bank writes a CPU profile there when it stops.
-      const profileDir = process.env.MUTUAL_BENCH_PROFILE_DIR;
-      const execArgv = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-      const proc = fork(CHILD, args, { execPath: process.execPath, execArgv, stdio: ['ignore', fd, fd, 'ipc'], env: { ...env, MUTUAL_HOME: join(root, `home${i}`) } });
+      const proc = fork(CHILD, args, { execPath: process.execPath, stdio: ['ignore', fd, fd, 'ipc'], env: { ...env, MUTUAL_HOME: join(root, `home${i}`) } });
       closeSync(fd);
       started.push(
         new Promise<Bank>((res, rej) => {
@@ -417,6 +414,34 @@ class Mesh {
     return unsettled;
   }
 
+  /**
+   * MUTUAL_BENCH_PROFILE_DIR=DIR: every bank profiles its main thread (V8 CPU profile) from
+   * `start` to `stop`, written to DIR/bank<i>.cpuprofile.
+   */
+  async profile(what: 'start' | 'stop'): Promise<void> {
+    const dir = process.env.MUTUAL_BENCH_PROFILE_DIR;
+    if (!dir) return;
+    if (what === 'start') {
+      for (const b of this.banks) b.proc.send({ type: 'profile-start' } satisfies ToBank);
+      return;
+    }
+    await Promise.all(
+      this.banks.map(
+        (b) =>
+          new Promise<void>((res) => {
+            const timer = setTimeout(res, 30_000);
+            b.waiter = (m) => {
+              if (m.type !== 'profiled') return;
+              clearTimeout(timer);
+              b.waiter = undefined;
+              res();
+            };
+            b.proc.send({ type: 'profile-stop', file: join(dir, `bank${b.i}.cpuprofile`) } satisfies ToBank);
+          }),
+      ),
+    );
+  }
+
   async traces(): Promise<BankTrace[]> {
     return Promise.all(
       this.banks.map(
@@ -629,7 +654,9 @@ export const interbankBenchmark: Benchmark = {
         const phase = r === 0 ? 'warm-up' : `run ${r}`;
         const cpu0 = m.cpu();
         const credited0 = m.credited;
+        if (r === 1) await m.profile('start');
         const w = await m.openLoop(sizes.rate, r === 0 ? sizes.warmUpMs : sizes.runMs, phase);
+        if (r === ctx.runs) await m.profile('stop');
         const creditedInWindow = m.credited - credited0;
         const cpu = (m.cpu() - cpu0) / ((w.end - w.start) / 1000);
         await m.drain(DRAIN_MS);
