@@ -82,7 +82,7 @@ describe('request bodies', () => {
 
   it('a body over BODY_LIMIT_BYTES is BODY_TOO_LARGE (413)', async () => {
     const big = JSON.stringify({ instructions: [good], pad: 'x'.repeat(BODY_LIMIT_BYTES) });
-    await refused({ method: 'POST', url: '/v1/transfers', headers: json, payload: big }, 413, 'BODY_TOO_LARGE');
+    await refused({ method: 'POST', url: '/v1/transfers', headers: json, payload: big }, 413, 'BODY_TOO_LARGE', new RegExp(`larger than ${BODY_LIMIT_BYTES / (1024 * 1024)} MiB`));
   });
 
   it('a body that is not JSON is UNSUPPORTED_MEDIA_TYPE (415)', async () => {

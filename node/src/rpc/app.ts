@@ -8,6 +8,7 @@ import type { LedgerStore } from '@mutual/store';
 import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { requireAdmin } from './auth.ts';
+import { BODY_LIMIT_BYTES } from './body.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { EVENT_STREAM_DEFAULTS, type EventStreamOptions } from './event-stream.ts';
 import { createMetrics } from './metrics.ts';
@@ -28,11 +29,7 @@ import { SHARED_SCHEMAS } from './schemas.ts';
 
 const { version: NODE_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-/**
- * Largest request body: 2 MiB (docs/RPC.md), room for a full batch of
- * MAX_INSTRUCTIONS_PER_REQUEST instructions of MAX_INSTRUCTION_BYTES each in base64 JSON.
- */
-export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+export { BODY_LIMIT_BYTES };
 
 /** What the RPC needs, handed in by whoever wires the node. */
 export interface AppDeps {

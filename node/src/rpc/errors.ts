@@ -1,5 +1,6 @@
 import { CODES, isCode, MutualError, type Code } from '@mutual/interface';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { BODY_LIMIT_BYTES, drainRefusedBody } from './body.ts';
 
 /** The body of every refused request (docs/RPC.md, "Errors"). */
 export interface ErrorBody {
@@ -59,7 +60,7 @@ export function classify(err: unknown): { code: Code; status: number; message: s
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return known('MALFORMED_JSON', 'the request body is empty but its content type is application/json');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return known('BODY_TOO_LARGE', 'the request body is larger than 1 MiB');
+      return known('BODY_TOO_LARGE', `the request body is larger than ${BODY_LIMIT_BYTES / (1024 * 1024)} MiB`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return known('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -80,12 +81,20 @@ export function classify(err: unknown): { code: Code; status: number; message: s
 }
 
 /** Fastify error handler: one answer shape for every refusal. */
-export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody {
+export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody | Promise<ErrorBody> {
   const c = classify(err);
   if (c.internal) request.log.error({ err }, 'request failed');
   else request.log.info({ code: c.code, status: c.status }, 'request refused');
   reply.code(c.status);
-  return { error: { code: c.code, message: c.message } };
+  const body: ErrorBody = { error: { code: c.code, message: c.message } };
+  if (c.code === 'BODY_TOO_LARGE') {
+    // The connection is closed after this answer, since the body may be left unread. Before
+    // answering, what is left of it is read, within bounds (body.ts), so that a client still
+    // writing it finds the 413 waiting rather than a connection reset under its write.
+    reply.header('connection', 'close');
+    return drainRefusedBody(request.raw).then(() => body);
+  }
+  return body;
 }
 
 /** Fastify not-found handler. */
