@@ -53,6 +53,12 @@ export class Clearing {
   readonly #unsubscribe: Array<() => void> = [];
   /** Outgoing entries being marked settled now. */
   readonly #settling = new Set<number>();
+  /**
+   * Chunks just appended to each replica (hex key), handed over by the replica store, so that
+   * a round reads what it was given instead of reading it back from the database; at most
+   * CHUNK entries are kept per bank, past that a round reads them from the replica.
+   */
+  readonly #fresh = new Map<string, { from: number; entries: Uint8Array[] }>();
   #stopped = false;
 
   constructor(parts: { store: LedgerStore; replicas: ReplicaStore; logger?: ClearingLogger }) {
@@ -63,7 +69,12 @@ export class Clearing {
 
   /** Starts following replicas and this bank's commits, and reads what replicas hold already. */
   start(): void {
-    this.#unsubscribe.push(this.#replicas.subscribe((bank) => this.schedule(bank)));
+    this.#unsubscribe.push(
+      this.#replicas.subscribe((bank, from, entries) => {
+        this.#keepFresh(hex(bank), from, entries);
+        this.schedule(bank);
+      }),
+    );
     this.#unsubscribe.push(this.#store.subscribe((e) => this.#onCommit(e)));
     for (const r of this.#replicas.list()) this.schedule(r.bank);
   }
@@ -111,19 +122,36 @@ export class Clearing {
     await Promise.allSettled([...this.#running.values()]);
   }
 
+  #keepFresh(key: string, from: number, entries: readonly Uint8Array[]): void {
+    const held = this.#fresh.get(key);
+    if (held && held.from + held.entries.length === from && held.entries.length + entries.length <= CHUNK) held.entries.push(...entries);
+    else if (entries.length <= CHUNK) this.#fresh.set(key, { from, entries: [...entries] });
+    else this.#fresh.delete(key);
+  }
+
+  /** Entries from `cursor` on that the replica store handed over, if it did; at most `count`. */
+  #takeFresh(key: string, cursor: number, count: number): Uint8Array[] | undefined {
+    const held = this.#fresh.get(key);
+    if (!held || cursor < held.from || cursor >= held.from + held.entries.length) return undefined;
+    const out = held.entries.slice(cursor - held.from, cursor - held.from + count);
+    if (cursor + out.length >= held.from + held.entries.length) this.#fresh.delete(key);
+    return out;
+  }
+
   async #drain(bank: Uint8Array): Promise<void> {
+    const key = hex(bank);
     let cursor = await this.#store.clearingCursor(bank);
     for (;;) {
       const size = this.#replicas.status(bank)?.size ?? 0;
       if (cursor >= size || this.#stopped) return;
       const end = Math.min(size, cursor + CHUNK);
-      const entries = await this.#replicas.getEntries(bank, cursor, end);
+      const entries = this.#takeFresh(key, cursor, end - cursor) ?? (await this.#replicas.getEntries(bank, cursor, end));
       await this.#handle(
         bank,
         entries.map((bytes, i) => ({ index: cursor + i, bytes })),
       );
       if (this.#stopped) return;
-      cursor = end;
+      cursor += entries.length;
       await this.#store.setClearingCursor(bank, cursor);
     }
   }
@@ -151,44 +179,52 @@ export class Clearing {
     const me = this.#store.bank.key;
     const credits: Command[] = [];
     const refunds: Command[] = [];
+    /** this bank's outgoing transfers the chunk settles, marked together after the loop */
+    const settles: Array<{ out: OutgoingStatus; ref: EntryRef }> = [];
     /** this bank's outgoing entries answered in this chunk: a second answer is not acted on */
     const answered = new Set<number>();
-    for (const { index, bytes } of entries) {
-      const e = decodeStrict(pb.Entry, bytes);
-      if (!e) continue; // replicas and pushes hold verified, well-formed entries only
-      if (e.kind === 'applied') {
-        const t = transferOf(e)?.transfer;
-        if (!t?.payeeBank || !bytesEqual(t.payeeBank, me) || !t.payee) continue;
-        // Already answered (pushed, then read again from the replica): nothing to submit.
-        if (skipAnswered && (await this.#store.getInbound(bank, index)) !== undefined) continue;
-        credits.push({ type: 'interbankCredit', source: { bank, index, leafHash: leafHash(bytes) }, payee: t.payee, amount: u64(e.applied!.amount) });
-      } else if (e.kind === 'interbankCredit' || e.kind === 'interbankRejection') {
-        const x = e.kind === 'interbankCredit' ? e.interbankCredit! : e.interbankRejection!;
-        const source = entryRefOf(x.source);
-        if (!source || !bytesEqual(source.bank, me)) continue;
-        const out = await this.#ownOutgoing(bank, source, u64(x.amount));
-        if (!out || answered.has(out.index)) continue;
-        answered.add(out.index);
-        const ref: EntryRef = { bank, index, leafHash: leafHash(bytes) };
-        if (e.kind === 'interbankCredit') {
-          if (out.state !== 'pending') {
-            if (out.state === 'refunded') this.#log?.warn({ bank: hex(bank), index, outgoing: out.index }, 'a bank credited a transfer it had rejected (refunded here): see the reconciliation');
-            continue;
+    try {
+      for (const { index, bytes } of entries) {
+        const e = decodeStrict(pb.Entry, bytes);
+        if (!e) continue; // replicas and pushes hold verified, well-formed entries only
+        if (e.kind === 'applied') {
+          const t = transferOf(e)?.transfer;
+          if (!t?.payeeBank || !bytesEqual(t.payeeBank, me) || !t.payee) continue;
+          // Already answered (pushed, then read again from the replica): nothing to submit.
+          if (skipAnswered && (await this.#store.getInbound(bank, index)) !== undefined) continue;
+          credits.push({ type: 'interbankCredit', source: { bank, index, leafHash: leafHash(bytes) }, payee: t.payee, amount: u64(e.applied!.amount) });
+        } else if (e.kind === 'interbankCredit' || e.kind === 'interbankRejection') {
+          const x = e.kind === 'interbankCredit' ? e.interbankCredit! : e.interbankRejection!;
+          const source = entryRefOf(x.source);
+          if (!source || !bytesEqual(source.bank, me)) continue;
+          const out = await this.#ownOutgoing(bank, source, u64(x.amount));
+          if (!out || answered.has(out.index)) continue;
+          answered.add(out.index);
+          const ref: EntryRef = { bank, index, leafHash: leafHash(bytes) };
+          if (e.kind === 'interbankCredit') {
+            if (out.state !== 'pending') {
+              if (out.state === 'refunded') this.#log?.warn({ bank: hex(bank), index, outgoing: out.index }, 'a bank credited a transfer it had rejected (refunded here): see the reconciliation');
+              continue;
+            }
+            // The same credit may be pushed and read from the replica at once: settled once.
+            if (this.#settling.has(out.index)) continue;
+            this.#settling.add(out.index);
+            settles.push({ out, ref });
+          } else if (out.state === 'pending') {
+            refunds.push({ type: 'interbankRefund', rejection: ref, outgoingIndex: out.index });
+          } else if (out.state === 'settled') {
+            this.#log?.warn({ bank: hex(bank), index, outgoing: out.index }, 'a bank rejected a transfer it had credited: no refund; see the reconciliation');
           }
-          // The same credit may be pushed and read from the replica at once: settled once.
-          if (this.#settling.has(out.index)) continue;
-          this.#settling.add(out.index);
-          try {
-            if (await this.#store.markSettled(out.index, ref)) this.#emit({ ...out, state: 'settled', credit: ref });
-          } finally {
-            this.#settling.delete(out.index);
-          }
-        } else if (out.state === 'pending') {
-          refunds.push({ type: 'interbankRefund', rejection: ref, outgoingIndex: out.index });
-        } else if (out.state === 'settled') {
-          this.#log?.warn({ bank: hex(bank), index, outgoing: out.index }, 'a bank rejected a transfer it had credited: no refund; see the reconciliation');
         }
       }
+      if (settles.length > 0) {
+        const changed = await this.#store.markSettledMany(settles.map(({ out, ref }) => ({ index: out.index, credit: ref })));
+        settles.forEach(({ out, ref }, i) => {
+          if (changed[i]) this.#emit({ ...out, state: 'settled', credit: ref });
+        });
+      }
+    } finally {
+      for (const { out } of settles) this.#settling.delete(out.index);
     }
     const commands = [...credits, ...refunds];
     if (commands.length === 0) return;
@@ -215,8 +251,8 @@ export class Clearing {
    */
   async #ownOutgoing(bank: Uint8Array, source: EntryRef, amount: bigint): Promise<OutgoingStatus | undefined> {
     const out = await this.#store.getOutgoing(source.index);
-    const own = out && (await this.#store.getEntry(source.index));
-    if (!out || !own || !bytesEqual(out.bank, bank) || !bytesEqual(leafHash(own), source.leafHash) || out.amount !== amount) {
+    const own = out && (await this.#store.leafHash(source.index));
+    if (!out || !own || !bytesEqual(out.bank, bank) || !bytesEqual(own, source.leafHash) || out.amount !== amount) {
       this.#log?.warn({ bank: hex(bank), index: source.index }, 'an interbank answer does not match an outgoing transfer of this bank: ignored');
       return undefined;
     }

@@ -37,6 +37,7 @@ import { BatchState } from './batch-state.ts';
 import { corrupt, openError } from './errors.ts';
 import { decodeU64, encodeU64, keys } from './keys.ts';
 import { FORMAT_VERSION, KEYSPACES, META } from './keyspaces.ts';
+import { readMany, readNow } from './read.ts';
 import { records } from './records.ts';
 
 /** One signature to check: the verifier pool's unit of work. */
@@ -63,6 +64,8 @@ export interface StoreOptions {
   readonly genesis?: { readonly name: string; readonly bioregion: string };
   /** Accounts kept in memory (records of the most recently used accounts). */
   readonly maxCachedAccounts?: number;
+  /** Entries of the latest commits kept in memory for readers (default RECENT_ENTRIES, 8,192). */
+  readonly recentEntries?: number;
   /** Called once if a write fails: the store stops accepting work and must be reopened. */
   readonly onFatal?: (err: Error) => void;
   /** Whether this bank holds a fork proof against another bank (interbank rules); default: none. */
@@ -109,6 +112,8 @@ type WriteBatch = ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
 const EMPTY = new Uint8Array(0);
 /** Merkle nodes of the latest commits kept in memory for proofs (about 8,000 entries' worth, 0.5 MB). */
 const RECENT_NODES = 16_384;
+/** Entries of the latest commits kept in memory: what peers catch up on and the clearing reads (about 2 MB). */
+const RECENT_ENTRIES = 8_192;
 /** Batches smaller than this are verified on the calling thread. */
 const MIN_POOL_BATCH = 64;
 const DEFAULT_MAX_CACHED_ACCOUNTS = 100_000;
@@ -125,6 +130,7 @@ export class LedgerStore {
   readonly #opts: StoreOptions;
   readonly #clock: () => bigint;
   readonly #maxCached: number;
+  readonly #maxRecentEntries: number;
 
   // State as applied (may be ahead of the disk by one batch being written).
   #bank: BankInfo | undefined;
@@ -137,6 +143,8 @@ export class LedgerStore {
   #frontier = new Frontier();
   /** Merkle nodes of the latest commits, by index * 64 + level (see RECENT_NODES). */
   readonly #recentNodes = new Map<number, Uint8Array>();
+  /** Entries of the latest commits, by index (see RECENT_ENTRIES). */
+  readonly #recentEntries = new Map<number, Uint8Array>();
   #lastTimeMs = 0n;
   #formatWritten = true;
 
@@ -165,6 +173,7 @@ export class LedgerStore {
     this.#opts = opts;
     this.#clock = opts.clock ?? (() => BigInt(Date.now()));
     this.#maxCached = opts.maxCachedAccounts ?? DEFAULT_MAX_CACHED_ACCOUNTS;
+    this.#maxRecentEntries = opts.recentEntries ?? RECENT_ENTRIES;
   }
 
   /**
@@ -266,7 +275,7 @@ export class LedgerStore {
     return async (level, index) => {
       const recent = this.#recentNodes.get(index * 64 + level);
       if (recent) return recent;
-      const v = await this.#db.get(keys.node(level, index));
+      const v = readNow(this.#db, keys.node(level, index));
       if (!v || v.length !== 32) throw corrupt(`Merkle node (level ${level}, index ${index}) is missing`);
       return v;
     };
@@ -308,7 +317,7 @@ export class LedgerStore {
 
   async getAccount(id: Uint8Array): Promise<Account | undefined> {
     this.#checkOpen();
-    const v = await this.#db.get(keys.account(id));
+    const v = readNow(this.#db, keys.account(id));
     if (!v) return undefined;
     const a = records.account.decode(id, v);
     if (!a) throw corrupt(`the record of an account is unreadable`);
@@ -318,9 +327,16 @@ export class LedgerStore {
   async getEntry(index: number): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) return undefined;
-    const e = await this.#db.get(keys.entry(index));
+    const e = this.#recentEntries.get(index) ?? readNow(this.#db, keys.entry(index));
     if (!e) throw corrupt(`entry ${index} is missing`);
     return e;
+  }
+
+  /** The leaf hash of entry `index` (its level-0 Merkle node), without reading the entry. */
+  async leafHash(index: number): Promise<Uint8Array | undefined> {
+    this.#checkOpen();
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) return undefined;
+    return this.#nodeReader()(0, index);
   }
 
   /** Entries [from, to) in order, at most `limit`. */
@@ -329,6 +345,10 @@ export class LedgerStore {
     const end = Math.min(to, this.size);
     const out: Uint8Array[] = [];
     if (from >= end) return out;
+    if (this.#recentEntries.has(from) && this.#recentEntries.has(end - 1)) {
+      for (let i = from; i < end; i++) out.push(this.#recentEntries.get(i)!);
+      return out;
+    }
     for await (const v of this.#db.values({ gte: keys.entry(from), lt: keys.entry(end) })) out.push(v);
     if (out.length !== end - from) throw corrupt(`entries between ${from} and ${end} are missing`);
     return out;
@@ -337,7 +357,7 @@ export class LedgerStore {
   /** The signed head recorded when the log had `size` entries, if a commit ended there. */
   async getHead(size: number): Promise<SignedHead | undefined> {
     this.#checkOpen();
-    const v = await this.#db.get(keys.head(size));
+    const v = readNow(this.#db, keys.head(size));
     if (!v) return undefined;
     const h = openTreeHead(v, this.#opts.verify, this.bank.key);
     if (!h) throw corrupt(`the signed head of size ${size} does not verify`);
@@ -383,7 +403,8 @@ export class LedgerStore {
   async getOutgoing(index: number): Promise<OutgoingStatus | undefined> {
     this.#checkOpen();
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) return undefined;
-    const [v, settled] = await this.#db.getMany([keys.outgoing(index), keys.settled(index)]);
+    const v = readNow(this.#db, keys.outgoing(index));
+    const settled = v && readNow(this.#db, keys.settled(index));
     if (!v) return undefined;
     return this.#outgoingStatus(index, v, settled);
   }
@@ -412,7 +433,7 @@ export class LedgerStore {
     for await (const [k, v] of this.#db.iterator({ gte: keys.outgoing(0), lt, reverse: true })) {
       if (out.length >= opts.limit || scanned++ >= MAX_SCAN) break;
       const index = Number(decodeU64(k.subarray(1)));
-      const status = this.#outgoingStatus(index, v, await this.#db.get(keys.settled(index)));
+      const status = this.#outgoingStatus(index, v, readNow(this.#db, keys.settled(index)));
       if (!opts.state || status.state === opts.state) out.push(status);
     }
     return out;
@@ -423,26 +444,45 @@ export class LedgerStore {
    * it was refunded. Returns whether the state changed.
    */
   async markSettled(index: number, credit: EntryRef): Promise<boolean> {
+    const [changed] = await this.markSettledMany([{ index, credit }]);
+    return changed === true;
+  }
+
+  /**
+   * {@link markSettled} for several transfers, written together (one batch). Returns, per
+   * item, whether its state changed.
+   */
+  async markSettledMany(items: ReadonlyArray<{ readonly index: number; readonly credit: EntryRef }>): Promise<boolean[]> {
     this.#checkOpen();
-    const current = await this.getOutgoing(index);
-    if (!current || current.state !== 'pending') return false;
+    const changed: boolean[] = [];
+    const batch = this.#db.batch();
+    for (const { index, credit } of items) {
+      const current = await this.getOutgoing(index);
+      const pending = current?.state === 'pending';
+      changed.push(pending);
+      if (pending) batch.put(keys.settled(index), pb.EntryRef.encode({ bank: credit.bank, index: credit.index, leafHash: credit.leafHash }).finish());
+    }
+    if (batch.length === 0) {
+      await batch.close();
+      return changed;
+    }
     // Not synced: the mark is derived from the payee bank's log (its credit), which the clearing
     // reads again after a crash from a cursor written after this mark; LevelDB keeps the order.
-    await this.#db.put(keys.settled(index), pb.EntryRef.encode({ bank: credit.bank, index: credit.index, leafHash: credit.leafHash }).finish());
-    return true;
+    await batch.write();
+    return changed;
   }
 
   /** Index of this bank's credit or rejection of `bank`'s outgoing entry `index`, once committed. */
   async getInbound(bank: Uint8Array, index: number): Promise<number | undefined> {
     this.#checkOpen();
-    const v = await this.#db.get(keys.inbound(bank, index));
+    const v = readNow(this.#db, keys.inbound(bank, index));
     return v ? Number(decodeU64(v)) : undefined;
   }
 
   /** How many entries of `bank`'s replica the clearing has handled. */
   async clearingCursor(bank: Uint8Array): Promise<number> {
     this.#checkOpen();
-    const v = await this.#db.get(keys.clearing(bank));
+    const v = readNow(this.#db, keys.clearing(bank));
     return v ? Number(decodeU64(v)) : 0;
   }
 
@@ -532,7 +572,7 @@ export class LedgerStore {
       if (pending.length === 0) return;
       if (missing.size > 0) {
         const ids = [...missing.values()];
-        const values = await this.#db.getMany(ids.map((id) => keys.account(id)));
+        const values = await readMany(this.#db, ids.map((id) => keys.account(id)));
         ids.forEach((id, i) => {
           const a = values[i] && records.account.decode(id, values[i]);
           if (a) this.#rememberHolderKey(a);
@@ -621,7 +661,7 @@ export class LedgerStore {
       else missing.push(id);
     }
     if (missing.length > 0) {
-      const values = await this.#db.getMany(missing.map((id) => keys.account(id)));
+      const values = await readMany(this.#db, missing.map((id) => keys.account(id)));
       missing.forEach((id, i) => {
         const v = values[i];
         const a = v ? records.account.decode(id, v) : null;
@@ -653,8 +693,8 @@ export class LedgerStore {
       }
     }
     const [appliedValues, dayValues] = await Promise.all([
-      appliedWanted.length ? this.#db.getMany(appliedWanted.map(([, key]) => key)) : [],
-      daysWanted.length ? this.#db.getMany(daysWanted.map(([, key]) => key)) : [],
+      appliedWanted.length ? readMany(this.#db, appliedWanted.map(([, key]) => key)) : [],
+      daysWanted.length ? readMany(this.#db, daysWanted.map(([, key]) => key)) : [],
     ]);
     appliedWanted.forEach(([k], i) => {
       const v = appliedValues[i];
@@ -696,8 +736,8 @@ export class LedgerStore {
       }
     }
     const [inboundValues, outgoingValues] = await Promise.all([
-      inboundWanted.length ? this.#db.getMany(inboundWanted.map(([, key]) => key)) : [],
-      outgoingWanted.length ? this.#db.getMany(outgoingWanted.map((i) => keys.outgoing(i))) : [],
+      inboundWanted.length ? readMany(this.#db, inboundWanted.map(([, key]) => key)) : [],
+      outgoingWanted.length ? readMany(this.#db, outgoingWanted.map((i) => keys.outgoing(i))) : [],
     ]);
     inboundWanted.forEach(([k], i) => {
       const v = inboundValues[i];
@@ -813,6 +853,7 @@ export class LedgerStore {
     assert(start === changes.size - entries.length, 'entries continue the log');
     entries.forEach((e, i) => {
       put(keys.entry(start + i), e);
+      this.#recentEntries.set(start + i, e);
       for (const n of this.#frontier.append(leafHash(e))) {
         put(keys.node(n.level, n.index), n.hash);
         this.#recentNodes.set(n.index * 64 + n.level, n.hash);
@@ -827,6 +868,9 @@ export class LedgerStore {
         this.#recentNodes.delete(k);
       }
     }
+    // Entries are kept in index order: the oldest are the first keys, and the cache holds a
+    // contiguous range up to the newest entry.
+    for (let drop = this.#recentEntries.size - this.#maxRecentEntries; drop > 0; drop--) this.#recentEntries.delete(this.#recentEntries.keys().next().value!);
     const head = signTreeHead(this.#opts.bankKey, this.#frontier.size, this.#frontier.root(), timeMs, this.#opts.sign);
     put(keys.head(head.size), head.bytes);
     put(keys.meta(META.head), head.bytes);

@@ -91,6 +91,23 @@ describe('interbank transfers between two stores', () => {
     }
   });
 
+  it('marks several transfers settled in one write, only those still pending', async () => {
+    const payer = await funded(a);
+    const payee = await openAccount(b);
+    const sent = await a.submitSigned([1n, 2n, 3n].map((seq) => signed(a, payer, seq, { transfer: { payee: payee.id, amount: 1_000n, payeeBank: b.bank.key } })));
+    const [i1, i2, i3] = sent.map((r) => (r as { entryIndex: number }).entryIndex) as [number, number, number];
+    const credited = await b.submit([await creditOf(i1), await creditOf(i2)]);
+    const ref = (k: number) => ({ bank: b.bank.key, index: (credited[k] as { entryIndex: number }).entryIndex, leafHash: new Uint8Array(32).fill(k) });
+    expect(await a.markSettled(i2, ref(1))).toBe(true);
+    // i2 is settled already, i1 and i3 are pending, entry 0 is no outgoing transfer at all.
+    expect(await a.markSettledMany([{ index: i1, credit: ref(0) }, { index: i2, credit: ref(1) }, { index: 0, credit: ref(0) }, { index: i3, credit: ref(1) }])).toEqual([true, false, false, true]);
+    expect(await a.markSettledMany([])).toEqual([]);
+    const plain = (r: { bank: Uint8Array; index: number; leafHash: Uint8Array } | undefined) => r && { bank: [...r.bank], index: r.index, leafHash: [...r.leafHash] };
+    expect(plain((await a.getOutgoing(i1))?.credit)).toEqual(plain(ref(0)));
+    expect(plain((await a.getOutgoing(i3))?.credit)).toEqual(plain(ref(1)));
+    expect((await a.listOutgoing({ limit: 10 })).map((o) => o.state)).toEqual(['settled', 'settled', 'settled']);
+  });
+
   it('refuses to send to a bank the node holds a fork proof against', async () => {
     await a.close();
     a = await LedgerStore.open(storeOptions(dirs[0]!.dir, keyA, { isForked: (bank) => Buffer.from(bank).equals(Buffer.from(keyB.publicKey)) }));
