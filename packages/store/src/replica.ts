@@ -7,6 +7,7 @@ import { corrupt } from './errors.ts';
 import { checkForkProof, encodeForkProof, type ForkEvidence } from './fork.ts';
 import { decodeU64, encodeU64, keys } from './keys.ts';
 import { KEYSPACES } from './keyspaces.ts';
+import { readNow } from './read.ts';
 import { replicaKeys } from './replica-keys.ts';
 
 /** What this node holds of another bank's log. */
@@ -33,7 +34,20 @@ interface Replica {
   frontier: Frontier | undefined;
   /** Appends to one replica run one at a time. */
   lock: Promise<unknown>;
+  /**
+   * Heads held of sizes beyond `size`, by size: what a chunk must agree with, and a head of the
+   * same size must not contradict. Kept in memory (at most MAX_HEADS_AHEAD) so that recording a
+   * head and appending a chunk read no head from the database.
+   */
+  ahead: Map<number, SignedHead>;
+  /** Whether `ahead` holds every such head stored; false once it overflowed (then the database is read). */
+  aheadComplete: boolean;
+  /** The largest held head of a size within `size`: what this node serves the replica against. */
+  servable: SignedHead | undefined;
 }
+
+/** Heads beyond a replica's verified size kept in memory per bank (see Replica.ahead). */
+const MAX_HEADS_AHEAD = 1024;
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -79,7 +93,9 @@ export class ReplicaStore {
       const size = Number(decodeU64(v));
       const head = await store.#latestHead(bank);
       if (size > 0 && (head === undefined || head.size < size)) throw corrupt(`the replica of ${hex(bank)} has no signed head covering it`);
-      store.#replicas.set(hex(bank), { size, head, frontier: undefined, lock: Promise.resolve() });
+      const r: Replica = { size, head, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), aheadComplete: true, servable: undefined };
+      await store.#loadHeads(bank, r);
+      store.#replicas.set(hex(bank), r);
     }
     for await (const [k, v] of db.iterator(keys.range(KEYSPACES.forks))) {
       const bank = k.subarray(1);
@@ -187,14 +203,27 @@ export class ReplicaStore {
     const checked = wasOpened(head) ? head : openTreeHead(head.bytes, this.#verify, head.bank);
     if (!checked || this.isForked(checked.bank)) return false;
     const r = this.#replica(checked.bank);
-    // r.head is the largest head held: a larger one cannot be held yet (no read needed).
-    const same =
-      r.head === undefined || checked.size > r.head.size ? undefined : checked.size === r.head.size ? r.head : await this.headAt(checked.bank, checked.size);
-    if (same !== undefined) {
-      if (!bytesEqual(same.root, checked.root)) await this.recordFork(encodeForkProof(same, checked, []));
-      return false;
+    if (checked.size > r.size) {
+      // Beyond the verified replica: the held head of that size, if any, is in `ahead`. Checked
+      // and taken in without a pause, so two heads of one size arriving together meet here.
+      const same = r.ahead.get(checked.size) ?? (r.aheadComplete || checked.size > (r.head?.size ?? 0) ? undefined : await this.headAt(checked.bank, checked.size));
+      if (same !== undefined) {
+        if (!bytesEqual(same.root, checked.root)) await this.recordFork(encodeForkProof(same, checked, []));
+        return false;
+      }
+      if (r.ahead.size < MAX_HEADS_AHEAD) r.ahead.set(checked.size, checked);
+      else r.aheadComplete = false;
+    } else {
+      // r.head is the largest head held: a larger one cannot be held yet (no read needed).
+      const same = checked.size === r.head?.size ? r.head : await this.headAt(checked.bank, checked.size);
+      if (same !== undefined) {
+        if (!bytesEqual(same.root, checked.root)) await this.recordFork(encodeForkProof(same, checked, []));
+        return false;
+      }
+      if (await this.#checkAgainstTree(checked.bank, r, checked)) return false;
+      // The verified tree's own head (an older one arriving late): servable.
+      if (checked.size > (r.servable?.size ?? 0)) r.servable = checked;
     }
-    if (await this.#checkAgainstTree(checked.bank, r, checked)) return false;
     // Not synced: a head lost in a crash is asked for again. LevelDB writes its log in order,
     // so the synced append of the entries a head covers makes the head durable as well.
     await this.#db.batch([
@@ -215,16 +244,12 @@ export class ReplicaStore {
   async servableHead(bank: Uint8Array): Promise<SignedHead | undefined> {
     const r = this.#replicas.get(hex(bank));
     if (!r || r.size === 0) return undefined;
-    const { gte } = replicaKeys.heads(bank);
-    for await (const v of this.#db.values({ gte, lt: replicaKeys.head(bank, r.size + 1), reverse: true, limit: 1 })) {
-      return openTreeHead(v, this.#verify, bank);
-    }
-    return undefined;
+    return r.servable;
   }
 
   /** The head of `bank` held for `size`, if any. */
   async headAt(bank: Uint8Array, size: number): Promise<SignedHead | undefined> {
-    const v = await this.#db.get(replicaKeys.head(bank, size));
+    const v = readNow(this.#db, replicaKeys.head(bank, size));
     return v === undefined ? undefined : openTreeHead(v, this.#verify, bank);
   }
 
@@ -246,17 +271,21 @@ export class ReplicaStore {
     if (entries.length === 0 || entries.length > LIMITS.MAX_SYNC_ENTRIES_PER_RESPONSE) return 'too-many';
     const end = from + entries.length;
     if (end > treeSize || proof.length > LIMITS.MAX_PROOF_HASHES) return 'bad-proof';
-    const head = await this.headAt(bank, treeSize);
+    const head = r.ahead.get(treeSize) ?? (r.aheadComplete ? undefined : await this.headAt(bank, treeSize));
     if (!head) return 'unknown-head';
     for (let i = 0; i < entries.length; i++) if (!isEntryOf(bank, from + i, entries[i]!)) return 'bad-entry';
 
     // Heads already held inside the chunk: each must be the tree's at its size.
     const inside = new Map<number, SignedHead>();
-    for await (const v of this.#db.values({ gte: replicaKeys.head(bank, from + 1), lt: replicaKeys.head(bank, end + 1) })) {
-      const h = openTreeHead(v, this.#verify, bank);
-      if (h) inside.set(h.size, h);
+    for (const [size, h] of r.ahead) if (size <= end) inside.set(size, h);
+    if (!r.aheadComplete) {
+      for await (const v of this.#db.values({ gte: replicaKeys.head(bank, from + 1), lt: replicaKeys.head(bank, end + 1) })) {
+        const h = openTreeHead(v, this.#verify, bank);
+        if (h) inside.set(h.size, h);
+      }
     }
     const suspects: SignedHead[] = [];
+    let servable = r.servable;
 
     r.frontier ??= await Frontier.fromNodes(r.size, this.#nodeReader(bank));
     const frontier = new Frontier(r.frontier.size, r.frontier.hashes());
@@ -271,6 +300,7 @@ export class ReplicaStore {
       }
       const held = inside.get(from + i + 1);
       if (held && !bytesEqual(held.root, frontier.root())) suspects.push(held);
+      else if (held) servable = held;
     });
     const ok = end === treeSize ? bytesEqual(frontier.root(), head.root) && proof.length === 0 : verifyConsistency(end, treeSize, frontier.root(), head.root, proof);
     if (!ok) return 'bad-proof';
@@ -286,6 +316,10 @@ export class ReplicaStore {
     await batch.write();
     r.frontier = frontier;
     r.size = end;
+    if (end === treeSize) servable = head;
+    r.servable = servable;
+    for (const size of inside.keys()) r.ahead.delete(size);
+    if (!r.aheadComplete && r.ahead.size === 0) await this.#loadHeads(bank, r);
     for (const l of this.#listeners) {
       try {
         l(bank, from, entries);
@@ -319,10 +353,31 @@ export class ReplicaStore {
     const key = hex(bank);
     let r = this.#replicas.get(key);
     if (!r) {
-      r = { size: 0, head: undefined, frontier: undefined, lock: Promise.resolve() };
+      r = { size: 0, head: undefined, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), aheadComplete: true, servable: undefined };
       this.#replicas.set(key, r);
     }
     return r;
+  }
+
+  /** Loads the servable head of `r` and the heads held beyond its size (at most MAX_HEADS_AHEAD of them). */
+  async #loadHeads(bank: Uint8Array, r: Replica): Promise<void> {
+    const { gte, lt } = replicaKeys.heads(bank);
+    r.servable = undefined;
+    if (r.size > 0) {
+      for await (const v of this.#db.values({ gte, lt: replicaKeys.head(bank, r.size + 1), reverse: true, limit: 1 })) {
+        r.servable = openTreeHead(v, this.#verify, bank);
+        if (!r.servable) throw corrupt(`a held head of the replica of ${hex(bank)} does not verify`);
+      }
+    }
+    const ahead = new Map<number, SignedHead>();
+    for await (const v of this.#db.values({ gte: replicaKeys.head(bank, r.size + 1), lt, limit: MAX_HEADS_AHEAD + 1 })) {
+      const h = openTreeHead(v, this.#verify, bank);
+      if (!h) throw corrupt(`a held head of the replica of ${hex(bank)} does not verify`);
+      ahead.set(h.size, h);
+    }
+    r.aheadComplete = ahead.size <= MAX_HEADS_AHEAD;
+    if (!r.aheadComplete) ahead.delete(Math.max(...ahead.keys()));
+    for (const [size, h] of ahead) if (!r.ahead.has(size)) r.ahead.set(size, h);
   }
 
   async #latestHead(bank: Uint8Array): Promise<SignedHead | undefined> {
@@ -336,7 +391,7 @@ export class ReplicaStore {
 
   #nodeReader(bank: Uint8Array): NodeReader {
     return async (level, index) => {
-      const v = await this.#db.get(replicaKeys.node(bank, level, index));
+      const v = readNow(this.#db, replicaKeys.node(bank, level, index));
       if (!v || v.length !== 32) throw corrupt(`Merkle node (level ${level}, index ${index}) of a replica is missing`);
       return v;
     };

@@ -1,16 +1,18 @@
+import { signTreeHead } from '@mutual/ledger';
 import { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LedgerStore, ReplicaStore } from '../src/index.ts';
-import { newHolder, openAccount, storeOptions, tempDir, verify } from './fixture.ts';
+import { signBytes } from '../../ledger/test/fixture.ts';
+import { newHolder, openAccount, storeOptions, tempDir, verify, type Holder } from './fixture.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function origin(accounts: number): Promise<LedgerStore> {
+async function origin(accounts: number, bank: Holder = newHolder()): Promise<LedgerStore> {
   const t = tempDir();
-  const store = await LedgerStore.open(storeOptions(t.dir, newHolder()));
+  const store = await LedgerStore.open(storeOptions(t.dir, bank));
   cleanups.push(t.cleanup, () => store.close());
   for (let i = 0; i < accounts; i++) await openAccount(store);
   return store;
@@ -80,6 +82,75 @@ describe('ReplicaStore', () => {
     for await (const k of db.keys()) stored.push(k);
     // Only the head and the replica's meta record were written.
     expect(stored.map((k) => k[0]).sort()).toEqual([0x0b, 0x0c]);
+  });
+
+  it('serves against the largest head within what it holds, and checks chunks against heads held beyond it, also after reopening', async () => {
+    const store = await origin(12);
+    const bank = store.bank.key;
+    const { db } = await replicaDb();
+    let replica = await ReplicaStore.open(db, verify);
+    // Heads of sizes 5, 9 and the latest are held before any entry.
+    const sizes = [5, 9, store.size];
+    for (const n of sizes) expect(await replica.recordHead((await store.getHead(n))!)).toBe(true);
+    expect(await replica.servableHead(bank)).toBeUndefined();
+    const chunk = async (from: number, end: number) =>
+      replica.append(bank, store.size, from, await store.getEntries(from, end), end === store.size ? [] : await store.consistencyProof(end, store.size));
+    expect(await chunk(0, 7)).toBe(7);
+    expect((await replica.servableHead(bank))?.size).toBe(5);
+    // Reopened: the heads beyond the replica are still held and checked.
+    replica = await ReplicaStore.open(db, verify);
+    expect((await replica.servableHead(bank))?.size).toBe(5);
+    expect(await chunk(7, 10)).toBe(10);
+    expect((await replica.servableHead(bank))?.size).toBe(9);
+    expect(await chunk(10, store.size)).toBe(store.size);
+    expect((await replica.servableHead(bank))?.size).toBe(store.size);
+    // An older head of the tree arriving late changes nothing it serves.
+    expect(await replica.recordHead((await store.getHead(3))!)).toBe(false);
+    expect((await replica.servableHead(bank))?.size).toBe(store.size);
+    expect(replica.isForked(bank)).toBe(false);
+  });
+
+  it('two heads of one size beyond the replica, recorded at once, are a fork', async () => {
+    const holder = newHolder();
+    const store = await origin(3, holder);
+    const { db } = await replicaDb();
+    const replica = await ReplicaStore.open(db, verify);
+    const sign = (root: Uint8Array) => signTreeHead(holder.publicKey, 20, root, 1n, (m) => signBytes(m, holder.seed));
+    const [x, y] = [sign(new Uint8Array(32).fill(1)), sign(new Uint8Array(32).fill(2))];
+    const recorded = await Promise.all([replica.recordHead(x), replica.recordHead(y)]);
+    expect(recorded.filter(Boolean)).toHaveLength(1);
+    expect(replica.isForked(holder.publicKey)).toBe(true);
+  });
+
+  it('a chunk that contradicts a held head beyond the replica proves a fork', async () => {
+    const holder = newHolder();
+    const store = await origin(8, holder);
+    const { db } = await replicaDb();
+    const replica = await ReplicaStore.open(db, verify);
+    // The bank also signed another tree of size 4 than the one it serves.
+    const other = signTreeHead(holder.publicKey, 4, new Uint8Array(32).fill(9), 1n, (m) => signBytes(m, holder.seed));
+    await replica.recordHead(other);
+    await replica.recordHead(store.head);
+    expect(replica.isForked(holder.publicKey)).toBe(false);
+    expect(await replica.append(holder.publicKey, store.size, 0, await store.getEntries(0, store.size), [])).toBe(store.size);
+    expect(replica.isForked(holder.publicKey)).toBe(true);
+  });
+
+  it('past the heads it keeps in memory, reads held heads from the database and still finds a fork', async () => {
+    const holder = newHolder();
+    const store = await origin(3, holder);
+    const { db } = await replicaDb();
+    const replica = await ReplicaStore.open(db, verify);
+    const sign = (size: number, fill: number) => signTreeHead(holder.publicKey, size, new Uint8Array(32).fill(fill), 1n, (m) => signBytes(m, holder.seed));
+    // More heads beyond the replica than it keeps in memory, then the bank's real head.
+    for (let i = 0; i < 1100; i++) await replica.recordHead(sign(100 + i, 1));
+    expect(await replica.recordHead(store.head)).toBe(false); // not the newest
+    expect(await replica.append(holder.publicKey, store.size, 0, await store.getEntries(0, store.size), [])).toBe(store.size);
+    expect((await replica.servableHead(holder.publicKey))?.size).toBe(store.size);
+    expect(replica.isForked(holder.publicKey)).toBe(false);
+    // A second head of a size held only on disk.
+    await replica.recordHead(sign(1150, 2));
+    expect(replica.isForked(holder.publicKey)).toBe(true);
   });
 
   it('ignores a head that does not verify or is not newer', async () => {
