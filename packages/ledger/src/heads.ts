@@ -33,6 +33,32 @@ export function signTreeHead(
  * that it is `expectedBank`). Returns undefined when anything is wrong. Never throws.
  */
 export function openTreeHead(bytes: Uint8Array, verify: VerifyFn, expectedBank?: Uint8Array): SignedHead | undefined {
+  if (bytes.length > MAX_CACHED_HEAD_BYTES) return open(bytes, verify, expectedBank);
+  // The same head reaches a node many times (a push, the gossip, a sync answer, the records
+  // it reads back): its signature is checked once per verifier, for the exact bytes.
+  let cache = VERIFIED.get(verify);
+  if (!cache) VERIFIED.set(verify, (cache = new Map()));
+  const key = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+  const hit = cache.get(key);
+  if (hit) {
+    if (expectedBank && !Buffer.from(expectedBank).equals(Buffer.from(hit.bank))) return undefined;
+    return hit;
+  }
+  // Decoded from a copy: the cached head must not share memory its caller may reuse.
+  const opened = open(Buffer.from(bytes), verify, expectedBank);
+  if (!opened) return undefined;
+  if (cache.size >= VERIFIED_HEADS) cache.delete(cache.keys().next().value!);
+  cache.set(key, opened);
+  return opened;
+}
+
+/** Heads remembered as verified, per verifier (the oldest forgotten first). */
+const VERIFIED_HEADS = 4096;
+/** A SignedTreeHead is about 150 bytes; anything larger is not one to remember. */
+const MAX_CACHED_HEAD_BYTES = 512;
+const VERIFIED = new WeakMap<VerifyFn, Map<string, SignedHead>>();
+
+function open(bytes: Uint8Array, verify: VerifyFn, expectedBank?: Uint8Array): SignedHead | undefined {
   const s = decodeStrict(pb.SignedTreeHead, bytes);
   if (!s?.head || s.signature?.length !== 64) return undefined;
   const h = decodeStrict(pb.TreeHead, s.head);
