@@ -12,6 +12,7 @@ import { checkHello, encodeHello, type PeerHello } from './hello.ts';
 import { HelloDeadlines } from './hello-deadline.ts';
 import { createHost, type MeshHost } from './host.ts';
 import { checkPush, type CheckedPush } from './push.ts';
+import { corkWrites } from './cork.ts';
 import { logSource, type LogSource } from './source.ts';
 import { answerSync } from './sync-server.ts';
 import { PROTOCOLS, topics } from './topics.ts';
@@ -89,6 +90,14 @@ const STRIKE_MEMORY_MS = 10 * 60_000;
 /** First and longest wait before a replica still behind its newest known head is tried again. */
 const CATCH_UP_RETRY_MIN_MS = 250;
 const CATCH_UP_RETRY_MAX_MS = 30_000;
+/**
+ * Wait before fetching entries of a head that only a push brought (the catch-up reached the
+ * head it went for): the bank's next gossiped head normally starts that catch-up sooner, with
+ * more entries in one round. Replication is off the path of interbank transfers (pushes carry
+ * them), so under load a replica follows its bank about once per gossiped head instead of once
+ * per push.
+ */
+const CATCH_UP_PUSHED_HEAD_MS = 2 * LIMITS.HEAD_GOSSIP_INTERVAL_MS;
 const SILENT: MeshLogger = { info() {}, warn() {}, debug() {} };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -130,6 +139,8 @@ export class Mesh {
   readonly #discover = new Set<string>();
   /** Replicas behind their newest known head: when to try again (see #retryIfBehind). */
   readonly #retries = new Map<string, { size: number; delay: number; timer: NodeJS.Timeout | undefined }>();
+  /** Banks whose last catch-up reached the head it went for (see #retryIfBehind). */
+  readonly #reached = new Set<string>();
   /** Heads accepted by the validator, by message payload: the message handler need not verify them again. */
   readonly #validated = new WeakMap<Uint8Array, SignedHead>();
   /** The push stream to each bank (hex key), open or opening. */
@@ -184,6 +195,7 @@ export class Mesh {
     await host.handle(PROTOCOLS.sync, (stream, conn) => this.#answerSync(stream, conn), limits);
     await host.handle(PROTOCOLS.push, (stream, conn) => this.#receivePushes(stream, conn), limits);
     host.addEventListener('connection:open', (e) => {
+      corkWrites(e.detail);
       if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
       else this.#helloDeadlines.watch(e.detail);
     });
@@ -479,6 +491,7 @@ export class Mesh {
         }
         await this.#opts.replicas.recordHead(push.head);
         if (this.#opts.replicas.isForked(hello.bank) || this.#stopped) continue;
+        this.#fetchLater(hello.bank);
         this.#pushCounts.received++;
         onPush(push);
       }
@@ -572,6 +585,7 @@ export class Mesh {
       do {
         this.#again.delete(key);
         const target = this.#discover.delete(key) ? undefined : this.#opts.replicas.status(bank)?.head;
+        this.#reached.delete(key);
         await catchUp(
           bank,
           this.#syncPeers(bank),
@@ -584,6 +598,7 @@ export class Mesh {
           },
           target,
         ).catch((err: unknown) => this.#log.warn({ err }, 'catch-up failed'));
+        if (target && (this.#opts.replicas.status(bank)?.size ?? 0) >= target.size) this.#reached.add(key);
       } while (this.#again.has(key) && !this.#stopped);
     })().finally(() => {
       this.#syncing.delete(key);
@@ -595,7 +610,9 @@ export class Mesh {
   /**
    * A replica still behind the newest head known of its bank (the peers could not serve it
    * yet: a relay had the head before the entries, or the holders were away) is tried again,
-   * with backoff, until it catches up or the mesh stops; progress resets the backoff.
+   * with backoff, until it catches up or the mesh stops; progress resets the backoff. A replica
+   * that reached the head its catch-up went for, and is behind only a head pushed since, is
+   * tried again after CATCH_UP_PUSHED_HEAD_MS unless a gossiped head starts a catch-up first.
    */
   #retryIfBehind(bank: Uint8Array): void {
     const key = hex(bank);
@@ -607,6 +624,10 @@ export class Mesh {
       return;
     }
     if (last?.timer) return;
+    if (this.#reached.has(key)) {
+      this.#fetchLater(bank);
+      return;
+    }
     const delay = last && last.size === status.size ? Math.min(last.delay * 2, CATCH_UP_RETRY_MAX_MS) : CATCH_UP_RETRY_MIN_MS;
     // The newest head is known: fetch up to it (the bank first, then any peer holding it).
     // After a round without progress, ask every peer how far it can serve instead (the bank
@@ -619,6 +640,23 @@ export class Mesh {
     }, delay);
     timer.unref();
     this.#retries.set(key, { size: status.size, delay, timer });
+  }
+
+  /**
+   * Fetches up to the newest known head of `bank` in CATCH_UP_PUSHED_HEAD_MS, unless a catch-up
+   * is running or a retry is set already (a gossiped head starts one sooner).
+   */
+  #fetchLater(bank: Uint8Array): void {
+    const key = hex(bank);
+    if (this.#stopped || this.#syncing.has(key) || this.#retries.get(key)?.timer) return;
+    const timer = setTimeout(() => {
+      const r = this.#retries.get(key);
+      if (r) r.timer = undefined;
+      this.scheduleCatchUp(bank, { discover: false });
+    }, CATCH_UP_PUSHED_HEAD_MS);
+    timer.unref();
+    // Not a failure: the backoff of a round without progress starts afresh after it.
+    this.#retries.set(key, { size: -1, delay: CATCH_UP_RETRY_MIN_MS, timer });
   }
 
   /** Peers to sync `bank` from: the bank itself first, then every other peer in good standing. */

@@ -25,7 +25,10 @@ const banks: TestBank[] = [];
 const dirs: string[] = [];
 
 export async function startBank(
-  opts: { bioregion?: string; bootstrap?: readonly string[] } & Pick<MeshOptions, 'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush'> = {},
+  opts: { bioregion?: string; bootstrap?: readonly string[]; /** gossip every commit's head (default) */ gossip?: boolean } & Pick<
+    MeshOptions,
+    'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush'
+  > = {},
 ): Promise<TestBank> {
   const dir = mkdtempSync(join(tmpdir(), 'mutual-mesh-'));
   dirs.push(dir);
@@ -59,7 +62,7 @@ export async function startBank(
         ...(opts.onAgreement === undefined ? {} : { onAgreement: opts.onAgreement }),
         ...(opts.onPush === undefined ? {} : { onPush: opts.onPush }),
       });
-      unsubscribe = bank.store.subscribe((e) => void bank.mesh.publishHead(e.head));
+      unsubscribe = opts.gossip === false ? () => {} : bank.store.subscribe((e) => void bank.mesh.publishHead(e.head));
       running = true;
     },
     async commit(n: number) {

@@ -95,6 +95,19 @@ describe('pushes', () => {
     expect(a.mesh.pushCounts()).toMatchObject({ sent: 1, unsent: 1 });
   }, 30_000);
 
+  it('a replica behind a head that only a push brought catches up without a gossiped head', async () => {
+    const a = await startBank({ gossip: false });
+    const b = await startBank({ bootstrap: a.mesh.addresses(), onPush: () => {} });
+    await waitFor('the hello', () => a.mesh.peers().some((p) => p.name !== undefined) && b.mesh.peers().some((p) => p.name !== undefined));
+    await waitFor('the replica from the hello', () => b.replicas.status(a.store.bank.key)?.size === a.store.size);
+    await a.commit(5);
+    const { bytes } = await pushOf(a, [a.store.size - 1]);
+    expect(await a.mesh.push(b.store.bank.key, bytes)).toBe(true);
+    await waitFor('the pushed head', () => b.replicas.status(a.store.bank.key)?.head?.size === a.store.size);
+    // No head of A is gossiped: the push alone leads B to fetch the entries.
+    await waitFor('the replica', () => b.replicas.status(a.store.bank.key)?.size === a.store.size, 10_000);
+  }, 30_000);
+
   it('invalid pushes from a bank are struck and not handed on; pushes from a peer without a hello are dropped', async () => {
     const got: CheckedPush[] = [];
     const a = await startBank();
