@@ -35,13 +35,11 @@ interface Replica {
   /** Appends to one replica run one at a time. */
   lock: Promise<unknown>;
   /**
-   * Heads held of sizes beyond `size`, by size: what a chunk must agree with, and a head of the
-   * same size must not contradict. Kept in memory (at most MAX_HEADS_AHEAD) so that recording a
-   * head and appending a chunk read no head from the database.
+   * Heads held of sizes beyond `size`, by size: what a chunk must agree with, and what a head of
+   * the same size must not contradict. In memory only (at most MAX_HEADS_AHEAD; `head`, the
+   * newest, is kept apart): they are written with the chunk that reaches them.
    */
   ahead: Map<number, SignedHead>;
-  /** Whether `ahead` holds every such head stored; false once it overflowed (then the database is read). */
-  aheadComplete: boolean;
   /** The largest held head of a size within `size`: what this node serves the replica against. */
   servable: SignedHead | undefined;
 }
@@ -93,7 +91,7 @@ export class ReplicaStore {
       const size = Number(decodeU64(v));
       const head = await store.#latestHead(bank);
       if (size > 0 && (head === undefined || head.size < size)) throw corrupt(`the replica of ${hex(bank)} has no signed head covering it`);
-      const r: Replica = { size, head, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), aheadComplete: true, servable: undefined };
+      const r: Replica = { size, head, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), servable: undefined };
       await store.#loadHeads(bank, r);
       store.#replicas.set(hex(bank), r);
     }
@@ -204,15 +202,26 @@ export class ReplicaStore {
     if (!checked || this.isForked(checked.bank)) return false;
     const r = this.#replica(checked.bank);
     if (checked.size > r.size) {
-      // Beyond the verified replica: the held head of that size, if any, is in `ahead`. Checked
+      // Beyond the verified replica: held in memory, written with the chunk that reaches it (a
+      // head lost in a restart is learnt again from the bank's next hello or gossip). Checked
       // and taken in without a pause, so two heads of one size arriving together meet here.
-      const same = r.ahead.get(checked.size) ?? (r.aheadComplete || checked.size > (r.head?.size ?? 0) ? undefined : await this.headAt(checked.bank, checked.size));
+      const same = r.ahead.get(checked.size) ?? (r.head?.size === checked.size ? r.head : undefined);
       if (same !== undefined) {
         if (!bytesEqual(same.root, checked.root)) await this.recordFork(encodeForkProof(same, checked, []));
         return false;
       }
+      // Past the bound, the farthest head is let go for a nearer one (what the next chunks
+      // reach); the newest is kept as `head` either way.
+      if (r.ahead.size >= MAX_HEADS_AHEAD) {
+        const farthest = Math.max(...r.ahead.keys());
+        if (checked.size < farthest) r.ahead.delete(farthest);
+      }
       if (r.ahead.size < MAX_HEADS_AHEAD) r.ahead.set(checked.size, checked);
-      else r.aheadComplete = false;
+      if (r.head === undefined || checked.size > r.head.size) {
+        r.head = checked;
+        return true;
+      }
+      return false;
     } else {
       // r.head is the largest head held: a larger one cannot be held yet (no read needed).
       const same = checked.size === r.head?.size ? r.head : await this.headAt(checked.bank, checked.size);
@@ -224,16 +233,12 @@ export class ReplicaStore {
       // The verified tree's own head (an older one arriving late): servable.
       if (checked.size > (r.servable?.size ?? 0)) r.servable = checked;
     }
-    // Not synced: a head lost in a crash is asked for again. LevelDB writes its log in order,
-    // so the synced append of the entries a head covers makes the head durable as well.
+    // An older head of the verified tree (not newer than `head`), kept as a witness. Not
+    // synced: a head lost in a crash is asked for again.
     await this.#db.batch([
       { type: 'put', key: replicaKeys.head(checked.bank, checked.size), value: checked.bytes },
       { type: 'put', key: replicaKeys.meta(checked.bank), value: encodeU64(r.size) },
     ]);
-    if (r.head === undefined || checked.size > r.head.size) {
-      r.head = checked;
-      return true;
-    }
     return false;
   }
 
@@ -249,6 +254,9 @@ export class ReplicaStore {
 
   /** The head of `bank` held for `size`, if any. */
   async headAt(bank: Uint8Array, size: number): Promise<SignedHead | undefined> {
+    const r = this.#replicas.get(hex(bank));
+    const held = r?.ahead.get(size) ?? (r?.head?.size === size ? r.head : undefined);
+    if (held) return held;
     const v = readNow(this.#db, replicaKeys.head(bank, size));
     return v === undefined ? undefined : openTreeHead(v, this.#verify, bank);
   }
@@ -271,19 +279,13 @@ export class ReplicaStore {
     if (entries.length === 0 || entries.length > LIMITS.MAX_SYNC_ENTRIES_PER_RESPONSE) return 'too-many';
     const end = from + entries.length;
     if (end > treeSize || proof.length > LIMITS.MAX_PROOF_HASHES) return 'bad-proof';
-    const head = r.ahead.get(treeSize) ?? (r.aheadComplete ? undefined : await this.headAt(bank, treeSize));
+    const head = await this.headAt(bank, treeSize);
     if (!head) return 'unknown-head';
     for (let i = 0; i < entries.length; i++) if (!isEntryOf(bank, from + i, entries[i]!)) return 'bad-entry';
 
     // Heads already held inside the chunk: each must be the tree's at its size.
     const inside = new Map<number, SignedHead>();
     for (const [size, h] of r.ahead) if (size <= end) inside.set(size, h);
-    if (!r.aheadComplete) {
-      for await (const v of this.#db.values({ gte: replicaKeys.head(bank, from + 1), lt: replicaKeys.head(bank, end + 1) })) {
-        const h = openTreeHead(v, this.#verify, bank);
-        if (h) inside.set(h.size, h);
-      }
-    }
     const suspects: SignedHead[] = [];
     let servable = r.servable;
 
@@ -306,6 +308,12 @@ export class ReplicaStore {
     if (!ok) return 'bad-proof';
     keys.push(replicaKeys.meta(bank));
     values.push(encodeU64(end));
+    // The heads the chunk reaches, and the one it is proven against: what the replica serves
+    // against, and covers, after a restart.
+    for (const h of [...inside.values(), head]) {
+      keys.push(replicaKeys.head(bank, h.size));
+      values.push(h.bytes);
+    }
     // One atomic batch, not synced: a replica is a copy that peers can serve again, and a
     // process crash loses nothing (the OS has the write). What this node does with the entries
     // (a credit, a refund) is committed to its own log with a synced write, which LevelDB
@@ -319,7 +327,6 @@ export class ReplicaStore {
     if (end === treeSize) servable = head;
     r.servable = servable;
     for (const size of inside.keys()) r.ahead.delete(size);
-    if (!r.aheadComplete && r.ahead.size === 0) await this.#loadHeads(bank, r);
     for (const l of this.#listeners) {
       try {
         l(bank, from, entries);
@@ -353,13 +360,13 @@ export class ReplicaStore {
     const key = hex(bank);
     let r = this.#replicas.get(key);
     if (!r) {
-      r = { size: 0, head: undefined, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), aheadComplete: true, servable: undefined };
+      r = { size: 0, head: undefined, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), servable: undefined };
       this.#replicas.set(key, r);
     }
     return r;
   }
 
-  /** Loads the servable head of `r` and the heads held beyond its size (at most MAX_HEADS_AHEAD of them). */
+  /** Loads the servable head of `r` and the heads stored beyond its size (the first MAX_HEADS_AHEAD of them). */
   async #loadHeads(bank: Uint8Array, r: Replica): Promise<void> {
     const { gte, lt } = replicaKeys.heads(bank);
     r.servable = undefined;
@@ -370,14 +377,12 @@ export class ReplicaStore {
       }
     }
     const ahead = new Map<number, SignedHead>();
-    for await (const v of this.#db.values({ gte: replicaKeys.head(bank, r.size + 1), lt, limit: MAX_HEADS_AHEAD + 1 })) {
+    for await (const v of this.#db.values({ gte: replicaKeys.head(bank, r.size + 1), lt, limit: MAX_HEADS_AHEAD })) {
       const h = openTreeHead(v, this.#verify, bank);
       if (!h) throw corrupt(`a held head of the replica of ${hex(bank)} does not verify`);
       ahead.set(h.size, h);
     }
-    r.aheadComplete = ahead.size <= MAX_HEADS_AHEAD;
-    if (!r.aheadComplete) ahead.delete(Math.max(...ahead.keys()));
-    for (const [size, h] of ahead) if (!r.ahead.has(size)) r.ahead.set(size, h);
+    r.ahead = ahead;
   }
 
   async #latestHead(bank: Uint8Array): Promise<SignedHead | undefined> {

@@ -80,27 +80,31 @@ describe('ReplicaStore', () => {
     expect(replica.status(bank)?.size).toBe(0);
     const stored: Uint8Array[] = [];
     for await (const k of db.keys()) stored.push(k);
-    // Only the head and the replica's meta record were written.
-    expect(stored.map((k) => k[0]).sort()).toEqual([0x0b, 0x0c]);
+    // Nothing was written: the head is held in memory until a chunk reaches it.
+    expect(stored).toEqual([]);
   });
 
-  it('serves against the largest head within what it holds, and checks chunks against heads held beyond it, also after reopening', async () => {
+  it('serves against the largest head within what it holds, checks chunks against heads held beyond it, and keeps what a chunk reached over a reopening', async () => {
     const store = await origin(12);
     const bank = store.bank.key;
     const { db } = await replicaDb();
     let replica = await ReplicaStore.open(db, verify);
     // Heads of sizes 5, 9 and the latest are held before any entry.
-    const sizes = [5, 9, store.size];
-    for (const n of sizes) expect(await replica.recordHead((await store.getHead(n))!)).toBe(true);
+    for (const n of [5, 9, store.size]) expect(await replica.recordHead((await store.getHead(n))!)).toBe(true);
     expect(await replica.servableHead(bank)).toBeUndefined();
     const chunk = async (from: number, end: number) =>
       replica.append(bank, store.size, from, await store.getEntries(from, end), end === store.size ? [] : await store.consistencyProof(end, store.size));
     expect(await chunk(0, 7)).toBe(7);
     expect((await replica.servableHead(bank))?.size).toBe(5);
-    // Reopened: the heads beyond the replica are still held and checked.
+    // Reopened: what the chunk reached (head 5) and the head it was proven against are on disk;
+    // head 9, beyond it, was held in memory only and is learnt again.
     replica = await ReplicaStore.open(db, verify);
     expect((await replica.servableHead(bank))?.size).toBe(5);
-    expect(await chunk(7, 10)).toBe(10);
+    expect(replica.status(bank)?.head?.size).toBe(store.size);
+    expect(await chunk(7, 8)).toBe(8);
+    expect((await replica.servableHead(bank))?.size).toBe(5);
+    expect(await replica.recordHead((await store.getHead(9))!)).toBe(false);
+    expect(await chunk(8, 10)).toBe(10);
     expect((await replica.servableHead(bank))?.size).toBe(9);
     expect(await chunk(10, store.size)).toBe(store.size);
     expect((await replica.servableHead(bank))?.size).toBe(store.size);
@@ -136,7 +140,7 @@ describe('ReplicaStore', () => {
     expect(replica.isForked(holder.publicKey)).toBe(true);
   });
 
-  it('past the heads it keeps in memory, reads held heads from the database and still finds a fork', async () => {
+  it('past the heads it keeps in memory, keeps the nearest and the newest, and still finds a fork among them', async () => {
     const holder = newHolder();
     const store = await origin(3, holder);
     const { db } = await replicaDb();
@@ -144,12 +148,27 @@ describe('ReplicaStore', () => {
     const sign = (size: number, fill: number) => signTreeHead(holder.publicKey, size, new Uint8Array(32).fill(fill), 1n, (m) => signBytes(m, holder.seed));
     // More heads beyond the replica than it keeps in memory, then the bank's real head.
     for (let i = 0; i < 1100; i++) await replica.recordHead(sign(100 + i, 1));
+    expect(replica.status(holder.publicKey)?.head?.size).toBe(1199);
     expect(await replica.recordHead(store.head)).toBe(false); // not the newest
     expect(await replica.append(holder.publicKey, store.size, 0, await store.getEntries(0, store.size), [])).toBe(store.size);
     expect((await replica.servableHead(holder.publicKey))?.size).toBe(store.size);
     expect(replica.isForked(holder.publicKey)).toBe(false);
-    // A second head of a size held only on disk.
-    await replica.recordHead(sign(1150, 2));
+    // A second head of a size held, near or newest.
+    await replica.recordHead(sign(150, 2));
+    expect(replica.isForked(holder.publicKey)).toBe(true);
+    const again = await ReplicaStore.open(db, verify);
+    expect(again.isForked(holder.publicKey)).toBe(true);
+  });
+
+  it('a second head of the size of the newest held is a fork', async () => {
+    const holder = newHolder();
+    const store = await origin(2, holder);
+    const { db } = await replicaDb();
+    const replica = await ReplicaStore.open(db, verify);
+    const sign = (size: number, fill: number) => signTreeHead(holder.publicKey, size, new Uint8Array(32).fill(fill), 1n, (m) => signBytes(m, holder.seed));
+    for (let i = 0; i < 1100; i++) await replica.recordHead(sign(100 + i, 1));
+    expect(store.size).toBeLessThan(100);
+    await replica.recordHead(sign(1199, 3));
     expect(replica.isForked(holder.publicKey)).toBe(true);
   });
 
