@@ -13,6 +13,7 @@ import { HelloDeadlines } from './hello-deadline.ts';
 import { createHost, type MeshHost } from './host.ts';
 import { checkPush, type CheckedPush } from './push.ts';
 import { corkWrites } from './cork.ts';
+import { SyncChannel } from './sync-channel.ts';
 import { logSource, type LogSource } from './source.ts';
 import { answerSync } from './sync-server.ts';
 import { PROTOCOLS, topics } from './topics.ts';
@@ -98,6 +99,12 @@ const CATCH_UP_RETRY_MAX_MS = 30_000;
  * per push.
  */
 const CATCH_UP_PUSHED_HEAD_MS = 2 * LIMITS.HEAD_GOSSIP_INTERVAL_MS;
+/**
+ * Milliseconds a sync stream this node opened stays open with no request waiting (it carries
+ * the requests of every catch-up from that peer); the serving side closes one idle for three
+ * times as long.
+ */
+const SYNC_STREAM_IDLE_MS = 10_000;
 const SILENT: MeshLogger = { info() {}, warn() {}, debug() {} };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -143,6 +150,8 @@ export class Mesh {
   readonly #reached = new Set<string>();
   /** Heads accepted by the validator, by message payload: the message handler need not verify them again. */
   readonly #validated = new WeakMap<Uint8Array, SignedHead>();
+  /** The sync channel to each peer (peer ID), opened on first use. */
+  readonly #channels = new Map<string, SyncChannel>();
   /** The push stream to each bank (hex key), open or opening. */
   readonly #pushStreams = new Map<string, Promise<Stream>>();
   readonly #pushCounts = { sent: 0, unsent: 0, received: 0, refused: 0 };
@@ -202,7 +211,11 @@ export class Mesh {
     host.addEventListener('connection:close', (e) => this.#helloDeadlines.clear(e.detail));
     host.addEventListener('peer:disconnect', (e) => {
       const id = e.detail.toString();
-      if (host.getConnections(e.detail).length === 0) this.#hellos.delete(id);
+      if (host.getConnections(e.detail).length === 0) {
+        this.#hellos.delete(id);
+        this.#channels.get(id)?.close();
+        this.#channels.delete(id);
+      }
       this.#redialer.disconnected(id);
     });
     const pubsub = host.services.pubsub;
@@ -401,20 +414,43 @@ export class Mesh {
 
   // ---- sync --------------------------------------------------------------------------
 
+  /**
+   * A sync stream from a peer: requests one after another, each answered in turn, until the
+   * peer closes it; closed after SYNC_STREAM_IDLE_MS * 3 without a request, and after a
+   * malformed request (answered with an error, and struck).
+   */
   async #answerSync(stream: Stream, conn: Connection): Promise<void> {
-    const signal = this.#signal();
+    const peer = conn.remotePeer.toString();
+    let idle: NodeJS.Timeout | undefined;
+    const waitForNext = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => void stream.close().catch(() => stream.abort(new StreamGone('idle'))), SYNC_STREAM_IDLE_MS * 3);
+      idle.unref();
+    };
+    const onAbort = () => stream.abort(new StreamGone('the mesh is stopping'));
+    this.#abort.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      const request = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
-      const [response, wellFormed] = await answerSync(request, this.#source, this.#opts.agreements);
-      if (!wellFormed) this.#strike(conn.remotePeer.toString(), 'malformed sync request');
-      await writeFrame(stream, response, signal);
-      await stream.close({ signal });
+      waitForNext();
+      for await (const request of readFrames(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES)) {
+        clearTimeout(idle);
+        const [response, wellFormed] = await answerSync(request, this.#source, this.#opts.agreements);
+        await writeFrame(stream, response, this.#signal());
+        if (!wellFormed) {
+          this.#strike(peer, 'malformed sync request');
+          break;
+        }
+        waitForNext();
+      }
+      await stream.close({ signal: this.#signal() });
     } catch (err) {
       stream.abort(err as Error);
       // Only what the peer sent counts against it; a peer that went away (a restart, a cut
       // connection, its own timeout) is not struck for it.
-      if (err instanceof FrameError) this.#strike(conn.remotePeer.toString(), `sync stream: ${err.message}`);
-      else this.#log.debug({ err, peer: conn.remotePeer.toString() }, 'a sync stream ended early');
+      if (err instanceof FrameError) this.#strike(peer, `sync stream: ${err.message}`);
+      else this.#log.debug({ err, peer }, 'a sync stream ended early');
+    } finally {
+      clearTimeout(idle);
+      this.#abort.signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -515,25 +551,28 @@ export class Mesh {
     return { ...this.#pushCounts };
   }
 
-  /** One request and its response on a new stream to `peer`; undefined on any failure. */
+  /** One request and its response on the sync channel to `peer`; undefined on any failure. */
   async #request(peer: PeerId, request: Uint8Array): Promise<InstanceType<typeof pb.SyncResponse> | undefined> {
-    const signal = this.#signal();
-    let stream: Stream | undefined;
-    try {
-      // A stream on the open connection, without going through the dialer (and its peer store work).
-      const conn = this.#host.getConnections(peer).find((c) => c.status === 'open');
-      stream = conn ? await conn.newStream(PROTOCOLS.sync, { signal }) : await this.#host.dialProtocol(peer, PROTOCOLS.sync, { signal });
-      await writeFrame(stream, request, signal);
-      await stream.close({ signal });
-      const bytes = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
-      const response = decodeStrict(pb.SyncResponse, bytes);
-      if (!response) this.#strike(peer.toString(), 'malformed sync response');
-      return response;
-    } catch (err) {
-      stream?.abort(err as Error);
-      this.#log.debug({ err, peer: peer.toString() }, 'sync request failed');
+    const id = peer.toString();
+    let channel = this.#channels.get(id);
+    if (!channel) {
+      // Streams on the open connection, without going through the dialer (and its peer store work).
+      const open = (signal: AbortSignal) => {
+        const conn = this.#host.getConnections(peer).find((c) => c.status === 'open');
+        return conn ? conn.newStream(PROTOCOLS.sync, { signal }) : this.#host.dialProtocol(peer, PROTOCOLS.sync, { signal });
+      };
+      channel = new SyncChannel(open, { maxBytes: LIMITS.MAX_SYNC_MESSAGE_BYTES, timeoutMs: LIMITS.SYNC_TIMEOUT_MS, idleMs: SYNC_STREAM_IDLE_MS, signal: this.#abort.signal });
+      this.#channels.set(id, channel);
+    }
+    const answer = await channel.request(request);
+    if (typeof answer === 'string') {
+      if (answer === 'invalid') this.#strike(id, 'sync stream: an answer that could not be read');
+      else this.#log.debug({ peer: id, why: answer }, 'sync request failed');
       return undefined;
     }
+    const response = decodeStrict(pb.SyncResponse, answer);
+    if (!response) this.#strike(id, 'malformed sync response');
+    return response;
   }
 
   /** Asks `peer` for the agreements of its pool and hands the valid ones of this bioregion on. */
@@ -810,6 +849,8 @@ export class Mesh {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#abort.abort(new Error('the mesh is stopping'));
+    for (const c of this.#channels.values()) c.close();
+    this.#channels.clear();
     this.#helloDeadlines.stop();
     for (const r of this.#retries.values()) clearTimeout(r.timer);
     this.#unsubscribeForks?.();

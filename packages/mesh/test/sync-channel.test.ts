@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import type { Connection, Stream } from '@libp2p/interface';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readFrames, writeFrame } from '../src/frames.ts';
+import { createHost, type MeshHost } from '../src/host.ts';
+import { SyncChannel } from '../src/sync-channel.ts';
+
+const PROTOCOL = '/mutual-test/sync/1.0.0';
+const hosts: MeshHost[] = [];
+const stop = new AbortController();
+
+afterEach(async () => {
+  await Promise.allSettled(hosts.splice(0).map((h) => h.stop()));
+});
+
+async function host(): Promise<MeshHost> {
+  const h = await createHost({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], headsTopic: 'sync-channel-test', gater: {} });
+  hosts.push(h);
+  await h.start();
+  return h;
+}
+
+/**
+ * A server on PROTOCOL that answers each request with `answer(request)` (undefined: no
+ * answer), and a channel to it; counts the streams the server saw.
+ */
+async function setup(answer: (request: Uint8Array, i: number) => Uint8Array[] | undefined | Promise<Uint8Array[]>, o: { timeoutMs?: number; idleMs?: number } = {}) {
+  const [client, server] = [await host(), await host()];
+  let streams = 0;
+  await server.handle(PROTOCOL, async (stream: Stream) => {
+    streams++;
+    let i = 0;
+    try {
+      for await (const request of readFrames(stream, 1 << 20)) {
+        for (const a of (await answer(request, i++)) ?? []) await writeFrame(stream, a, AbortSignal.timeout(5000));
+      }
+      await stream.close();
+    } catch {
+      stream.abort(new Error('test server'));
+    }
+  });
+  const conn: Connection = await client.dial(server.getMultiaddrs()[0]!);
+  const channel = new SyncChannel((signal) => conn.newStream(PROTOCOL, { signal }), {
+    maxBytes: 1 << 20,
+    timeoutMs: o.timeoutMs ?? 2000,
+    idleMs: o.idleMs ?? 10_000,
+    signal: stop.signal,
+  });
+  return { channel, streams: () => streams, conn };
+}
+
+const text = (b: Uint8Array | string) => (typeof b === 'string' ? b : Buffer.from(b).toString());
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+describe('SyncChannel', () => {
+  it('carries many requests, also sent before the answers, on one stream, each answered in order', async () => {
+    const { channel, streams } = await setup((r) => [bytes(`re:${text(r)}`)]);
+    const answers = await Promise.all(['a', 'b', 'c'].map((x) => channel.request(bytes(x))));
+    expect(answers.map(text)).toEqual(['re:a', 're:b', 're:c']);
+    expect(text(await channel.request(bytes('d')))).toBe('re:d');
+    expect(streams()).toBe(1);
+  });
+
+  it('a request without an answer in time ends the stream; the next request opens another', async () => {
+    // The server answers in order: 'slow' after a second, and what follows after it.
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const { channel, streams } = await setup(async (r) => {
+      if (text(r) === 'slow') await sleep(1000);
+      return [bytes(`re:${text(r)}`)];
+    }, { timeoutMs: 300 });
+    const [slow, behind] = await Promise.all([channel.request(bytes('slow')), channel.request(bytes('x'))]);
+    // The answer to the second waits behind the first: both end with the stream.
+    expect(slow).toBe('timeout');
+    expect(behind).toBe('timeout');
+    expect(text(await channel.request(bytes('y')))).toBe('re:y');
+    expect(streams()).toBe(2);
+  });
+
+  it('an answer to no request is invalid; a stream the server closes is opened again', async () => {
+    const extra = await setup((r) => [bytes(`re:${text(r)}`), bytes('more')]);
+    expect(text(await extra.channel.request(bytes('a')))).toBe('re:a');
+    // 'more' arrived with no request waiting: the stream is dropped.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(text(await extra.channel.request(bytes('b')))).toBe('re:b');
+    expect(extra.streams()).toBe(2);
+
+    const closing = await setup((_r, i) => (i === 0 ? [bytes('first')] : undefined));
+    expect(text(await closing.channel.request(bytes('a')))).toBe('first');
+    closing.channel.close();
+    expect(text(await closing.channel.request(bytes('b')))).toBe('first');
+    expect(closing.streams()).toBe(2);
+  });
+
+  it('closes a stream idle for idleMs and opens one when asked again', async () => {
+    const { channel, streams, conn } = await setup((r) => [bytes(`re:${text(r)}`)], { idleMs: 200 });
+    expect(text(await channel.request(bytes('a')))).toBe('re:a');
+    const open = () => conn.streams.filter((s) => s.protocol === PROTOCOL && s.status === 'open').length;
+    expect(open()).toBe(1);
+    const end = Date.now() + 3000;
+    while (open() > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(open()).toBe(0);
+    expect(text(await channel.request(bytes('b')))).toBe('re:b');
+    expect(streams()).toBe(2);
+  });
+
+  it('once its signal is aborted, answers closed', async () => {
+    const c = new AbortController();
+    const channel = new SyncChannel(() => Promise.reject(new Error('unused')), { maxBytes: 10, timeoutMs: 100, idleMs: 100, signal: c.signal });
+    expect(await channel.request(bytes('a'))).toBe('closed'); // the stream cannot open
+    c.abort();
+    expect(await channel.request(bytes('a'))).toBe('closed');
+  });
+});
