@@ -177,6 +177,7 @@ export class Clearing {
    */
   async #handle(bank: Uint8Array, entries: readonly IndexedEntry[], skipAnswered = true): Promise<void> {
     const me = this.#store.bank.key;
+    const meBuf = Buffer.from(me.buffer, me.byteOffset, me.length);
     const credits: Command[] = [];
     const refunds: Command[] = [];
     /** this bank's outgoing transfers the chunk settles, marked together after the loop */
@@ -185,6 +186,9 @@ export class Clearing {
     const answered = new Set<number>();
     try {
       for (const { index, bytes } of entries) {
+        // An entry that concerns this bank names its key (the payee bank of a transfer, the
+        // source bank of an answer), as 32 bytes as they are: one that does not is not decoded.
+        if (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(meBuf) < 0) continue;
         const e = decodeStrict(pb.Entry, bytes);
         if (!e) continue; // replicas and pushes hold verified, well-formed entries only
         if (e.kind === 'applied') {
