@@ -100,6 +100,15 @@ const CATCH_UP_RETRY_MAX_MS = 30_000;
  */
 const CATCH_UP_PUSHED_HEAD_MS = 2 * LIMITS.HEAD_GOSSIP_INTERVAL_MS;
 /**
+ * A replica follows its bank's new heads with at most one catch-up per this many
+ * milliseconds: at once when the last one is older, otherwise when the interval ends, to the
+ * newest head known then. Replication is off the path of interbank transfers (pushes carry
+ * them); under load a catch-up round costs the same whether it fetches one commit or many
+ * (a request, a proof, a batch write, the clearing's pass), so fewer, larger rounds leave the
+ * CPU to the transfers. A bank's new peer, or one back from downtime, is caught up at once.
+ */
+const REPLICA_FOLLOW_INTERVAL_MS = 2 * LIMITS.HEAD_GOSSIP_INTERVAL_MS;
+/**
  * Milliseconds a sync stream this node opened stays open with no request waiting (it carries
  * the requests of every catch-up from that peer); the serving side closes one idle for three
  * times as long.
@@ -146,6 +155,9 @@ export class Mesh {
   readonly #discover = new Set<string>();
   /** Replicas behind their newest known head: when to try again (see #retryIfBehind). */
   readonly #retries = new Map<string, { size: number; delay: number; timer: NodeJS.Timeout | undefined }>();
+  /** When the last catch-up following each bank's heads (hex key) started, and the one waiting (see #follow). */
+  readonly #followed = new Map<string, number>();
+  readonly #followTimers = new Map<string, NodeJS.Timeout>();
   /** Banks whose last catch-up reached the head it went for (see #retryIfBehind). */
   readonly #reached = new Set<string>();
   /** Heads accepted by the validator, by message payload: the message handler need not verify them again. */
@@ -604,7 +616,25 @@ export class Mesh {
       return;
     }
     // The head is known: fetch up to it, without asking every peer for its heads.
-    this.scheduleCatchUp(head.bank, { discover: false });
+    this.#follow(head.bank);
+  }
+
+  /** Catches the replica of `bank` up to its newest known head, at most once per REPLICA_FOLLOW_INTERVAL_MS. */
+  #follow(bank: Uint8Array): void {
+    const key = hex(bank);
+    if (this.#stopped || this.#followTimers.has(key)) return;
+    const wait = (this.#followed.get(key) ?? Number.NEGATIVE_INFINITY) + REPLICA_FOLLOW_INTERVAL_MS - performance.now();
+    if (wait <= 0) {
+      this.#followed.set(key, performance.now());
+      this.scheduleCatchUp(bank, { discover: false });
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#followTimers.delete(key);
+      this.#follow(bank);
+    }, wait);
+    timer.unref();
+    this.#followTimers.set(key, timer);
   }
 
   /**
@@ -691,7 +721,7 @@ export class Mesh {
     const timer = setTimeout(() => {
       const r = this.#retries.get(key);
       if (r) r.timer = undefined;
-      this.scheduleCatchUp(bank, { discover: false });
+      this.#follow(bank);
     }, CATCH_UP_PUSHED_HEAD_MS);
     timer.unref();
     // Not a failure: the backoff of a round without progress starts afresh after it.
@@ -853,6 +883,7 @@ export class Mesh {
     this.#channels.clear();
     this.#helloDeadlines.stop();
     for (const r of this.#retries.values()) clearTimeout(r.timer);
+    for (const t of this.#followTimers.values()) clearTimeout(t);
     this.#unsubscribeForks?.();
     await Promise.allSettled([...this.#syncing.values()]);
     await this.#host.stop();

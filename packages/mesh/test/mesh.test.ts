@@ -33,6 +33,28 @@ describe('the mesh', () => {
     expect((await c.mesh.banks()).filter((x) => x.self)).toHaveLength(1);
   }, 30_000);
 
+  it('follows a bank that commits often with a catch-up every two gossip intervals, not one per head', async () => {
+    const a = await startBank();
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    await waitFor('the hello', () => a.mesh.peers().some((p) => p.name !== undefined) && b.mesh.peers().some((p) => p.name !== undefined));
+    await a.commit(1);
+    await waitFor('b replicates a', () => replicated(b, a));
+    // Count the entry ranges A serves of its own log from now on.
+    let served = 0;
+    const getEntries = a.store.getEntries.bind(a.store);
+    a.store.getEntries = (from: number, to: number) => {
+      served++;
+      return getEntries(from, to);
+    };
+    // Six commits, each gossiped, within well under the interval.
+    const started = Date.now();
+    for (let i = 0; i < 6; i++) await a.commit(1);
+    expect(Date.now() - started).toBeLessThan(1500);
+    await waitFor('b replicates a', () => replicated(b, a), 10_000);
+    expect(served).toBeGreaterThanOrEqual(1);
+    expect(served).toBeLessThanOrEqual(2);
+  }, 30_000);
+
   it('catches up after downtime from any peer holding a replica, with the origin bank offline', async () => {
     const a = await startBank();
     const b = await startBank({ bootstrap: a.mesh.addresses() });
