@@ -638,14 +638,23 @@ export const interbankBenchmark: Benchmark = {
       await m.follow();
       ctx.log(`${sizes.payers} funded payers at each bank after ${Date.now() - t0} ms`);
 
+      // What the banks spend with nothing to do (gossip heartbeats, pings), once replication
+      // of the funding has settled.
+      await sleep(sizes.floorMs);
+      const idle0 = m.cpu();
+      await sleep(sizes.floorMs);
+      const idleCpu = (m.cpu() - idle0) / (sizes.floorMs / 1000);
+
       // The pipeline's own latency: a low rate, after a short warm-up at it.
       await m.openLoop(sizes.floorRate, sizes.floorMs / 2, 'floor warm-up');
       await m.drain(DRAIN_MS);
+      const floorCpu0 = m.cpu();
       const floorWindow = await m.openLoop(sizes.floorRate, sizes.floorMs, 'floor');
+      const floorCpu = (m.cpu() - floorCpu0) / (sizes.floorMs / 1000);
       await m.drain(DRAIN_MS);
       const floorRecs = [...m.records.values()].filter((x) => x.phase === 'floor');
       const floorLat = floorRecs.filter((x) => x.credited !== undefined).map((x) => x.credited! - x.sent).sort((x, y) => x - y);
-      ctx.log(`floor, ${sizes.floorRate}/s: ${floorWindow.count} transfers, p50 ${ms(percentile(floorLat, 0.5))}, p99 ${ms(percentile(floorLat, 0.99))}`);
+      ctx.log(`floor, ${sizes.floorRate}/s: ${floorWindow.count} transfers, p50 ${ms(percentile(floorLat, 0.5))}, p99 ${ms(percentile(floorLat, 0.99))}; banks' CPU idle ${(idleCpu * 100).toFixed(0)} %, at ${sizes.floorRate}/s ${(floorCpu * 100).toFixed(0)} % of one core`);
 
       // Latency at a fixed offered load: a warm-up, then the runs, each drained before the next.
       const runs: Array<{ p50: number; p99: number; sentRate: number; creditRate: number; lost: number; recs: Sent[]; start: number; end: number; cpu: number }> = [];
@@ -758,7 +767,10 @@ export const interbankBenchmark: Benchmark = {
         { metric: 'mesh activity at the offered rate, all banks', value: `${fmt(act.commits)} commits/s of ${act.entriesPerCommit.toFixed(1)} entries, ${fmt(act.heads)} heads recorded/s, ${fmt(act.appends)} replica chunks/s, ${fmt(act.served)} sync requests answered from replicas/s` },
         { metric: `transfers of the whole run not settled at the payer bank ${DRAIN_MS / 1000} s after the last credit`, value: `${unsettled} of ${m.records.size}`, target: '0', met: unsettled === 0 },
         { metric: "banks' event-loop delay over the whole run, worst bank", value: loop },
-        { metric: `banks' CPU at ${sizes.rate}/s (${availableParallelism()} cores)`, value: `${(cpu.median * 100).toFixed(0)} % of one core` },
+        {
+          metric: `banks' CPU idle / at ${sizes.floorRate}/s / at ${sizes.rate}/s (${availableParallelism()} cores)`,
+          value: `${(idleCpu * 100).toFixed(0)} / ${(floorCpu * 100).toFixed(0)} / ${(cpu.median * 100).toFixed(0)} % of one core`,
+        },
         {
           metric: `at ${sizes.floorRate}/s: latency p50 / p99, and p50 of the stages below (commit at A, push at B, credit, stream)`,
           value:
