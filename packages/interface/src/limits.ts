@@ -59,6 +59,10 @@ export const LIMITS = {
   MAX_GOSSIP_BYTES: 4096,
   /** Bytes of one ForkProof: two signed tree heads (about 160 bytes each) and a path of at most MAX_PROOF_HASHES hashes. */
   MAX_FORK_PROOF_BYTES: 3072,
+  /** ForkProofs in one sync answer to GetEvidence (one per bank held forked). */
+  MAX_FORK_PROOFS_PER_ANSWER: 256,
+  /** Verified ForkProofs a node keeps in memory against banks it has not met yet, recorded when it meets them. */
+  MAX_PENDING_FORK_PROOFS: 256,
   /** Milliseconds one mesh exchange (hello, one sync request and its response) may take. */
   SYNC_TIMEOUT_MS: 10_000,
   /** Milliseconds an inbound mesh connection may stay open before its dialer's hello has verified. */

@@ -133,8 +133,14 @@ export class Mesh {
   readonly #topic: string;
   readonly #agreementsTopic: string;
   readonly #evidenceTopic: string;
-  /** Fork proofs received on the evidence topic (gossipsub relays them: not published again). */
+  /** Fork proofs received on the evidence topic or from a peer's answer (not published again). */
   readonly #relayed = new Set<string>();
+  /**
+   * Verified fork proofs from peers' answers against banks not met yet (by bank, hex), at most
+   * MAX_PENDING_FORK_PROOFS: recorded when the bank is met, so that a node that joins later
+   * still holds a forked bank forked however its hellos are ordered.
+   */
+  readonly #pendingForks = new Map<string, Uint8Array>();
   #unsubscribeForks: (() => void) | undefined;
   readonly #source: LogSource;
   readonly #abort = new AbortController();
@@ -297,7 +303,7 @@ export class Mesh {
     return TopicValidatorResult.Accept;
   }
 
-  /** A validated fork proof from the evidence topic: record it (gossipsub relays it). */
+  /** A validated fork proof from the evidence topic or a peer's answer: record it (not published again). */
   async #onEvidence(bytes: Uint8Array): Promise<void> {
     const key = hex(bytes);
     this.#relayed.add(key);
@@ -417,9 +423,15 @@ export class Mesh {
     this.#helloDeadlines.clear(conn);
     this.#banks.set(hex(hello.bank), { name: hello.name, bioregion: hello.bioregion });
     this.#log.info({ peer, name: hello.name, size: hello.head.size }, 'peer joined');
+    const pending = this.#pendingForks.get(hex(hello.bank));
+    if (pending) {
+      this.#pendingForks.delete(hex(hello.bank));
+      await this.#onEvidence(pending);
+    }
     await this.#onHead(hello.head);
-    // The peer may hold agreements gossiped while this node was away.
+    // The peer may hold agreements and fork proofs gossiped while this node was away.
     if (this.#opts.onAgreement) void this.#fetchAgreements(conn.remotePeer);
+    void this.#fetchEvidence(conn.remotePeer);
     // The peer may hold newer heads of the other banks this node replicates (after downtime).
     for (const r of this.#opts.replicas.list()) if (!bytesEqual(r.bank, hello.bank)) this.scheduleCatchUp(r.bank);
   }
@@ -445,7 +457,7 @@ export class Mesh {
       waitForNext();
       for await (const request of readFrames(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES)) {
         clearTimeout(idle);
-        const [response, wellFormed] = await answerSync(request, this.#source, this.#opts.agreements);
+        const [response, wellFormed] = await answerSync(request, this.#source, this.#pools);
         await writeFrame(stream, response, this.#signal());
         if (!wellFormed) {
           this.#strike(peer, 'malformed sync request');
@@ -603,6 +615,40 @@ export class Mesh {
         return;
       }
       if (!this.#stopped) this.#opts.onAgreement?.(signed);
+    }
+  }
+
+  /** What this node serves besides logs: its agreement pool and the fork proofs it holds. */
+  readonly #pools = {
+    agreements: () => this.#opts.agreements?.() ?? Promise.resolve([]),
+    evidence: () => this.#opts.replicas.forks().map((f) => f.proof),
+  };
+
+  /**
+   * Asks `peer` for the fork proofs it holds and records the valid ones: at once for a bank
+   * this node knows, when it meets the bank for one it does not (kept in memory meanwhile, up
+   * to MAX_PENDING_FORK_PROOFS). An answer over MAX_FORK_PROOFS_PER_ANSWER or with a proof
+   * that does not verify is a strike; a proof against this bank itself is ignored.
+   */
+  async #fetchEvidence(peer: PeerId): Promise<void> {
+    const r = await this.#request(peer, pb.SyncRequest.encode({ getEvidence: {} }).finish());
+    const proofs = r?.evidence?.proofs;
+    if (!proofs) return;
+    if (proofs.length > LIMITS.MAX_FORK_PROOFS_PER_ANSWER) {
+      this.#strike(peer.toString(), `${proofs.length} fork proofs in one answer`);
+      return;
+    }
+    for (const bytes of proofs) {
+      const evidence = checkForkProof(bytes, this.#opts.verify);
+      if (!evidence) {
+        this.#strike(peer.toString(), 'a fork proof that does not verify');
+        return;
+      }
+      if (this.#stopped) return;
+      const bank = hex(evidence.bank);
+      if (bytesEqual(evidence.bank, this.#opts.ledger.bank.key) || this.#opts.replicas.isForked(evidence.bank)) continue;
+      if (this.#known(evidence.bank)) await this.#onEvidence(Uint8Array.from(bytes));
+      else if (this.#pendingForks.size < LIMITS.MAX_PENDING_FORK_PROOFS) this.#pendingForks.set(bank, Uint8Array.from(bytes));
     }
   }
 

@@ -8,16 +8,26 @@ function error(code: 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INVALID_RANGE', messag
   return pb.SyncResponse.encode({ error: { code, message } }).finish();
 }
 
+/** What a node serves besides logs: its agreement pool and the fork proofs it holds. */
+export interface SyncPools {
+  readonly agreements?: () => Promise<Uint8Array[]>;
+  readonly evidence?: () => Uint8Array[];
+}
+
 /**
- * Answers one SyncRequest from what `source` holds (and `agreements`, the node's pool). Pure apart from reading the source:
+ * Answers one SyncRequest from what `source` holds (and `pools`). Pure apart from reading them:
  * a malformed request gets an error response (the caller then drops the stream) and nothing
  * changes. Returns [response bytes, whether the request was well-formed].
  */
-export async function answerSync(bytes: Uint8Array, source: LogSource, agreements?: () => Promise<Uint8Array[]>): Promise<[Uint8Array, boolean]> {
+export async function answerSync(bytes: Uint8Array, source: LogSource, pools: SyncPools = {}): Promise<[Uint8Array, boolean]> {
   const req = decodeStrict(pb.SyncRequest, bytes);
   if (req?.getAgreements) {
-    const list = agreements ? (await agreements()).slice(0, LIMITS.MAX_POOLED_AGREEMENTS) : [];
+    const list = pools.agreements ? (await pools.agreements()).slice(0, LIMITS.MAX_POOLED_AGREEMENTS) : [];
     return [pb.SyncResponse.encode({ agreements: { agreements: list } }).finish(), true];
+  }
+  if (req?.getEvidence) {
+    const proofs = pools.evidence ? pools.evidence().slice(0, LIMITS.MAX_FORK_PROOFS_PER_ANSWER) : [];
+    return [pb.SyncResponse.encode({ evidence: { proofs } }).finish(), true];
   }
   const bank = req?.getHead?.bank ?? req?.getEntries?.bank ?? req?.getConsistency?.bank;
   if (!req || bank?.length !== 32) return [error('VALIDATION_FAILED', 'not a well-formed SyncRequest'), false];

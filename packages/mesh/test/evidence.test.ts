@@ -121,6 +121,55 @@ describe('fork evidence', () => {
     expect(checkForkProof(row.forkProof!, verify)).toBeDefined();
   }, 30_000);
 
+  it('a bank that joins after a fork proof was gossiped gets it from the peers it meets, before or after meeting the forked bank', async () => {
+    const a = await startBank();
+    const c = await startBank({ bootstrap: a.mesh.addresses() });
+    await c.commit(1);
+    await waitFor('a replicates c', () => replicated(a, c));
+    const head = c.store.head;
+    expect(await a.replicas.recordFork(encodeForkProof(head, forge(c, head.size, new Uint8Array(32).fill(4)), []))).toBe(true);
+    // Past gossipsub's message cache (3 heartbeats of 1 s): a newcomer can only get the proof by asking.
+    await new Promise((r) => setTimeout(r, 4_000));
+
+    // b meets a first: c is not known to it yet, so the proof waits until b meets c.
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    await waitFor('b meets a', async () => (await b.mesh.banks()).some((x) => Buffer.from(x.bank).equals(Buffer.from(a.store.bank.key))));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(forkedAt(b, c)).toBe(false);
+    await c.stop();
+    await c.restart(b.mesh.addresses());
+    await waitFor('b marks c forked', () => forkedAt(b, c));
+    expect(b.replicas.forkProof(c.store.bank.key)).toEqual(a.replicas.forkProof(c.store.bank.key));
+
+    // d meets both at once, in whatever order.
+    const d = await startBank({ bootstrap: [...c.mesh.addresses(), ...a.mesh.addresses()] });
+    await waitFor('d marks c forked', () => forkedAt(d, c));
+    // Nobody holds a proof against the others.
+    for (const x of [a, b, d]) for (const y of [a, b, d]) if (x !== y) expect(forkedAt(x, y)).toBe(false);
+  }, 40_000);
+
+  it('a peer answers GetEvidence with the fork proofs it holds', async () => {
+    const a = await startBank();
+    const c = await startBank({ bootstrap: a.mesh.addresses() });
+    await c.commit(1);
+    await waitFor('a replicates c', () => replicated(a, c));
+    const { answerSync } = await import('../src/sync-server.ts');
+    const request = pb.SyncRequest.encode({ getEvidence: {} }).finish();
+    const source = { servableHead: async () => undefined, entries: async () => [], consistency: async () => [] } as never;
+    const empty = await answerSync(request, source, { evidence: () => a.replicas.forks().map((f) => f.proof) });
+    expect(empty[1]).toBe(true);
+    expect(pb.SyncResponse.decode(empty[0]).evidence?.proofs ?? []).toEqual([]);
+    const head = c.store.head;
+    const proof = encodeForkProof(head, forge(c, head.size, new Uint8Array(32).fill(4)), []);
+    await a.replicas.recordFork(proof);
+    const [bytes, ok] = await answerSync(request, source, { evidence: () => a.replicas.forks().map((f) => f.proof) });
+    expect(ok).toBe(true);
+    expect(pb.SyncResponse.decode(bytes).evidence?.proofs?.map((p) => Buffer.from(p))).toEqual([Buffer.from(proof)]);
+    // An evidence request with a field it does not have is malformed.
+    const [, wellFormed] = await answerSync(Uint8Array.from([0x2a, 0x02, 0x08, 0x01]), source, {});
+    expect(wellFormed).toBe(false);
+  }, 30_000);
+
   it('a forged head on the heads topic is detected by the node that gets it, and spread as evidence', async () => {
     const a = await startBank();
     const c = await startBank({ bootstrap: a.mesh.addresses() });

@@ -833,7 +833,8 @@ export namespace mutual {
             getEntries?: (mutual.v1.GetEntries.$Properties|null);
             getConsistency?: (mutual.v1.GetConsistency.$Properties|null);
             getAgreements?: (mutual.v1.GetAgreements.$Properties|null);
-            kind?: ("getHead"|"getEntries"|"getConsistency"|"getAgreements");
+            getEvidence?: (mutual.v1.GetEvidence.$Properties|null);
+            kind?: ("getHead"|"getEntries"|"getConsistency"|"getAgreements"|"getEvidence");
             static encode(message: mutual.v1.SyncRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncRequest & mutual.v1.SyncRequest.$Shape;
         }
@@ -844,7 +845,8 @@ export namespace mutual {
                 getEntries?: (mutual.v1.GetEntries.$Properties|null);
                 getConsistency?: (mutual.v1.GetConsistency.$Properties|null);
                 getAgreements?: (mutual.v1.GetAgreements.$Properties|null);
-                kind?: ("getHead"|"getEntries"|"getConsistency"|"getAgreements");
+                getEvidence?: (mutual.v1.GetEvidence.$Properties|null);
+                kind?: ("getHead"|"getEntries"|"getConsistency"|"getAgreements"|"getEvidence");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
@@ -852,9 +854,10 @@ export namespace mutual {
               getEntries?: mutual.v1.GetEntries.$Shape|null;
               getConsistency?: mutual.v1.GetConsistency.$Shape|null;
               getAgreements?: mutual.v1.GetAgreements.$Shape|null;
+              getEvidence?: mutual.v1.GetEvidence.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null; getAgreements?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null; getAgreements?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape; getAgreements?: null }|{ kind?: "getAgreements"; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements: mutual.v1.GetAgreements.$Shape })
+              ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements?: null; getEvidence?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null; getAgreements?: null; getEvidence?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null; getAgreements?: null; getEvidence?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape; getAgreements?: null; getEvidence?: null }|{ kind?: "getAgreements"; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements: mutual.v1.GetAgreements.$Shape; getEvidence?: null }|{ kind?: "getEvidence"; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements?: null; getEvidence: mutual.v1.GetEvidence.$Shape })
             );
         }
 
@@ -919,6 +922,23 @@ export namespace mutual {
             type $Shape = mutual.v1.GetAgreements.$Properties;
         }
 
+        interface IGetEvidence extends mutual.v1.GetEvidence.$Properties {
+        }
+
+        class GetEvidence {
+            constructor(properties?: mutual.v1.GetEvidence.$Properties);
+            $unknowns?: Uint8Array[];
+            static encode(message: mutual.v1.GetEvidence.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.GetEvidence & mutual.v1.GetEvidence.$Shape;
+        }
+
+        namespace GetEvidence {
+            interface $Properties {
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.GetEvidence.$Properties;
+        }
+
         interface IGetConsistency extends mutual.v1.GetConsistency.$Properties {
         }
 
@@ -953,7 +973,8 @@ export namespace mutual {
             consistency?: (mutual.v1.SyncConsistency.$Properties|null);
             error?: (mutual.v1.SyncError.$Properties|null);
             agreements?: (mutual.v1.SyncAgreements.$Properties|null);
-            kind?: ("head"|"entries"|"consistency"|"error"|"agreements");
+            evidence?: (mutual.v1.SyncEvidence.$Properties|null);
+            kind?: ("head"|"entries"|"consistency"|"error"|"agreements"|"evidence");
             static encode(message: mutual.v1.SyncResponse.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
             static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncResponse & mutual.v1.SyncResponse.$Shape;
         }
@@ -965,7 +986,8 @@ export namespace mutual {
                 consistency?: (mutual.v1.SyncConsistency.$Properties|null);
                 error?: (mutual.v1.SyncError.$Properties|null);
                 agreements?: (mutual.v1.SyncAgreements.$Properties|null);
-                kind?: ("head"|"entries"|"consistency"|"error"|"agreements");
+                evidence?: (mutual.v1.SyncEvidence.$Properties|null);
+                kind?: ("head"|"entries"|"consistency"|"error"|"agreements"|"evidence");
                 $unknowns?: Uint8Array[];
             }
             type $Shape = {
@@ -974,9 +996,10 @@ export namespace mutual {
               consistency?: mutual.v1.SyncConsistency.$Shape|null;
               error?: mutual.v1.SyncError.$Shape|null;
               agreements?: mutual.v1.SyncAgreements.$Shape|null;
+              evidence?: mutual.v1.SyncEvidence.$Shape|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null; agreements?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null; agreements?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null; agreements?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null; agreements?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape; agreements?: null }|{ kind?: "agreements"; head?: null; entries?: null; consistency?: null; error?: null; agreements: mutual.v1.SyncAgreements.$Shape })
+              ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null; agreements?: null; evidence?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null; agreements?: null; evidence?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null; agreements?: null; evidence?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null; agreements?: null; evidence?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape; agreements?: null; evidence?: null }|{ kind?: "agreements"; head?: null; entries?: null; consistency?: null; error?: null; agreements: mutual.v1.SyncAgreements.$Shape; evidence?: null }|{ kind?: "evidence"; head?: null; entries?: null; consistency?: null; error?: null; agreements?: null; evidence: mutual.v1.SyncEvidence.$Shape })
             );
         }
 
@@ -997,6 +1020,25 @@ export namespace mutual {
                 $unknowns?: Uint8Array[];
             }
             type $Shape = mutual.v1.SyncAgreements.$Properties;
+        }
+
+        interface ISyncEvidence extends mutual.v1.SyncEvidence.$Properties {
+        }
+
+        class SyncEvidence {
+            constructor(properties?: mutual.v1.SyncEvidence.$Properties);
+            $unknowns?: Uint8Array[];
+            proofs: Uint8Array[];
+            static encode(message: mutual.v1.SyncEvidence.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mutual.v1.SyncEvidence & mutual.v1.SyncEvidence.$Shape;
+        }
+
+        namespace SyncEvidence {
+            interface $Properties {
+                proofs?: (Uint8Array[]|null);
+                $unknowns?: Uint8Array[];
+            }
+            type $Shape = mutual.v1.SyncEvidence.$Properties;
         }
 
         interface ISyncEntries extends mutual.v1.SyncEntries.$Properties {

@@ -6150,7 +6150,8 @@ export const mutual = $root.mutual = (() => {
              * @property {mutual.v1.GetEntries.$Properties|null} [getEntries] SyncRequest getEntries
              * @property {mutual.v1.GetConsistency.$Properties|null} [getConsistency] SyncRequest getConsistency
              * @property {mutual.v1.GetAgreements.$Properties|null} [getAgreements] SyncRequest getAgreements
-             * @property {"getHead"|"getEntries"|"getConsistency"|"getAgreements"} [kind] SyncRequest kind
+             * @property {mutual.v1.GetEvidence.$Properties|null} [getEvidence] SyncRequest getEvidence
+             * @property {"getHead"|"getEntries"|"getConsistency"|"getAgreements"|"getEvidence"} [kind] SyncRequest kind
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -6169,9 +6170,10 @@ export const mutual = $root.mutual = (() => {
              *   getEntries?: mutual.v1.GetEntries.$Shape|null;
              *   getConsistency?: mutual.v1.GetConsistency.$Shape|null;
              *   getAgreements?: mutual.v1.GetAgreements.$Shape|null;
+             *   getEvidence?: mutual.v1.GetEvidence.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null; getAgreements?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null; getAgreements?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape; getAgreements?: null }|{ kind?: "getAgreements"; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements: mutual.v1.GetAgreements.$Shape })
+             *   ({ kind?: undefined; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements?: null; getEvidence?: null }|{ kind?: "getHead"; getHead: mutual.v1.GetHead.$Shape; getEntries?: null; getConsistency?: null; getAgreements?: null; getEvidence?: null }|{ kind?: "getEntries"; getHead?: null; getEntries: mutual.v1.GetEntries.$Shape; getConsistency?: null; getAgreements?: null; getEvidence?: null }|{ kind?: "getConsistency"; getHead?: null; getEntries?: null; getConsistency: mutual.v1.GetConsistency.$Shape; getAgreements?: null; getEvidence?: null }|{ kind?: "getAgreements"; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements: mutual.v1.GetAgreements.$Shape; getEvidence?: null }|{ kind?: "getEvidence"; getHead?: null; getEntries?: null; getConsistency?: null; getAgreements?: null; getEvidence: mutual.v1.GetEvidence.$Shape })
              * )} mutual.v1.SyncRequest.$Shape
              */
 
@@ -6222,17 +6224,25 @@ export const mutual = $root.mutual = (() => {
              */
             SyncRequest.prototype.getAgreements = null;
 
+            /**
+             * SyncRequest getEvidence.
+             * @member {mutual.v1.GetEvidence.$Properties|null|undefined} getEvidence
+             * @memberof mutual.v1.SyncRequest
+             * @instance
+             */
+            SyncRequest.prototype.getEvidence = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * SyncRequest kind.
-             * @member {"getHead"|"getEntries"|"getConsistency"|"getAgreements"|undefined} kind
+             * @member {"getHead"|"getEntries"|"getConsistency"|"getAgreements"|"getEvidence"|undefined} kind
              * @memberof mutual.v1.SyncRequest
              * @instance
              */
             $Object.defineProperty(SyncRequest.prototype, "kind", {
-                get: $util.oneOfGetter($oneOfFields = ["getHead", "getEntries", "getConsistency", "getAgreements"]),
+                get: $util.oneOfGetter($oneOfFields = ["getHead", "getEntries", "getConsistency", "getAgreements", "getEvidence"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -6260,6 +6270,8 @@ export const mutual = $root.mutual = (() => {
                     $root.mutual.v1.GetConsistency.encode(message.getConsistency, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
                 if (message.getAgreements != null && $Object.hasOwnProperty.call(message, "getAgreements"))
                     $root.mutual.v1.GetAgreements.encode(message.getAgreements, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+                if (message.getEvidence != null && $Object.hasOwnProperty.call(message, "getEvidence"))
+                    $root.mutual.v1.GetEvidence.encode(message.getEvidence, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -6330,6 +6342,13 @@ export const mutual = $root.mutual = (() => {
                                 break;
                             message.getAgreements = $root.mutual.v1.GetAgreements.decode(reader, reader.size(), $undefined, _depth + 1, message.getAgreements);
                             message.kind = "getAgreements";
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            message.getEvidence = $root.mutual.v1.GetEvidence.decode(reader, reader.size(), $undefined, _depth + 1, message.getEvidence);
+                            message.kind = "getEvidence";
                             continue;
                         }
                     }
@@ -6797,6 +6816,119 @@ export const mutual = $root.mutual = (() => {
             return GetAgreements;
         })();
 
+        v1.GetEvidence = (function() {
+
+            /**
+             * Properties of a GetEvidence.
+             * @typedef {Object} mutual.v1.GetEvidence.$Properties
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GetEvidence.
+             * @memberof mutual.v1
+             * @interface IGetEvidence
+             * @augments mutual.v1.GetEvidence.$Properties
+             * @deprecated Use mutual.v1.GetEvidence.$Properties instead.
+             */
+
+            /**
+             * Shape of a GetEvidence.
+             * @typedef {mutual.v1.GetEvidence.$Properties} mutual.v1.GetEvidence.$Shape
+             */
+
+            /**
+             * Constructs a new GetEvidence.
+             * @memberof mutual.v1
+             * @classdesc Represents a GetEvidence.
+             * @constructor
+             * @param {mutual.v1.GetEvidence.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GetEvidence = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Encodes the specified GetEvidence message. Does not implicitly {@link mutual.v1.GetEvidence.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.GetEvidence
+             * @static
+             * @param {mutual.v1.GetEvidence.$Properties} message GetEvidence message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GetEvidence.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GetEvidence message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.GetEvidence
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.GetEvidence & mutual.v1.GetEvidence.$Shape} GetEvidence
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GetEvidence.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.GetEvidence();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    reader.skipType(tag & 7, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return GetEvidence;
+        })();
+
         v1.GetConsistency = (function() {
 
             /**
@@ -6983,7 +7115,8 @@ export const mutual = $root.mutual = (() => {
              * @property {mutual.v1.SyncConsistency.$Properties|null} [consistency] SyncResponse consistency
              * @property {mutual.v1.SyncError.$Properties|null} [error] SyncResponse error
              * @property {mutual.v1.SyncAgreements.$Properties|null} [agreements] SyncResponse agreements
-             * @property {"head"|"entries"|"consistency"|"error"|"agreements"} [kind] SyncResponse kind
+             * @property {mutual.v1.SyncEvidence.$Properties|null} [evidence] SyncResponse evidence
+             * @property {"head"|"entries"|"consistency"|"error"|"agreements"|"evidence"} [kind] SyncResponse kind
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -7003,9 +7136,10 @@ export const mutual = $root.mutual = (() => {
              *   consistency?: mutual.v1.SyncConsistency.$Shape|null;
              *   error?: mutual.v1.SyncError.$Shape|null;
              *   agreements?: mutual.v1.SyncAgreements.$Shape|null;
+             *   evidence?: mutual.v1.SyncEvidence.$Shape|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null; agreements?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null; agreements?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null; agreements?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null; agreements?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape; agreements?: null }|{ kind?: "agreements"; head?: null; entries?: null; consistency?: null; error?: null; agreements: mutual.v1.SyncAgreements.$Shape })
+             *   ({ kind?: undefined; head?: null; entries?: null; consistency?: null; error?: null; agreements?: null; evidence?: null }|{ kind?: "head"; head: Uint8Array; entries?: null; consistency?: null; error?: null; agreements?: null; evidence?: null }|{ kind?: "entries"; head?: null; entries: mutual.v1.SyncEntries.$Shape; consistency?: null; error?: null; agreements?: null; evidence?: null }|{ kind?: "consistency"; head?: null; entries?: null; consistency: mutual.v1.SyncConsistency.$Shape; error?: null; agreements?: null; evidence?: null }|{ kind?: "error"; head?: null; entries?: null; consistency?: null; error: mutual.v1.SyncError.$Shape; agreements?: null; evidence?: null }|{ kind?: "agreements"; head?: null; entries?: null; consistency?: null; error?: null; agreements: mutual.v1.SyncAgreements.$Shape; evidence?: null }|{ kind?: "evidence"; head?: null; entries?: null; consistency?: null; error?: null; agreements?: null; evidence: mutual.v1.SyncEvidence.$Shape })
              * )} mutual.v1.SyncResponse.$Shape
              */
 
@@ -7064,17 +7198,25 @@ export const mutual = $root.mutual = (() => {
              */
             SyncResponse.prototype.agreements = null;
 
+            /**
+             * SyncResponse evidence.
+             * @member {mutual.v1.SyncEvidence.$Properties|null|undefined} evidence
+             * @memberof mutual.v1.SyncResponse
+             * @instance
+             */
+            SyncResponse.prototype.evidence = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * SyncResponse kind.
-             * @member {"head"|"entries"|"consistency"|"error"|"agreements"|undefined} kind
+             * @member {"head"|"entries"|"consistency"|"error"|"agreements"|"evidence"|undefined} kind
              * @memberof mutual.v1.SyncResponse
              * @instance
              */
             $Object.defineProperty(SyncResponse.prototype, "kind", {
-                get: $util.oneOfGetter($oneOfFields = ["head", "entries", "consistency", "error", "agreements"]),
+                get: $util.oneOfGetter($oneOfFields = ["head", "entries", "consistency", "error", "agreements", "evidence"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -7104,6 +7246,8 @@ export const mutual = $root.mutual = (() => {
                     $root.mutual.v1.SyncError.encode(message.error, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
                 if (message.agreements != null && $Object.hasOwnProperty.call(message, "agreements"))
                     $root.mutual.v1.SyncAgreements.encode(message.agreements, writer.uint32(/* id 5, wireType 2 =*/42).fork(), _depth + 1).ldelim();
+                if (message.evidence != null && $Object.hasOwnProperty.call(message, "evidence"))
+                    $root.mutual.v1.SyncEvidence.encode(message.evidence, writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -7181,6 +7325,13 @@ export const mutual = $root.mutual = (() => {
                                 break;
                             message.agreements = $root.mutual.v1.SyncAgreements.decode(reader, reader.size(), $undefined, _depth + 1, message.agreements);
                             message.kind = "agreements";
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 2)
+                                break;
+                            message.evidence = $root.mutual.v1.SyncEvidence.decode(reader, reader.size(), $undefined, _depth + 1, message.evidence);
+                            message.kind = "evidence";
                             continue;
                         }
                     }
@@ -7338,6 +7489,143 @@ export const mutual = $root.mutual = (() => {
             };
 
             return SyncAgreements;
+        })();
+
+        v1.SyncEvidence = (function() {
+
+            /**
+             * Properties of a SyncEvidence.
+             * @typedef {Object} mutual.v1.SyncEvidence.$Properties
+             * @property {Array.<Uint8Array>|null} [proofs] SyncEvidence proofs
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SyncEvidence.
+             * @memberof mutual.v1
+             * @interface ISyncEvidence
+             * @augments mutual.v1.SyncEvidence.$Properties
+             * @deprecated Use mutual.v1.SyncEvidence.$Properties instead.
+             */
+
+            /**
+             * Shape of a SyncEvidence.
+             * @typedef {mutual.v1.SyncEvidence.$Properties} mutual.v1.SyncEvidence.$Shape
+             */
+
+            /**
+             * Constructs a new SyncEvidence.
+             * @memberof mutual.v1
+             * @classdesc Represents a SyncEvidence.
+             * @constructor
+             * @param {mutual.v1.SyncEvidence.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SyncEvidence = function (properties) {
+                this.proofs = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SyncEvidence proofs.
+             * @member {Array.<Uint8Array>} proofs
+             * @memberof mutual.v1.SyncEvidence
+             * @instance
+             */
+            SyncEvidence.prototype.proofs = $util.emptyArray;
+
+            /**
+             * Encodes the specified SyncEvidence message. Does not implicitly {@link mutual.v1.SyncEvidence.verify|verify} messages.
+             * @function encode
+             * @memberof mutual.v1.SyncEvidence
+             * @static
+             * @param {mutual.v1.SyncEvidence.$Properties} message SyncEvidence message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SyncEvidence.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.proofs != null && message.proofs.length)
+                    for (let i = 0; i < message.proofs.length; ++i)
+                        writer.uint32(/* id 1, wireType 2 =*/10).bytes(message.proofs[i]);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SyncEvidence message from the specified reader or buffer.
+             * @function decode
+             * @memberof mutual.v1.SyncEvidence
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {mutual.v1.SyncEvidence & mutual.v1.SyncEvidence.$Shape} SyncEvidence
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SyncEvidence.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.mutual.v1.SyncEvidence();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.proofs && message.proofs.length))
+                                message.proofs = [];
+                            message.proofs.push(reader.bytes());
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return SyncEvidence;
         })();
 
         v1.SyncEntries = (function() {
