@@ -37,6 +37,21 @@ describe('openTreeHead', () => {
     expect(b.calls()).toBe(1);
   });
 
+  it('forgets the oldest heads first when full (VERIFIED_HEADS, 4096), and keeps the newer ones', () => {
+    const bank = newHolder();
+    const heads = Array.from({ length: 4097 }, (_, i) => signTreeHead(bank.publicKey, i + 1, new Uint8Array(32), 1_700_000_000_000n, (m) => signBytes(m, bank.seed)));
+    const c = counting();
+    // With a verifier that accepts anything: only the count of calls matters here.
+    const any: VerifyFn = (s, m, k) => (c.verify(s, m, k), true);
+    for (const h of heads) openTreeHead(h.bytes, any);
+    expect(c.calls()).toBe(4097);
+    openTreeHead(heads[4096]!.bytes, any);
+    openTreeHead(heads[1000]!.bytes, any);
+    expect(c.calls()).toBe(4097);
+    openTreeHead(heads[0]!.bytes, any);
+    expect(c.calls()).toBe(4098);
+  });
+
   it('still refuses a remembered head of another bank than expected', () => {
     const { head } = aHead();
     const v = counting();

@@ -870,7 +870,15 @@ export class LedgerStore {
     }
     // Entries are kept in index order: the oldest are the first keys, and the cache holds a
     // contiguous range up to the newest entry.
-    for (let drop = this.#recentEntries.size - this.#maxRecentEntries; drop > 0; drop--) this.#recentEntries.delete(this.#recentEntries.keys().next().value!);
+    // One pass of one iterator: a new iterator per deletion would walk past every entry deleted
+    // before it (a Map keeps them as holes until it is rehashed).
+    let drop = this.#recentEntries.size - this.#maxRecentEntries;
+    if (drop > 0) {
+      for (const k of this.#recentEntries.keys()) {
+        this.#recentEntries.delete(k);
+        if (--drop === 0) break;
+      }
+    }
     const head = signTreeHead(this.#opts.bankKey, this.#frontier.size, this.#frontier.root(), timeMs, this.#opts.sign);
     put(keys.head(head.size), head.bytes);
     put(keys.meta(META.head), head.bytes);
