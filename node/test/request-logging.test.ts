@@ -10,7 +10,7 @@ afterEach(async () => {
 });
 
 /** A pino logger at `level` whose lines are kept, parsed. */
-function capture(level: string): { logger: ReturnType<typeof pino>; lines: Array<Record<string, unknown>> } {
+function capture(level: 'debug' | 'info') {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
