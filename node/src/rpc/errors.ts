@@ -86,21 +86,27 @@ export function handleError(err: FastifyError, request: FastifyRequest, reply: F
   if (c.internal) request.log.error({ err }, 'request failed');
   else request.log.info({ code: c.code, status: c.status }, 'request refused');
   reply.code(c.status);
-  const body: ErrorBody = { error: { code: c.code, message: c.message } };
-  if (c.code === 'BODY_TOO_LARGE') {
-    // The connection is closed after this answer, since the body may be left unread. Before
-    // answering, what is left of it is read, within bounds (body.ts), so that a client still
-    // writing it finds the 413 waiting rather than a connection reset under its write.
-    reply.header('connection', 'close');
-    return drainRefusedBody(request.raw).then(() => body);
-  }
-  return body;
+  return answerUnread(request, reply, { error: { code: c.code, message: c.message } }, c.code !== 'NOT_READY');
 }
 
 /** Fastify not-found handler. */
-export function handleNotFound(request: FastifyRequest, reply: FastifyReply): ErrorBody {
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): ErrorBody | Promise<ErrorBody> {
   reply.code(404);
-  return { error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } };
+  return answerUnread(request, reply, { error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }, true);
+}
+
+/**
+ * A refusal of a request whose body is not read (too large, a route that does not exist, the
+ * wrong content type, over the rate limit, not authorized, ...): the connection is closed after
+ * the answer, so that the node never reads such a body whole to reach the next request. When
+ * `drain`, what is left of it is first read within bounds (body.ts), so that a client still
+ * writing it finds the answer waiting rather than a connection reset under its write; a node
+ * that is stopping (NOT_READY) answers at once.
+ */
+function answerUnread(request: FastifyRequest, reply: FastifyReply, body: ErrorBody, drain: boolean): ErrorBody | Promise<ErrorBody> {
+  if (request.raw.complete) return body;
+  reply.header('connection', 'close');
+  return drain ? drainRefusedBody(request.raw).then(() => body) : body;
 }
 
 /** A refusal as a MutualError, when code is one of the registry's. */
