@@ -8,7 +8,7 @@ import type { LedgerStore } from '@mutual/store';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { requireAdmin } from './auth.ts';
-import { BODY_LIMIT_BYTES } from './body.ts';
+import { BODY_LIMIT_BYTES, CONNECTION_IDLE_TIMEOUT_MS, REQUEST_TIMEOUT_CHECK_MS, REQUEST_TIMEOUT_MS } from './body.ts';
 import { handleError, handleNotFound } from './errors.ts';
 import { EVENT_STREAM_DEFAULTS, type EventStreamOptions } from './event-stream.ts';
 import { createMetrics } from './metrics.ts';
@@ -53,6 +53,10 @@ export interface AppDeps {
   readonly clearing?: Clearing;
   /** Reconciliation of interbank transfers (`/v1/reconciliation`); without it the route is absent. */
   readonly reconciler?: ReconciliationView;
+  /** Milliseconds a client has to send a request's head (default REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs?: number;
+  /** Milliseconds a connection may stay idle (default CONNECTION_IDLE_TIMEOUT_MS); more than `heartbeatMs`. */
+  readonly idleTimeoutMs?: number;
 }
 
 /**
@@ -64,6 +68,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Typed as fastify's base logger so routes and plugins share one instance type.
     loggerInstance: deps.logger.child({ module: 'rpc' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    // Clients that stall are let go (body.ts): a request head must arrive within
+    // requestTimeoutMs (408 otherwise; Node checks every REQUEST_TIMEOUT_CHECK_MS rather than
+    // its default 30 s), and a connection idle for idleTimeoutMs is closed.
+    requestTimeout: deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    connectionTimeout: deps.idleTimeoutMs ?? CONNECTION_IDLE_TIMEOUT_MS,
+    http: { connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS },
     // Types are never coerced: `5` is not the string "5", a string is not a one-item array,
     // and unknown fields are refused rather than stripped (docs/RPC.md, "Errors").
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },

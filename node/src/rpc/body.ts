@@ -18,11 +18,24 @@ export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 export const MAX_DRAINED_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
- * Milliseconds the rest of a refused body may take to arrive before the 413 is sent anyway.
- * The HTTP server has no request timeout of its own (fastify's default), so this is what
- * bounds a client that stalls in the middle of an oversized body.
+ * Milliseconds the rest of a refused body may take to arrive before the answer is sent anyway:
+ * a client that stalls in the middle of a body the node refused is let go sooner than
+ * REQUEST_TIMEOUT_MS.
  */
 export const BODY_DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Clients that stall cannot hold the node's connections. A request whose head has not arrived
+ * whole within REQUEST_TIMEOUT_MS is answered 408 and its connection closed (checked every
+ * REQUEST_TIMEOUT_CHECK_MS); a connection on which nothing moves either way for
+ * CONNECTION_IDLE_TIMEOUT_MS during a request is closed (a body that stalls). Between requests
+ * a keep-alive connection is closed after fastify's keepAliveTimeout (72 s), which it
+ * announces. Answers are not bounded: an event stream writes a heartbeat every 15 s (less
+ * than CONNECTION_IDLE_TIMEOUT_MS) and stays open.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_CHECK_MS = 1_000;
+export const CONNECTION_IDLE_TIMEOUT_MS = 60_000;
 
 export interface DrainLimits {
   readonly maxBytes: number;
