@@ -34,12 +34,31 @@ describe('request and idle timeouts', () => {
       stall(port, 'POST /v1/transfers HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"instr'),
     ]);
     expect(head.reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(head.reply.split('\r\n\r\n')[1]!)).toEqual({ error: { code: 'REQUEST_TIMEOUT', message: 'the head of the request did not arrive in time' } });
     // The timeout, and at most about one check interval more.
     expect(head.afterMs).toBeGreaterThanOrEqual(900);
     expect(head.afterMs).toBeLessThan(5_000);
     expect(body.afterMs).toBeGreaterThanOrEqual(1_900);
     expect(body.afterMs).toBeLessThan(6_000);
     // The node still answers.
+    expect((await fetch(`http://127.0.0.1:${port}/v1/status`)).status).toBe(200);
+  });
+
+  it('answers what is not HTTP, or has headers too large, in the one error shape, and closes the connection', async () => {
+    const t = await testBank();
+    banks.push(t);
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (t.app.server.address() as { port: number }).port;
+    const cases: Array<[string, number, string]> = [
+      ['NOT HTTP AT ALL\r\n\r\n', 400, 'MALFORMED_HTTP'],
+      [`GET /v1/status HTTP/1.1\r\nhost: 127.0.0.1\r\nx-pad: ${'x'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ];
+    for (const [text, status, code] of cases) {
+      const r = await stall(port, text);
+      expect(r.reply.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(r.reply).toMatch(/\r\nConnection: close\r\n/);
+      expect((JSON.parse(r.reply.split('\r\n\r\n')[1]!) as { error: { code: string } }).error.code).toBe(code);
+    }
     expect((await fetch(`http://127.0.0.1:${port}/v1/status`)).status).toBe(200);
   });
 

@@ -9,7 +9,7 @@ import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { requireAdmin } from './auth.ts';
 import { BODY_LIMIT_BYTES, CONNECTION_IDLE_TIMEOUT_MS, REQUEST_TIMEOUT_CHECK_MS, REQUEST_TIMEOUT_MS } from './body.ts';
-import { handleError, handleNotFound } from './errors.ts';
+import { handleClientError, handleError, handleNotFound } from './errors.ts';
 import { EVENT_STREAM_DEFAULTS, type EventStreamOptions } from './event-stream.ts';
 import { createMetrics } from './metrics.ts';
 import type { Clearing } from '../clearing.ts';
@@ -74,6 +74,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
     connectionTimeout: deps.idleTimeoutMs ?? CONNECTION_IDLE_TIMEOUT_MS,
     http: { connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS },
+    // Errors of the HTTP layer (not HTTP, headers too large, head too slow) in the one shape.
+    clientErrorHandler: handleClientError,
     // Types are never coerced: `5` is not the string "5", a string is not a one-item array,
     // and unknown fields are refused rather than stripped (docs/RPC.md, "Errors").
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false } },

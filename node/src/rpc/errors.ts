@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { CODES, isCode, MutualError, type Code } from '@mutual/interface';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { BODY_LIMIT_BYTES, drainRefusedBody } from './body.ts';
@@ -107,6 +109,30 @@ function answerUnread(request: FastifyRequest, reply: FastifyReply, body: ErrorB
   if (request.raw.complete) return body;
   reply.header('connection', 'close');
   return drain ? drainRefusedBody(request.raw).then(() => body) : body;
+}
+
+/**
+ * Answers an error of the HTTP layer itself, before any route (`clientError`: a request that is
+ * not HTTP, headers too large, a head that did not arrive in time), in the one error shape, and
+ * closes the connection. Nothing is written on a socket already gone or reset.
+ */
+export function handleClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, message]: [Code, string] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? ['REQUEST_TIMEOUT', 'the head of the request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? ['HEADERS_TOO_LARGE', 'the request line and headers are too large']
+        : ['MALFORMED_HTTP', 'the request is not valid HTTP/1.1'];
+  const status = CODES[code].status;
+  const body = JSON.stringify({ error: { code, message } });
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A refusal as a MutualError, when code is one of the registry's. */

@@ -53,6 +53,9 @@ export const CODES = {
   // --- requests ---
   VALIDATION_FAILED: code('request', 400, 'The request does not match the schema of the route: see the message for the field.'),
   MALFORMED_JSON: code('request', 400, 'The request body is not valid JSON.'),
+  MALFORMED_HTTP: code('request', 400, 'The request is not valid HTTP/1.1; the connection is closed.'),
+  HEADERS_TOO_LARGE: code('request', 431, 'The request line and headers are larger than the HTTP server accepts (16 KiB); the connection is closed.'),
+  REQUEST_TIMEOUT: code('request', 408, 'The head of the request did not arrive within REQUEST_TIMEOUT_MS; the connection is closed.'),
   BODY_TOO_LARGE: code('request', 413, 'The request body is larger than the route allows.'),
   UNSUPPORTED_MEDIA_TYPE: code('request', 415, 'Send the body as application/json.'),
   TOO_MANY_INSTRUCTIONS: code('request', 413, 'More instructions in one request than MAX_INSTRUCTIONS_PER_REQUEST.'),
