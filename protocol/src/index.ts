@@ -81,6 +81,24 @@ export function hasUnknownFields(m: object): boolean {
   return false;
 }
 
+/**
+ * Whether `bytes` are a message holding exactly one field, length-delimited, whose number is
+ * not in `known`, and nothing else: the shape of a oneof of messages set to a kind that a
+ * newer version added. Never throws.
+ */
+export function isOtherOneofKind(bytes: Uint8Array, known: ReadonlySet<number>): boolean {
+  try {
+    const r = protobuf.Reader.create(bytes);
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if ((tag & 7) !== 2 || field === 0 || known.has(field)) return false;
+    const length = r.uint32();
+    return r.pos + length === bytes.length;
+  } catch {
+    return false;
+  }
+}
+
 interface Decodable<T> {
   decode(reader: protobuf.Reader | Uint8Array, length?: number): T;
 }

@@ -72,6 +72,7 @@ export const CODES = {
   UNAUTHORIZED: code('request', 401, 'This route needs the admin token (Authorization: Bearer <token>).'),
   RATE_LIMITED: code('request', 429, 'Too many requests from this address: retry after the time in Retry-After.'),
   INVALID_RANGE: code('request', 400, 'The requested tree sizes or indexes are outside the log.'),
+  UNSUPPORTED_REQUEST: code('request', 400, 'A mesh sync request of a kind this node does not know (a newer node asked it): answered with this error and not held against the peer.'),
   OVERLOADED: code('request', 503, 'The node has more instructions waiting than MAX_QUEUED_INSTRUCTIONS: retry shortly.'),
   NOT_READY: code('request', 503, 'The node is starting or stopping.'),
 

@@ -1,10 +1,12 @@
 import { LIMITS } from '@mutual/interface';
-import { decodeStrict, pb, u64 } from '@mutual/protocol';
+import { decodeStrict, isOtherOneofKind, pb, u64 } from '@mutual/protocol';
 import type { LogSource } from './source.ts';
 
 const MAX_INDEX = BigInt(Number.MAX_SAFE_INTEGER);
+/** The field numbers of SyncRequest's `kind` this node knows (mesh.proto). */
+const SYNC_REQUEST_KINDS: ReadonlySet<number> = new Set([1, 2, 3, 4, 5]);
 
-function error(code: 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INVALID_RANGE', message: string): Uint8Array {
+function error(code: 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INVALID_RANGE' | 'UNSUPPORTED_REQUEST', message: string): Uint8Array {
   return pb.SyncResponse.encode({ error: { code, message } }).finish();
 }
 
@@ -29,6 +31,7 @@ export async function answerSync(bytes: Uint8Array, source: LogSource, pools: Sy
     const proofs = pools.evidence ? pools.evidence().slice(0, LIMITS.MAX_FORK_PROOFS_PER_ANSWER) : [];
     return [pb.SyncResponse.encode({ evidence: { proofs } }).finish(), true];
   }
+  if (!req && isOtherOneofKind(bytes, SYNC_REQUEST_KINDS)) return [error('UNSUPPORTED_REQUEST', 'a kind of sync request this node does not know'), true];
   const bank = req?.getHead?.bank ?? req?.getEntries?.bank ?? req?.getConsistency?.bank;
   if (!req || bank?.length !== 32) return [error('VALIDATION_FAILED', 'not a well-formed SyncRequest'), false];
   const head = await source.servableHead(bank);
@@ -57,3 +60,4 @@ export async function answerSync(bytes: Uint8Array, source: LogSource, pools: Sy
   const path = await source.consistency(bank, Number(from), Number(to));
   return [pb.SyncResponse.encode({ consistency: { path } }).finish(), true];
 }
+
