@@ -82,16 +82,15 @@ export function hasUnknownFields(m: object): boolean {
 }
 
 /**
- * Whether `bytes` are a message holding exactly one field, length-delimited, whose number is
- * not in `known`, and nothing else: the shape of a oneof of messages set to a kind that a
- * newer version added. Never throws.
+ * Whether `bytes` are a message holding exactly one field, length-delimited, and nothing else:
+ * the shape of a message whose oneof of messages is set (to a kind the reader may or may not
+ * know). Never throws.
  */
-export function isOtherOneofKind(bytes: Uint8Array, known: ReadonlySet<number>): boolean {
+export function isSingleMessageField(bytes: Uint8Array): boolean {
   try {
     const r = protobuf.Reader.create(bytes);
     const tag = r.uint32();
-    const field = tag >>> 3;
-    if ((tag & 7) !== 2 || field === 0 || known.has(field)) return false;
+    if ((tag & 7) !== 2 || tag >>> 3 === 0) return false;
     const length = r.uint32();
     return r.pos + length === bytes.length;
   } catch {

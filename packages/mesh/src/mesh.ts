@@ -418,14 +418,15 @@ export class Mesh {
       throw new Error('another bioregion');
     }
     if (bytesEqual(hello.bank, this.#opts.ledger.bank.key)) throw new Error('a connection to this bank itself');
+    const bank = hex(hello.bank);
     this.#hellos.set(peer, hello);
-    this.#peerIds.set(hex(hello.bank), conn.remotePeer);
+    this.#peerIds.set(bank, conn.remotePeer);
     this.#helloDeadlines.clear(conn);
-    this.#banks.set(hex(hello.bank), { name: hello.name, bioregion: hello.bioregion });
+    this.#banks.set(bank, { name: hello.name, bioregion: hello.bioregion });
     this.#log.info({ peer, name: hello.name, size: hello.head.size }, 'peer joined');
-    const pending = this.#pendingForks.get(hex(hello.bank));
+    const pending = this.#pendingForks.get(bank);
     if (pending) {
-      this.#pendingForks.delete(hex(hello.bank));
+      this.#pendingForks.delete(bank);
       await this.#onEvidence(pending);
     }
     await this.#onHead(hello.head);

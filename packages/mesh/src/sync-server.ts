@@ -1,10 +1,8 @@
 import { LIMITS } from '@mutual/interface';
-import { decodeStrict, isOtherOneofKind, pb, u64 } from '@mutual/protocol';
+import { decodeStrict, isSingleMessageField, pb, u64 } from '@mutual/protocol';
 import type { LogSource } from './source.ts';
 
 const MAX_INDEX = BigInt(Number.MAX_SAFE_INTEGER);
-/** The field numbers of SyncRequest's `kind` this node knows (mesh.proto). */
-const SYNC_REQUEST_KINDS: ReadonlySet<number> = new Set([1, 2, 3, 4, 5]);
 
 function error(code: 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INVALID_RANGE' | 'UNSUPPORTED_REQUEST', message: string): Uint8Array {
   return pb.SyncResponse.encode({ error: { code, message } }).finish();
@@ -31,7 +29,7 @@ export async function answerSync(bytes: Uint8Array, source: LogSource, pools: Sy
     const proofs = pools.evidence ? pools.evidence().slice(0, LIMITS.MAX_FORK_PROOFS_PER_ANSWER) : [];
     return [pb.SyncResponse.encode({ evidence: { proofs } }).finish(), true];
   }
-  if (!req && isOtherOneofKind(bytes, SYNC_REQUEST_KINDS)) return [error('UNSUPPORTED_REQUEST', 'a kind of sync request this node does not know'), true];
+  if (!req && isUnknownKind(bytes)) return [error('UNSUPPORTED_REQUEST', 'a kind of sync request this node does not know'), true];
   const bank = req?.getHead?.bank ?? req?.getEntries?.bank ?? req?.getConsistency?.bank;
   if (!req || bank?.length !== 32) return [error('VALIDATION_FAILED', 'not a well-formed SyncRequest'), false];
   const head = await source.servableHead(bank);
@@ -61,3 +59,15 @@ export async function answerSync(bytes: Uint8Array, source: LogSource, pools: Sy
   return [pb.SyncResponse.encode({ consistency: { path } }).finish(), true];
 }
 
+/**
+ * Whether `bytes` are a request of a kind this node does not know, as a newer node sends: one
+ * message field, which this version's SyncRequest does not read as any of its kinds.
+ */
+function isUnknownKind(bytes: Uint8Array): boolean {
+  if (!isSingleMessageField(bytes)) return false;
+  try {
+    return pb.SyncRequest.decode(bytes).kind === undefined;
+  } catch {
+    return false;
+  }
+}

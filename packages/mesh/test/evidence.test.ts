@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { newHolder, signBytes } from '../../ledger/test/fixture.ts';
 import { openAccount, storeOptions } from '../../store/test/fixture.ts';
 import { catchUp } from '../src/catch-up.ts';
+import { answerSync } from '../src/sync-server.ts';
 import { topics } from '../src/index.ts';
 import { rawPeer, stopRawPeers } from './raw-peer.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
@@ -45,6 +46,21 @@ async function snapshot(bank: TestBank): Promise<string> {
 }
 
 const unsigned = (data: Uint8Array) => ({ type: 'unsigned' as const, topic: 't', data });
+
+/** Whether `at` has met `of` (holds a replica of it). */
+async function knows(at: TestBank, of: TestBank): Promise<boolean> {
+  return (await at.mesh.banks()).some((x) => Buffer.from(x.bank).equals(Buffer.from(of.store.bank.key)));
+}
+
+/** Banks a and c, a replicating c's log of one commit, and a valid fork proof against c. */
+async function replicatedPair(): Promise<{ a: TestBank; c: TestBank; proof: Uint8Array }> {
+  const a = await startBank();
+  const c = await startBank({ bootstrap: a.mesh.addresses() });
+  await c.commit(1);
+  await waitFor('a replicates c', () => replicated(a, c));
+  const head = c.store.head;
+  return { a, c, proof: encodeForkProof(head, forge(c, head.size, new Uint8Array(32).fill(4)), []) };
+}
 const forkedAt = (at: TestBank, of: TestBank) => at.replicas.isForked(of.store.bank.key);
 
 describe('fork evidence', () => {
@@ -122,22 +138,17 @@ describe('fork evidence', () => {
   }, 30_000);
 
   it('a bank that joins after a fork proof was gossiped gets it from the peers it meets, before or after meeting the forked bank', async () => {
-    const a = await startBank();
-    const c = await startBank({ bootstrap: a.mesh.addresses() });
-    await c.commit(1);
-    await waitFor('a replicates c', () => replicated(a, c));
-    const head = c.store.head;
-    expect(await a.replicas.recordFork(encodeForkProof(head, forge(c, head.size, new Uint8Array(32).fill(4)), []))).toBe(true);
+    const { a, c, proof } = await replicatedPair();
+    expect(await a.replicas.recordFork(proof)).toBe(true);
     // Past gossipsub's message cache (3 heartbeats of 1 s): a newcomer can only get the proof by asking.
     await new Promise((r) => setTimeout(r, 4_000));
 
     // b meets a first: c is not known to it yet, so the proof waits until b meets c.
     const b = await startBank({ bootstrap: a.mesh.addresses() });
-    await waitFor('b meets a', async () => (await b.mesh.banks()).some((x) => Buffer.from(x.bank).equals(Buffer.from(a.store.bank.key))));
+    await waitFor('b meets a', () => knows(b, a));
     await new Promise((r) => setTimeout(r, 300));
     // Not forked at b while b has not met c (the proof waits in memory).
-    const met = (await b.mesh.banks()).some((x) => Buffer.from(x.bank).equals(Buffer.from(c.store.bank.key)));
-    if (!met) expect(forkedAt(b, c)).toBe(false);
+    if (!(await knows(b, c))) expect(forkedAt(b, c)).toBe(false);
     await c.stop();
     await c.restart(b.mesh.addresses());
     await waitFor('b marks c forked', () => forkedAt(b, c));
@@ -151,18 +162,12 @@ describe('fork evidence', () => {
   }, 40_000);
 
   it('a peer answers GetEvidence with the fork proofs it holds', async () => {
-    const a = await startBank();
-    const c = await startBank({ bootstrap: a.mesh.addresses() });
-    await c.commit(1);
-    await waitFor('a replicates c', () => replicated(a, c));
-    const { answerSync } = await import('../src/sync-server.ts');
+    const { a, proof } = await replicatedPair();
     const request = pb.SyncRequest.encode({ getEvidence: {} }).finish();
     const source = { servableHead: async () => undefined, entries: async () => [], consistency: async () => [] } as never;
     const empty = await answerSync(request, source, { evidence: () => a.replicas.forks().map((f) => f.proof) });
     expect(empty[1]).toBe(true);
     expect(pb.SyncResponse.decode(empty[0]).evidence?.proofs ?? []).toEqual([]);
-    const head = c.store.head;
-    const proof = encodeForkProof(head, forge(c, head.size, new Uint8Array(32).fill(4)), []);
     await a.replicas.recordFork(proof);
     const [bytes, ok] = await answerSync(request, source, { evidence: () => a.replicas.forks().map((f) => f.proof) });
     expect(ok).toBe(true);

@@ -17,6 +17,13 @@ describe('answerSync and kinds of request it does not know', () => {
     expect(await answer([0x82, 0x01, 0x00])).toEqual(['UNSUPPORTED_REQUEST', true]); // field 16
   });
 
+  it('takes every kind this version has for one it knows', async () => {
+    for (const kind of ['getHead', 'getEntries', 'getConsistency', 'getAgreements', 'getEvidence']) {
+      const [code] = await answer([...pb.SyncRequest.encode({ [kind]: {} }).finish()]);
+      expect(code).not.toBe('UNSUPPORTED_REQUEST');
+    }
+  });
+
   it('still holds as malformed what is not one such field', async () => {
     const cases = [
       [], // nothing at all

@@ -110,6 +110,20 @@ interface Submission {
 type WriteBatch = ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Deletes the oldest keys of `map` (in insertion order) beyond its newest `max`, in one pass of
+ * one iterator: a new iterator per deletion would walk past every key deleted before it (a Map
+ * keeps them as holes until it is rehashed).
+ */
+function keepNewest(map: Map<number, unknown>, max: number): void {
+  let drop = map.size - max;
+  if (drop <= 0) return;
+  for (const k of map.keys()) {
+    map.delete(k);
+    if (--drop === 0) return;
+  }
+}
 /** Merkle nodes of the latest commits kept in memory for proofs (about 8,000 entries' worth, 0.5 MB). */
 const RECENT_NODES = 16_384;
 /** Entries of the latest commits kept in memory: what peers catch up on and the clearing reads (about 2 MB). */
@@ -861,24 +875,10 @@ export class LedgerStore {
     });
     // Proofs are mostly asked for recent entries (pushes, catch-up of peers): the nodes of the
     // latest commits are kept in memory, the oldest forgotten first.
-    if (this.#recentNodes.size > RECENT_NODES) {
-      let drop = this.#recentNodes.size - RECENT_NODES;
-      for (const k of this.#recentNodes.keys()) {
-        if (drop-- === 0) break;
-        this.#recentNodes.delete(k);
-      }
-    }
+    keepNewest(this.#recentNodes, RECENT_NODES);
     // Entries are kept in index order: the oldest are the first keys, and the cache holds a
     // contiguous range up to the newest entry.
-    // One pass of one iterator: a new iterator per deletion would walk past every entry deleted
-    // before it (a Map keeps them as holes until it is rehashed).
-    let drop = this.#recentEntries.size - this.#maxRecentEntries;
-    if (drop > 0) {
-      for (const k of this.#recentEntries.keys()) {
-        this.#recentEntries.delete(k);
-        if (--drop === 0) break;
-      }
-    }
+    keepNewest(this.#recentEntries, this.#maxRecentEntries);
     const head = signTreeHead(this.#opts.bankKey, this.#frontier.size, this.#frontier.root(), timeMs, this.#opts.sign);
     put(keys.head(head.size), head.bytes);
     put(keys.meta(META.head), head.bytes);
