@@ -1,5 +1,6 @@
 import { DOMAIN, decodeStrict, pb, signedMessage, toU64, u64 } from '@mutual/protocol';
 import type { VerifyFn } from './apply.ts';
+import { keepNewest } from './recent.ts';
 
 /** A tree head as signed by its bank, with the exact bytes that were signed. */
 export interface SignedHead {
@@ -47,15 +48,8 @@ export function openTreeHead(bytes: Uint8Array, verify: VerifyFn, expectedBank?:
   // Decoded from a copy: the cached head must not share memory its caller may reuse.
   const opened = open(Buffer.from(bytes), verify, expectedBank);
   if (!opened) return undefined;
-  if (cache.size >= VERIFIED_HEADS) {
-    // The oldest eighth at once, in one pass: a Map walks past deleted keys until it is
-    // rehashed, so a new iterator per deletion would cost more with every one.
-    let drop = VERIFIED_HEADS / 8;
-    for (const k of cache.keys()) {
-      cache.delete(k);
-      if (--drop === 0) break;
-    }
-  }
+  // When full, the oldest eighth goes at once.
+  if (cache.size >= VERIFIED_HEADS) keepNewest(cache, VERIFIED_HEADS - VERIFIED_HEADS / 8);
   cache.set(key, opened);
   return opened;
 }

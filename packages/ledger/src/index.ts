@@ -28,6 +28,7 @@ export { openTreeHead, signTreeHead, wasOpened, type SignedHead } from './heads.
 export { netPosition, type ForkCheck } from './interbank.ts';
 export { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
 export { isCategoryName, isWellFormedText, prepareInstruction } from './prepare.ts';
+export { keepNewest } from './recent.ts';
 export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
 export { decodeEntry, entryRefOf, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem, preverifyEntries, type SignatureItem } from './replay.ts';
 export { u64Field } from './u64.ts';

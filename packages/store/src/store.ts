@@ -9,6 +9,7 @@ import {
   DEFAULT_RATES,
   entryKey,
   entryRefOf,
+  keepNewest,
   laborDayKey,
   openTreeHead,
   prepareInstruction,
@@ -111,19 +112,6 @@ type WriteBatch = ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
 
 const EMPTY = new Uint8Array(0);
 
-/**
- * Deletes the oldest keys of `map` (in insertion order) beyond its newest `max`, in one pass of
- * one iterator: a new iterator per deletion would walk past every key deleted before it (a Map
- * keeps them as holes until it is rehashed).
- */
-function keepNewest(map: Map<number, unknown>, max: number): void {
-  let drop = map.size - max;
-  if (drop <= 0) return;
-  for (const k of map.keys()) {
-    map.delete(k);
-    if (--drop === 0) return;
-  }
-}
 /** Merkle nodes of the latest commits kept in memory for proofs (about 8,000 entries' worth, 0.5 MB). */
 const RECENT_NODES = 16_384;
 /** Entries of the latest commits kept in memory: what peers catch up on and the clearing reads (about 2 MB). */
