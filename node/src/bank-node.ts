@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openDataDir } from './datadir.ts';
 import { Clearing } from './clearing.ts';
+import { Counterparties } from './counterparties.ts';
 import { HeadGossip } from './head-gossip.ts';
 import { InterbankPusher } from './push.ts';
 import { Reconciler } from './reconcile.ts';
@@ -120,10 +121,12 @@ export class BankNode {
     let clearing: Clearing | undefined;
     try {
       replicas = await ReplicaStore.open(store.db, verify);
-      clearing = new Clearing({ store, replicas, logger: logger.child({ module: 'clearing' }) });
       // The mesh delivers gossiped agreements to the federation, which gossips through the mesh.
       let federation: Federation | undefined;
       const agreementPool = new AgreementPool(store.db, verify, store.bank.key);
+      // Loaded before the mesh can deliver a push, and kept by the federation from then on.
+      const counterparties = await Counterparties.load(store.bank.key, agreementPool, store.agreementInForce);
+      clearing = new Clearing({ store, replicas, counterparty: (bank) => counterparties.has(bank), logger: logger.child({ module: 'clearing' }) });
       const clearingOf = clearing;
       mesh = await Mesh.start({
         onPush: (push) => void clearingOf.receive(push.head.bank, push.entries),
@@ -143,6 +146,7 @@ export class BankNode {
         mesh,
         sign: (message) => signDetached(message, secretKey),
         logger: logger.child({ module: 'federation' }),
+        counterparties,
       });
       if (store.bank.name !== options.name || store.bank.bioregion !== options.bioregion) {
         log.info({ name: store.bank.name, bioregion: store.bank.bioregion }, 'name and bioregion are those of the genesis entry; the options only name a new bank');

@@ -41,11 +41,15 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
  * Answers are checked against this bank's own entry (leaf hash and amount) before they count.
  * How far each replica has been read is kept in the `clearing` keyspace; a restart re-reads
  * from there, and whatever was handled twice is a duplicate the rules answer without effect.
+ * Only the entries of a counterparty (a bank this bank signed an agreement with) are acted on:
+ * no other bank can have sent or answered a transfer legitimately, so the others' replicas
+ * and pushes are passed over without a submission (see Counterparties).
  */
 export class Clearing {
   readonly #store: LedgerStore;
   readonly #replicas: ReplicaStore;
   readonly #log: ClearingLogger | undefined;
+  readonly #counterparty: (bank: Uint8Array) => boolean;
   readonly #listeners = new Set<InterbankListener>();
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
@@ -61,9 +65,15 @@ export class Clearing {
   readonly #fresh = new Map<string, { from: number; entries: Uint8Array[] }>();
   #stopped = false;
 
-  constructor(parts: { store: LedgerStore; replicas: ReplicaStore; logger?: ClearingLogger }) {
+  /**
+   * @param parts.counterparty - whether this bank signed an agreement with `bank`; the clearing
+   *   acts on no other bank's entries. It must answer true before any entry sent under such an
+   *   agreement can reach the clearing, and never change to false.
+   */
+  constructor(parts: { store: LedgerStore; replicas: ReplicaStore; counterparty: (bank: Uint8Array) => boolean; logger?: ClearingLogger }) {
     this.#store = parts.store;
     this.#replicas = parts.replicas;
+    this.#counterparty = parts.counterparty;
     this.#log = parts.logger;
   }
 
@@ -144,6 +154,12 @@ export class Clearing {
     for (;;) {
       const size = this.#replicas.status(bank)?.size ?? 0;
       if (cursor >= size || this.#stopped) return;
+      if (!this.#counterparty(bank)) {
+        // Nothing of this log so far can concern this bank (see Counterparties): read past it.
+        this.#fresh.delete(key);
+        await this.#store.setClearingCursor(bank, size);
+        return;
+      }
       const end = Math.min(size, cursor + CHUNK);
       const entries = this.#takeFresh(key, cursor, end - cursor) ?? (await this.#replicas.getEntries(bank, cursor, end));
       await this.#handle(
@@ -162,7 +178,7 @@ export class Clearing {
    * when the replica reaches them; whichever comes second is a duplicate without effect.
    */
   async receive(bank: Uint8Array, entries: readonly IndexedEntry[]): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stopped || !this.#counterparty(bank)) return;
     try {
       await this.#handle(bank, entries, false);
     } catch (err) {

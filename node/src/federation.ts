@@ -11,6 +11,7 @@ import {
 } from '@mutual/ledger';
 import { pb, toU64 } from '@mutual/protocol';
 import type { AgreementPool, LedgerStore } from '@mutual/store';
+import type { Counterparties } from './counterparties.ts';
 
 /** What the federation needs of the mesh: gossip, and the names of the banks it met. */
 export interface AgreementMesh {
@@ -55,6 +56,7 @@ export class Federation {
   readonly #sign: (message: Uint8Array) => Uint8Array;
   readonly #log: FederationLogger | undefined;
   readonly #clock: () => bigint;
+  readonly #counterparties: Counterparties | undefined;
 
   constructor(parts: {
     store: LedgerStore;
@@ -63,9 +65,12 @@ export class Federation {
     sign: (message: Uint8Array) => Uint8Array;
     logger?: FederationLogger;
     clock?: () => bigint;
+    /** told of every agreement the pool takes in, before it is gossiped or adopted */
+    counterparties?: Counterparties;
   }) {
     this.#store = parts.store;
     this.#pool = parts.pool;
+    this.#counterparties = parts.counterparties;
     this.#mesh = parts.mesh;
     this.#sign = parts.sign;
     this.#log = parts.logger;
@@ -133,6 +138,8 @@ export class Federation {
       return undefined;
     }
     if (r.changed) {
+      // Before anyone can hold the agreement complete with this bank's signature, and send under it.
+      this.#counterparties?.note(r.agreement);
       await this.#mesh?.publishAgreement(r.signed);
       await this.#adoptIfDue(r.agreement, r.signed);
     }
