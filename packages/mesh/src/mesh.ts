@@ -114,6 +114,15 @@ const REPLICA_FOLLOW_INTERVAL_MS = 2 * LIMITS.HEAD_GOSSIP_INTERVAL_MS;
  * times as long.
  */
 const SYNC_STREAM_IDLE_MS = 10_000;
+/**
+ * Gossip is best effort (a head published before the peers' subscriptions were exchanged
+ * reaches nobody, and a bank that then stops committing publishes no other): every
+ * HEAD_REFRESH_MS the node asks each connected bank it has not had a head from in that time
+ * for its latest head (`GetHead` to the bank itself), and catches up if it is ahead. An idle
+ * federation costs one small request per pair of banks per interval; under load heads arrive
+ * all the time and nothing is asked.
+ */
+export const HEAD_REFRESH_MS = 5_000;
 const SILENT: MeshLogger = { info() {}, warn() {}, debug() {} };
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
@@ -175,6 +184,9 @@ export class Mesh {
   readonly #pushCounts = { sent: 0, unsent: 0, received: 0, refused: 0 };
   readonly #redialer: Redialer;
   readonly #helloDeadlines: HelloDeadlines;
+  /** When a head of each bank (hex key) was last recorded from its own peer: gossip, hello, push or refresh. */
+  readonly #heardAt = new Map<string, number>();
+  #refreshTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
   private constructor(opts: MeshOptions, host: MeshHost, topic: string) {
@@ -258,6 +270,8 @@ export class Mesh {
     pubsub.subscribe(this.#agreementsTopic);
     pubsub.subscribe(this.#evidenceTopic);
     await host.start();
+    this.#refreshTimer = setInterval(() => this.#refreshHeads(), HEAD_REFRESH_MS);
+    this.#refreshTimer.unref();
     this.#redialer.start();
     this.#log.info({ listen: this.addresses(), peerId: host.peerId.toString() }, 'mesh started');
   }
@@ -551,6 +565,7 @@ export class Mesh {
           continue;
         }
         await this.#opts.replicas.recordHead(push.head);
+        this.#heardAt.set(hex(hello.bank), performance.now());
         if (this.#opts.replicas.isForked(hello.bank) || this.#stopped) continue;
         this.#fetchLater(hello.bank);
         this.#pushCounts.received++;
@@ -662,8 +677,39 @@ export class Mesh {
       this.#log.warn({ err }, 'recording a head failed');
       return;
     }
+    this.#heardAt.set(hex(head.bank), performance.now());
     // The head is known: fetch up to it, without asking every peer for its heads.
     this.#follow(head.bank);
+  }
+
+  /** Asks each connected bank not heard from in HEAD_REFRESH_MS for its latest head (see HEAD_REFRESH_MS). */
+  #refreshHeads(): void {
+    if (this.#stopped) return;
+    const now = performance.now();
+    const asked = new Set<string>();
+    for (const conn of this.#host.getConnections()) {
+      const id = conn.remotePeer.toString();
+      const hello = this.#hellos.get(id);
+      if (!hello || asked.has(id) || this.strikes(id) >= MAX_STRIKES || this.#opts.replicas.isForked(hello.bank)) continue;
+      const key = hex(hello.bank);
+      if (now - (this.#heardAt.get(key) ?? Number.NEGATIVE_INFINITY) < HEAD_REFRESH_MS) continue;
+      asked.add(id);
+      // Counted as heard now, so that a bank that does not answer is asked once per interval.
+      this.#heardAt.set(key, now);
+      void this.#refreshHead(conn.remotePeer, hello.bank).catch((err: unknown) => this.#log.debug({ err, peer: id }, 'asking a bank for its head failed'));
+    }
+  }
+
+  async #refreshHead(peer: PeerId, bank: Uint8Array): Promise<void> {
+    const res = await this.#request(peer, pb.SyncRequest.encode({ getHead: { bank } }).finish());
+    if (!res?.head || this.#stopped) return;
+    const head = openTreeHead(res.head, this.#opts.verify, bank);
+    if (!head) {
+      this.#strike(peer.toString(), 'a head of its own bank that does not verify');
+      return;
+    }
+    const held = this.#opts.replicas.status(bank)?.head;
+    if (!held || head.size > held.size) await this.#onHead(head);
   }
 
   /** Catches the replica of `bank` up to its newest known head, at most once per REPLICA_FOLLOW_INTERVAL_MS. */
@@ -929,6 +975,7 @@ export class Mesh {
     for (const c of this.#channels.values()) c.close();
     this.#channels.clear();
     this.#helloDeadlines.stop();
+    clearInterval(this.#refreshTimer);
     for (const r of this.#retries.values()) clearTimeout(r.timer);
     for (const t of this.#followTimers.values()) clearTimeout(t);
     this.#unsubscribeForks?.();

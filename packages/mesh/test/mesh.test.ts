@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replicated, startBank, stopAll, waitFor } from './fixture.ts';
+import { HEAD_REFRESH_MS } from '../src/mesh.ts';
 
 afterEach(stopAll);
 
@@ -31,6 +32,18 @@ describe('the mesh', () => {
     const row = (await c.mesh.banks()).find((x) => x.name === a.store.bank.name)!;
     expect(row.head?.size).toBe(a.store.size);
     expect((await c.mesh.banks()).filter((x) => x.self)).toHaveLength(1);
+  }, 30_000);
+
+  it('asks a bank it has not heard from for its head, so a head gossip never carried still replicates', async () => {
+    const a = await startBank({ gossip: false });
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    await waitFor('the hello', () => a.mesh.peers().some((p) => p.name !== undefined) && b.mesh.peers().some((p) => p.name !== undefined));
+    await waitFor('the replica from the hello', () => replicated(b, a));
+    const before = a.store.size;
+    // A commits and gossips nothing, pushes nothing: B learns of it only by asking.
+    await a.commit(3);
+    await waitFor('b replicates a', () => replicated(b, a), 3 * HEAD_REFRESH_MS);
+    expect(b.replicas.status(a.store.bank.key)?.size).toBe(before + 3);
   }, 30_000);
 
   it('follows a bank that commits often with a catch-up every two gossip intervals, not one per head', async () => {
