@@ -123,9 +123,12 @@ export class BankNode {
       replicas = await ReplicaStore.open(store.db, verify);
       // The mesh delivers gossiped agreements to the federation, which gossips through the mesh.
       let federation: Federation | undefined;
-      const agreementPool = new AgreementPool(store.db, verify, store.bank.key);
+      // The pool keeps, however full, the agreements signed by this bank or a counterparty.
+      let known: Counterparties | undefined;
+      const agreementPool = new AgreementPool(store.db, verify, store.bank.key, { trusted: (bank) => known?.has(bank) ?? false });
       // Loaded before the mesh can deliver a push, and kept by the federation from then on.
       const counterparties = await Counterparties.load(store.bank.key, agreementPool, store.agreementInForce);
+      known = counterparties;
       clearing = new Clearing({ store, replicas, counterparty: (bank) => counterparties.has(bank), logger: logger.child({ module: 'clearing' }) });
       const clearingOf = clearing;
       mesh = await Mesh.start({

@@ -9,6 +9,9 @@ export type PoolOutcome =
   | { readonly ok: true; readonly agreement: AgreementView; readonly signed: Uint8Array; readonly changed: boolean }
   | { readonly ok: false; readonly message: string };
 
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
+const signersOf = (a: AgreementView) => a.signatures.map((x) => x.bank);
+
 const agreementKey = (id: Uint8Array) => {
   const k = new Uint8Array(33);
   k[0] = KEYSPACES.agreements;
@@ -19,26 +22,39 @@ const agreementKey = (id: Uint8Array) => {
 /**
  * The federation agreements this node has seen (proposed here, or gossiped), each as one
  * SignedAgreement holding the union of the valid signatures seen. Offers are applied one at
- * a time, so that two merges of one agreement never lose a signature.
+ * a time, so that two merges of one agreement never lose a signature. One instance per
+ * database: the index of what it holds is its own.
  */
 export class AgreementPool {
   readonly #db: Level<Uint8Array, Uint8Array>;
   readonly #verify: VerifyFn;
   readonly #member: Uint8Array | undefined;
+  readonly #trusted: (bank: Uint8Array) => boolean;
   #tail: Promise<unknown> = Promise.resolve();
-  /** agreements stored, counted on the first offer */
-  #count: number | undefined;
+  /**
+   * The signers of each agreement stored (hex ID), in the order the agreements came in (those
+   * stored before the pool opened first, in ID order); read on the first offer.
+   */
+  #held: Map<string, readonly Uint8Array[]> | undefined;
 
   /**
    * @param member - when given, only agreements that name this bank are kept: a bank can
-   *   neither sign nor adopt any other, and gossip relays them without the pool. Anyone can
-   *   make a validly signed agreement among keys of their own, so the pool also holds at most
-   *   MAX_POOLED_AGREEMENTS.
+   *   neither sign nor adopt any other, and gossip relays them without the pool.
+   * @param opts.trusted - banks whose signature on an agreement keeps it in the pool (the
+   *   banks this bank federates with); default none.
+   *
+   * Anyone can make a validly signed agreement that names this bank among keys of their own,
+   * so the pool holds at most MAX_POOLED_AGREEMENTS, and an agreement that neither this bank
+   * nor a trusted bank signed is held only until the pool is full: the next one in takes the
+   * place of the oldest such. A flood of agreements from made-up banks thus never shuts out
+   * the ones that matter, and leaves the pool when it stops; an agreement this bank or a
+   * trusted bank signed stays, and past MAX_POOLED_AGREEMENTS of those a new one is refused.
    */
-  constructor(db: Level<Uint8Array, Uint8Array>, verify: VerifyFn, member?: Uint8Array) {
+  constructor(db: Level<Uint8Array, Uint8Array>, verify: VerifyFn, member?: Uint8Array, opts: { trusted?: (bank: Uint8Array) => boolean } = {}) {
     this.#db = db;
     this.#verify = verify;
     this.#member = member;
+    this.#trusted = opts.trusted ?? (() => false);
   }
 
   /** Merges a SignedAgreement into the pool. Invalid bytes change nothing. */
@@ -53,12 +69,18 @@ export class AgreementPool {
     if (!check.ok) return { ok: false, message: check.message };
     const incoming = check.agreement;
     if (this.#member && !isMember(incoming, this.#member)) return { ok: false, message: 'the agreement does not name this bank' };
-    const known = await this.get(incoming.id);
+    const held = (this.#held ??= await this.#readHeld());
+    const id = hex(incoming.id);
+    const known = held.has(id) ? await this.get(incoming.id) : undefined;
     if (!known) {
-      this.#count ??= await this.#countStored();
-      if (this.#count >= LIMITS.MAX_POOLED_AGREEMENTS) return { ok: false, message: `the pool already holds ${LIMITS.MAX_POOLED_AGREEMENTS} agreements` };
+      if (!held.has(id) && held.size >= LIMITS.MAX_POOLED_AGREEMENTS) {
+        const evict = [...held].find(([, signers]) => !this.#keeps(signers))?.[0];
+        if (evict === undefined) return { ok: false, message: `the pool already holds ${LIMITS.MAX_POOLED_AGREEMENTS} agreements signed by this bank or the banks it federates with` };
+        await this.#db.del(agreementKey(Buffer.from(evict, 'hex')));
+        held.delete(evict);
+      }
       await this.#db.put(agreementKey(incoming.id), signed);
-      this.#count++;
+      held.set(id, signersOf(incoming));
       return { ok: true, agreement: incoming, signed, changed: true };
     }
     const merged = mergeSignatures(known.agreement, incoming);
@@ -67,13 +89,25 @@ export class AgreementPool {
     // Merging valid signatures of one agreement can only grow past the size bound; keep the old one then.
     if (!view.ok) return { ok: true, ...known, changed: false };
     await this.#db.put(agreementKey(incoming.id), merged);
+    held.set(id, signersOf(view.agreement));
     return { ok: true, agreement: view.agreement, signed: merged, changed: true };
   }
 
-  async #countStored(): Promise<number> {
-    let n = 0;
-    for await (const _ of this.#db.keys(keys.range(KEYSPACES.agreements))) n++;
-    return n;
+  /** Whether an agreement with these signers stays in the pool however full it is. */
+  #keeps(signers: readonly Uint8Array[]): boolean {
+    return signers.some((s) => (this.#member !== undefined && bytesEqual(s, this.#member)) || this.#trusted(s));
+  }
+
+  async #readHeld(): Promise<Map<string, readonly Uint8Array[]>> {
+    const good: Array<[string, readonly Uint8Array[]]> = [];
+    const bad: Array<[string, readonly Uint8Array[]]> = [];
+    for await (const [k, v] of this.#db.iterator(keys.range(KEYSPACES.agreements))) {
+      const check = checkSignedAgreement(v, this.#verify);
+      if (check.ok) good.push([hex(k.subarray(1)), signersOf(check.agreement)]);
+      else bad.push([hex(k.subarray(1)), []]);
+    }
+    // What does not verify is not served (see get): it counts, and is the first to go.
+    return new Map([...bad, ...good]);
   }
 
   /** The agreement with this ID, with every signature gathered. */

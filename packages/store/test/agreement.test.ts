@@ -109,13 +109,57 @@ describe('the agreement pool', () => {
     expect(await pool.offer(signAgreement(strangers, [b, c]))).toMatchObject({ ok: false, message: expect.stringMatching(/does not name this bank/) });
     for (let i = 0; i < LIMITS.MAX_POOLED_AGREEMENTS; i++) {
       const bytes = agreementBytes({ members: [{ key: bank.publicKey }, { key: b.publicKey }], clearingLimit: BigInt(i + 1) });
-      expect((await pool.offer(signAgreement(bytes, [b]))).ok).toBe(true);
+      // Signed by this bank: kept however full the pool is.
+      expect((await pool.offer(signAgreement(bytes, [bank]))).ok).toBe(true);
     }
     const oneMore = agreementBytes({ members: [{ key: bank.publicKey }, { key: b.publicKey }], clearingLimit: 999_999n });
     expect(await pool.offer(signAgreement(oneMore, [b]))).toMatchObject({ ok: false, message: expect.stringMatching(/already holds/) });
+    expect(await pool.offer(signAgreement(oneMore, [bank]))).toMatchObject({ ok: false, message: expect.stringMatching(/already holds/) });
     // a known agreement still gathers signatures at the bound
     const first = agreementBytes({ members: [{ key: bank.publicKey }, { key: b.publicKey }], clearingLimit: 1n });
-    expect(await pool.offer(signAgreement(first, [bank]))).toMatchObject({ ok: true, changed: true, agreement: { complete: true } });
+    expect(await pool.offer(signAgreement(first, [b]))).toMatchObject({ ok: true, changed: true, agreement: { complete: true } });
     expect(await new AgreementPool(store.db, verify, bank.publicKey).list()).toHaveLength(LIMITS.MAX_POOLED_AGREEMENTS);
+  });
+
+  it('a flood of agreements from made-up banks takes the place of its own oldest, never of one this bank or a trusted bank signed', async () => {
+    const friend = newHolder();
+    const joiner = newHolder();
+    const trusted = (k: Uint8Array) => Buffer.from(k).equals(Buffer.from(friend.publicKey));
+    const pool = new AgreementPool(store.db, verify, bank.publicKey, { trusted });
+    const mine = signAgreement(agreementBytes({ members: [{ key: bank.publicKey }, { key: friend.publicKey }], clearingLimit: 1n }), [bank]);
+    const friends = signAgreement(agreementBytes({ members: [{ key: bank.publicKey }, { key: friend.publicKey }], clearingLimit: 2n }), [friend]);
+    const joiners = signAgreement(agreementBytes({ members: [{ key: bank.publicKey }, { key: joiner.publicKey }], clearingLimit: 3n }), [joiner]);
+    for (const x of [mine, friends, joiners]) expect((await pool.offer(x)).ok).toBe(true);
+    // Each from a new key of the attacker's, naming this bank.
+    const flood = async (into: AgreementPool, n: number, tag: bigint) => {
+      for (let i = 0; i < n; i++) {
+        const fake = newHolder();
+        const bytes = agreementBytes({ members: [{ key: bank.publicKey }, { key: fake.publicKey }], clearingLimit: tag * 1_000_000n + BigInt(i) });
+        expect((await into.offer(signAgreement(bytes, [fake]))).ok).toBe(true);
+      }
+    };
+    await flood(pool, LIMITS.MAX_POOLED_AGREEMENTS, 1n);
+    const ids = async () => (await new AgreementPool(store.db, verify, bank.publicKey).list()).map((x) => x.agreement.clearingLimit);
+    let held = await ids();
+    expect(held).toHaveLength(LIMITS.MAX_POOLED_AGREEMENTS);
+    // The joiner's agreement, signed by nobody this bank federates with, was the oldest such to go.
+    expect(held).toContain(1n);
+    expect(held).toContain(2n);
+    expect(held).not.toContain(3n);
+    // Once the flood stops, the joiner's agreement gets back in (gossiped again, or from a peer's pool).
+    expect(await pool.offer(joiners)).toMatchObject({ ok: true, changed: true });
+    held = await ids();
+    expect(held).toContain(3n);
+    expect(held).not.toContain(1_000_000n);
+    // A reopened pool goes on the same way: a second flood leaves this bank's and the friend's.
+    const reopened = new AgreementPool(store.db, verify, bank.publicKey, { trusted });
+    await flood(reopened, LIMITS.MAX_POOLED_AGREEMENTS, 2n);
+    held = await ids();
+    expect(held).toHaveLength(LIMITS.MAX_POOLED_AGREEMENTS);
+    expect(held.filter((x) => x < 1_000_000n).sort()).toEqual([1n, 2n]);
+    // This bank signing the joiner's agreement keeps it from then on.
+    expect((await reopened.offer(signAgreement(agreementBytes({ members: [{ key: bank.publicKey }, { key: joiner.publicKey }], clearingLimit: 3n }), [joiner, bank]))).ok).toBe(true);
+    await flood(reopened, LIMITS.MAX_POOLED_AGREEMENTS, 3n);
+    expect((await ids()).filter((x) => x < 1_000_000n).sort()).toEqual([1n, 2n, 3n]);
   });
 });
