@@ -13,7 +13,7 @@ import { Mesh } from '@mutual/mesh';
 import { checkForkProof, encodeForkProof, LedgerStore, ReplicaStore } from '@mutual/store';
 import { keyPairFromSeed, signDetached, verify } from '@mutual/verifier';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bankDirs, killAll, startBioregion, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
+import { bankDirs, FEDERATE, killAll, startBioregion, waitFederated, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
 
 interface BankRow {
   id: string;
@@ -94,7 +94,9 @@ async function shownForked(at: MeshDaemon, of: MeshDaemon, since: number): Promi
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mutual-fork-daemons-'));
-  Object.assign(daemons, await startBioregion(tmp));
+  // Federated: each replicates the two others' logs.
+  Object.assign(daemons, await startBioregion(tmp, FEDERATE));
+  await waitFederated(Object.values(daemons));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,12 +1,13 @@
 // Three real daemons of one bioregion in a mesh on 127.0.0.1, each later one bootstrapped to
-// every earlier one: peers, replication of a bank's log at every node, catch-up of a node
-// restarted after downtime, and a daemon of another bioregion kept out.
+// every earlier one, founding a federation by themselves: peers, replication of a bank's log
+// at every node, catch-up of a node restarted after downtime, a bank outside the federation
+// met but not replicated, and a daemon of another bioregion kept out.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newHolder } from '../node/test/fixture.ts';
-import { bankDirs, killAll, logLines, startBioregion, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
+import { bankDirs, FEDERATE, killAll, logLines, startBioregion, startMeshDaemon, stopMeshDaemon, waitFederated, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
 
 interface PeerRow {
   peerId: string;
@@ -23,6 +24,7 @@ interface BankRow {
   head: { size: number; root: string } | null;
   replicated: number;
   behind: number;
+  replicating: boolean;
 }
 
 let tmp: string;
@@ -59,7 +61,8 @@ const caughtUp = (at: MeshDaemon, of: MeshDaemon, size: number) => async () => {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mutual-mesh-daemons-'));
-  Object.assign(daemons, await startBioregion(tmp));
+  Object.assign(daemons, await startBioregion(tmp, FEDERATE));
+  await waitFederated(Object.values(daemons));
 }, 120_000);
 
 afterAll(async () => {
@@ -106,9 +109,26 @@ describe('three daemons of one bioregion', () => {
     const size = await commit(a, 4);
     expect(size).toBe(before + 4);
     await waitFor('B to hold the new entries', caughtUp(b, a, size));
-    daemons.c = await startMeshDaemon({ ...dirs('c'), name: 'Cedar', bioregion: 'test', bootstrap: [...a.listen, ...b.listen] });
+    daemons.c = await startMeshDaemon({ ...dirs('c'), name: 'Cedar', bioregion: 'test', bootstrap: [...a.listen, ...b.listen], args: FEDERATE });
     const row = await waitFor("C to catch up on A's log", caughtUp(daemons.c, a, size));
     expect(row.name).toBe('Alder');
+  });
+
+  it('a bank of the bioregion outside the federation is met and its heads are shown, but its log is not replicated', async () => {
+    const { a } = daemons;
+    const outsider = await startMeshDaemon({ ...dirs('outsider'), name: 'Douglas', bioregion: 'test', bootstrap: a.listen });
+    const size = await commit(outsider, 3);
+    const row = await waitFor("A to show the outsider's latest head", async () => {
+      const r = (await banks(a)).find((x) => x.id === outsider.bank);
+      return r?.head?.size === size ? r : undefined;
+    });
+    expect(row).toMatchObject({ name: 'Douglas', self: false, replicating: false, replicated: 0 });
+    // Had A replicated it, the entries would follow their head within a catch-up round (2 s).
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await banks(a)).find((x) => x.id === outsider.bank)).toMatchObject({ replicating: false, replicated: 0, behind: size });
+    for (const r of (await banks(a)).filter((x) => !x.self && x.id !== outsider.bank)) expect(r.replicating).toBe(true);
+    expect(await stopMeshDaemon(outsider)).toBe(0);
+    await waitFor('A to see the outsider gone', async () => (await peers(a)).every((p) => p.bank !== outsider.bank));
   });
 
   it('a daemon of another bioregion bootstrapped to A is hung up on and never listed', async () => {

@@ -133,6 +133,8 @@ export class BankNode {
       const clearingOf = clearing;
       mesh = await Mesh.start({
         onPush: (push) => void clearingOf.receive(push.head.bank, push.entries),
+        // Replicas of the banks this bank federates with, not of every bank of the bioregion.
+        replicates: (bank) => counterparties.has(bank),
         onAgreement: (signed) => void federation?.receive(signed).catch((err: unknown) => log.warn({ err }, 'taking in an agreement failed')),
         agreements: async () => (await agreementPool.list()).map((x) => x.signed),
         ledger: store,
@@ -143,6 +145,9 @@ export class BankNode {
         bootstrap: options.bootstrap.map((b) => b.text),
         logger: logger.child({ module: 'mesh' }),
       });
+      // A new counterparty's log is fetched at once (a stopped mesh ignores the call).
+      const meshOf = mesh;
+      counterparties.onAdd((bank) => meshOf.scheduleCatchUp(bank));
       federation = new Federation({
         store,
         pool: agreementPool,

@@ -5,7 +5,8 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toS
 
 /**
  * The banks this bank has signed a federation agreement with: the members of every agreement
- * of its pool that carries its signature, and of the agreement in force.
+ * of its pool that carries its signature, and of the agreement in force. The node replicates
+ * their logs, keeps the agreements they sign in its pool, and answers their transfers.
  *
  * Only such a bank can have sent this bank a transfer, or answered one of its transfers,
  * legitimately: a payer bank's rules require an agreement in force that covers both banks,
@@ -18,6 +19,7 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toS
 export class Counterparties {
   readonly #me: Uint8Array;
   readonly #banks = new Set<string>();
+  readonly #listeners = new Set<(bank: Uint8Array) => void>();
 
   constructor(me: Uint8Array) {
     this.#me = me;
@@ -42,6 +44,12 @@ export class Counterparties {
     return this.#banks.has(hex(bank));
   }
 
+  /** Calls `listener` with each bank that becomes a counterparty from now on. */
+  onAdd(listener: (bank: Uint8Array) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   /** How many banks. */
   get size(): number {
     return this.#banks.size;
@@ -49,6 +57,14 @@ export class Counterparties {
 
   #add(bank: Uint8Array): void {
     const k = hex(bank);
-    if (k !== hex(this.#me)) this.#banks.add(k);
+    if (k === hex(this.#me) || this.#banks.has(k)) return;
+    this.#banks.add(k);
+    for (const l of this.#listeners) {
+      try {
+        l(bank);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
   }
 }

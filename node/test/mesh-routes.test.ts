@@ -35,7 +35,7 @@ describe('GET /v1/peers and /v1/banks without a mesh', () => {
     expect(await get(t, '/v1/peers')).toEqual({ peers: [] });
     const head = await get(t, '/v1/head');
     expect(await get(t, '/v1/banks')).toEqual({
-      banks: [{ id: formatBankId(t.bank.publicKey), name: 'Test Bank', bioregion: 'Cascadia', self: true, head, replicated: t.store.size, behind: 0, forked: false }],
+      banks: [{ id: formatBankId(t.bank.publicKey), name: 'Test Bank', bioregion: 'Cascadia', self: true, head, replicated: t.store.size, behind: 0, replicating: true, forked: false }],
     });
   });
 });
@@ -50,9 +50,9 @@ describe('GET /v1/peers and /v1/banks from a mesh view', () => {
     let banks: BankInfo[] = [];
     const t = await bank({ mesh: { peers: () => peers, banks: async () => banks } });
     banks = [
-      { bank: t.bank.publicKey, name: 'Test Bank', bioregion: 'Cascadia', self: true, head: t.store.head, replicated: t.store.size, behind: 0 },
-      { bank: other, name: 'Birch', bioregion: 'Cascadia', self: false, head: undefined, replicated: 0, behind: 0 },
-      { bank: other, name: 'Birch', bioregion: 'Cascadia', self: false, head: undefined, replicated: 0, behind: 0, forkProof: new Uint8Array([1, 2, 3]) },
+      { bank: t.bank.publicKey, name: 'Test Bank', bioregion: 'Cascadia', self: true, head: t.store.head, replicated: t.store.size, behind: 0, replicating: true },
+      { bank: other, name: 'Birch', bioregion: 'Cascadia', self: false, head: undefined, replicated: 0, behind: 0, replicating: true },
+      { bank: other, name: 'Birch', bioregion: 'Cascadia', self: false, head: undefined, replicated: 0, behind: 3, replicating: false, forkProof: new Uint8Array([1, 2, 3]) },
     ];
     expect(await get(t, '/v1/peers')).toEqual({
       peers: [
@@ -61,9 +61,9 @@ describe('GET /v1/peers and /v1/banks from a mesh view', () => {
       ],
     });
     const body = await get(t, '/v1/banks');
-    expect(body.banks[0]).toEqual({ id: formatBankId(t.bank.publicKey), name: 'Test Bank', bioregion: 'Cascadia', self: true, head: await get(t, '/v1/head'), replicated: t.store.size, behind: 0, forked: false });
-    expect(body.banks[1]).toEqual({ id: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', self: false, head: null, replicated: 0, behind: 0, forked: false });
-    expect(body.banks[2]).toEqual({ id: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', self: false, head: null, replicated: 0, behind: 0, forked: true, forkProof: 'AQID' });
+    expect(body.banks[0]).toEqual({ id: formatBankId(t.bank.publicKey), name: 'Test Bank', bioregion: 'Cascadia', self: true, head: await get(t, '/v1/head'), replicated: t.store.size, behind: 0, replicating: true, forked: false });
+    expect(body.banks[1]).toEqual({ id: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', self: false, head: null, replicated: 0, behind: 0, replicating: true, forked: false });
+    expect(body.banks[2]).toEqual({ id: formatBankId(other), name: 'Birch', bioregion: 'Cascadia', self: false, head: null, replicated: 0, behind: 3, replicating: false, forked: true, forkProof: 'AQID' });
   });
 });
 
@@ -121,7 +121,7 @@ describe('GET /v1/peers and /v1/banks with real meshes', () => {
     expect(headA.size).toBe(size);
     const rowOfA = async () => (await get(b, '/v1/banks')).banks.find((x: { id: string }) => x.id === idA);
     await waitFor('b replicates a', async () => (await rowOfA())?.replicated === size);
-    expect(await rowOfA()).toEqual({ id: idA, name: 'Alder', bioregion: 'Cascadia', self: false, head: headA, replicated: size, behind: 0, forked: false });
+    expect(await rowOfA()).toEqual({ id: idA, name: 'Alder', bioregion: 'Cascadia', self: false, head: headA, replicated: size, behind: 0, replicating: true, forked: false });
     const self = (await get(b, '/v1/banks')).banks.filter((x: { self: boolean }) => x.self);
     expect(self).toEqual([expect.objectContaining({ id: idB, name: 'Birch', replicated: b.store.size, behind: 0 })]);
   }, 30_000);

@@ -31,12 +31,15 @@ export interface MeshDaemonOptions {
   readonly name: string;
   readonly bioregion: string;
   readonly bootstrap?: readonly string[];
+  /** more command-line options */
+  readonly args?: readonly string[];
 }
 
 /** Starts `node node/src/main.ts` and waits for its 'bank node started' line. */
 export async function startMeshDaemon(o: MeshDaemonOptions): Promise<MeshDaemon> {
   const args = ['--data', o.data, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', o.name, '--bioregion', o.bioregion];
   for (const b of o.bootstrap ?? []) args.push('--bootstrap', b);
+  args.push(...(o.args ?? []));
   const proc = spawn(process.execPath, [MAIN, ...args], {
     env: { ...process.env, MUTUAL_HOME: o.home, MUTUAL_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,6 +135,9 @@ export function bankDirs(root: string, name: string): { data: string; home: stri
   return { data: join(root, name, 'data'), home: join(root, name, 'home') };
 }
 
+/** Options under which the three banks of a test bioregion found a federation by themselves (and so replicate each other). */
+export const FEDERATE = ['--found-federation', '3'] as const;
+
 /** The banks of one test bioregion: Alder, Birch and Cedar, each later one bootstrapped to the earlier ones. */
 export const BIOREGION_BANKS = [
   { key: 'a', name: 'Alder' },
@@ -139,11 +145,30 @@ export const BIOREGION_BANKS = [
   { key: 'c', name: 'Cedar' },
 ] as const;
 
-/** Starts the three banks of {@link BIOREGION_BANKS} in `root`, bioregion `test`. */
-export async function startBioregion(root: string): Promise<Record<'a' | 'b' | 'c', MeshDaemon>> {
+/**
+ * Starts the three banks of {@link BIOREGION_BANKS} in `root`, bioregion `test`; with
+ * `args` (e.g. FEDERATE), each with these options.
+ */
+export async function startBioregion(root: string, args: readonly string[] = []): Promise<Record<'a' | 'b' | 'c', MeshDaemon>> {
   const started: MeshDaemon[] = [];
   for (const { key, name } of BIOREGION_BANKS) {
-    started.push(await startMeshDaemon({ ...bankDirs(root, key), name, bioregion: 'test', bootstrap: started.flatMap((d) => d.listen) }));
+    started.push(await startMeshDaemon({ ...bankDirs(root, key), name, bioregion: 'test', bootstrap: started.flatMap((d) => d.listen), args }));
   }
   return { a: started[0]!, b: started[1]!, c: started[2]! };
+}
+
+/** Waits until a federation agreement is in force at every daemon of `ds` (`GET /v1/agreements`). */
+export async function waitFederated(ds: readonly MeshDaemon[]): Promise<void> {
+  for (const d of ds) {
+    await waitFor(
+      `an agreement in force at ${d.bank}`,
+      async () => {
+        const r = await fetch(`${d.url}/v1/agreements`, { headers: { authorization: `Bearer ${d.token}` } });
+        if (r.status !== 200) return undefined;
+        const body = (await r.json()) as { agreements: Array<{ inForce: boolean }> };
+        return body.agreements.some((x) => x.inForce) || undefined;
+      },
+      30_000,
+    );
+  }
 }

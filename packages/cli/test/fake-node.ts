@@ -68,7 +68,7 @@ export async function fakeNode(): Promise<FakeNode> {
     if (p === '/v1/head') return json(headJson(tamper.head ?? store.head));
     if (p === '/v1/banks') {
       const fork = tamper.forkProof ? { forked: true, forkProof: toBase64(tamper.forkProof) } : { forked: false };
-      return json({ banks: [{ id: BANK_ID, name: 'Test Bank', bioregion: 'Test', self: true, head: headJson(store.head), replicated: store.size, behind: 0, ...fork }] });
+      return json({ banks: [{ id: BANK_ID, name: 'Test Bank', bioregion: 'Test', self: true, head: headJson(store.head), replicated: store.size, behind: 0, replicating: true, ...fork }] });
     }
     let m = /^\/v1\/heads\/(\d+)$/.exec(p);
     if (m) {

@@ -217,6 +217,8 @@ export interface BankView {
   readonly replicated: number;
   /** entries of `head` not yet replicated (0 for this bank) */
   readonly behind: number;
+  /** the node keeps a replica of this bank's log (a bank it federates with; true for this bank) */
+  readonly replicating: boolean;
   /** the node holds a verified proof that this bank signed two inconsistent heads */
   readonly forked: boolean;
   /** when forked: the ForkProof bytes, base64 (protocol/README.md, "Fork proofs") */

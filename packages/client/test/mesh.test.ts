@@ -11,9 +11,9 @@ const PEERS: Peer[] = [
 
 const HEAD = { bank: 'mbank1b', size: 9, root: 'ab'.repeat(32), timeMs: 1, signature: 'c2ln', signed: 'aGVhZA==' };
 const BANKS: BankView[] = [
-  { id: 'mbank1a', name: 'A', bioregion: 'Cascadia', self: true, head: { ...HEAD, bank: 'mbank1a' }, replicated: 4, behind: 0, forked: false },
-  { id: 'mbank1b', name: 'B', bioregion: 'Cascadia', self: false, head: HEAD, replicated: 6, behind: 3, forked: false },
-  { id: 'mbank1c', name: '', bioregion: '', self: false, head: null, replicated: 0, behind: 0, forked: true, forkProof: 'AQID' },
+  { id: 'mbank1a', name: 'A', bioregion: 'Cascadia', self: true, head: { ...HEAD, bank: 'mbank1a' }, replicated: 4, behind: 0, replicating: true, forked: false },
+  { id: 'mbank1b', name: 'B', bioregion: 'Cascadia', self: false, head: HEAD, replicated: 6, behind: 3, replicating: true, forked: false },
+  { id: 'mbank1c', name: '', bioregion: '', self: false, head: null, replicated: 0, behind: 0, replicating: false, forked: true, forkProof: 'AQID' },
 ];
 
 describe('MutualClient mesh views', () => {

@@ -51,6 +51,13 @@ export interface MeshOptions {
    * its signed head, which is recorded first); pushes are refused while this is unset.
    */
   readonly onPush?: (push: CheckedPush) => void;
+  /**
+   * Whether this node keeps a replica of `bank`'s log (the banks it federates with); default
+   * every bank met. The heads of any bank met are still checked, recorded and relayed (so that
+   * a fork shows), but only these banks' entries are fetched. When the answer for a bank turns
+   * true, call `scheduleCatchUp` for it.
+   */
+  readonly replicates?: (bank: Uint8Array) => boolean;
 }
 
 /** A connected peer, as `GET /v1/peers` shows it. */
@@ -80,6 +87,8 @@ export interface BankInfo {
   readonly replicated: number;
   /** Entries of its latest known head not yet replicated. */
   readonly behind: number;
+  /** Whether this node keeps a replica of its log (see MeshOptions.replicates); true for this bank. */
+  readonly replicating: boolean;
   /** The ForkProof bytes this node holds against the bank (it signed two inconsistent heads). */
   readonly forkProof?: Uint8Array;
 }
@@ -133,7 +142,8 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
  * log and every replica it holds; and catch-up of replicas from any peer that has them.
  *
  * "Known" banks, whose gossiped heads are accepted, are those met in a verified hello or
- * already replicated. Federation agreements will narrow this to the members of an agreement.
+ * already replicated; of those, the node fetches the entries of the banks it replicates
+ * (MeshOptions.replicates: a bank node, the banks it federates with).
  */
 export class Mesh {
   readonly #opts: MeshOptions;
@@ -188,9 +198,11 @@ export class Mesh {
   readonly #heardAt = new Map<string, number>();
   #refreshTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  readonly #replicates: (bank: Uint8Array) => boolean;
 
   private constructor(opts: MeshOptions, host: MeshHost, topic: string) {
     this.#opts = opts;
+    this.#replicates = opts.replicates ?? (() => true);
     this.#log = opts.logger ?? SILENT;
     this.#host = host;
     this.#topic = topic;
@@ -715,7 +727,7 @@ export class Mesh {
   /** Catches the replica of `bank` up to its newest known head, at most once per REPLICA_FOLLOW_INTERVAL_MS. */
   #follow(bank: Uint8Array): void {
     const key = hex(bank);
-    if (this.#stopped || this.#followTimers.has(key)) return;
+    if (this.#stopped || this.#followTimers.has(key) || !this.#replicates(bank)) return;
     const wait = (this.#followed.get(key) ?? Number.NEGATIVE_INFINITY) + REPLICA_FOLLOW_INTERVAL_MS - performance.now();
     if (wait <= 0) {
       this.#followed.set(key, performance.now());
@@ -737,7 +749,7 @@ export class Mesh {
    */
   scheduleCatchUp(bank: Uint8Array, o: { discover: boolean } = { discover: true }): void {
     const key = hex(bank);
-    if (this.#stopped || this.#opts.replicas.isForked(bank)) return;
+    if (this.#stopped || this.#opts.replicas.isForked(bank) || !this.#replicates(bank)) return;
     if (o.discover) this.#discover.add(key);
     if (this.#syncing.has(key)) {
       this.#again.add(key);
@@ -781,7 +793,7 @@ export class Mesh {
     const status = this.#opts.replicas.status(bank);
     const behind = status?.head !== undefined && status.size < status.head.size;
     const last = this.#retries.get(key);
-    if (!behind || this.#stopped || this.#opts.replicas.isForked(bank)) {
+    if (!behind || this.#stopped || this.#opts.replicas.isForked(bank) || !this.#replicates(bank)) {
       this.#retries.delete(key);
       return;
     }
@@ -810,7 +822,7 @@ export class Mesh {
    */
   #fetchLater(bank: Uint8Array): void {
     const key = hex(bank);
-    if (this.#stopped || this.#syncing.has(key) || this.#retries.get(key)?.timer) return;
+    if (this.#stopped || this.#syncing.has(key) || this.#retries.get(key)?.timer || !this.#replicates(bank)) return;
     const timer = setTimeout(() => {
       const r = this.#retries.get(key);
       if (r) r.timer = undefined;
@@ -903,7 +915,7 @@ export class Mesh {
   async banks(): Promise<BankInfo[]> {
     const l = this.#opts.ledger;
     const out: BankInfo[] = [
-      { bank: l.bank.key, name: l.bank.name, bioregion: l.bank.bioregion, self: true, head: l.head, replicated: l.size, behind: 0 },
+      { bank: l.bank.key, name: l.bank.name, bioregion: l.bank.bioregion, self: true, head: l.head, replicated: l.size, behind: 0, replicating: true },
     ];
     for (const r of this.#opts.replicas.list()) {
       const met = this.#banks.get(hex(r.bank)) ?? (await this.#genesisOf(r.bank));
@@ -917,6 +929,7 @@ export class Mesh {
         head: r.head,
         replicated: r.size,
         behind: Math.max(0, size - r.size),
+        replicating: this.#replicates(r.bank),
         ...(forkProof ? { forkProof } : {}),
       });
     }

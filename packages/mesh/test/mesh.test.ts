@@ -46,6 +46,24 @@ describe('the mesh', () => {
     expect(b.replicas.status(a.store.bank.key)?.size).toBe(before + 3);
   }, 30_000);
 
+  it('fetches the entries only of the banks it replicates, and of a bank as soon as it does', async () => {
+    let federated = false;
+    const a = await startBank({ replicates: () => federated });
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    await waitFor('the hello', () => a.mesh.peers().some((p) => p.name !== undefined) && b.mesh.peers().some((p) => p.name !== undefined));
+    await b.commit(3);
+    const rowAtA = async () => (await a.mesh.banks()).find((x) => Buffer.from(x.bank).equals(Buffer.from(b.store.bank.key)));
+    await waitFor("b's head at a", async () => (await rowAtA())?.head?.size === b.store.size);
+    // a replicates b (as b replicates a, by default) only once it is told to.
+    await waitFor('b replicates a', () => replicated(b, a));
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await rowAtA()).toMatchObject({ replicating: false, replicated: 0, behind: b.store.size });
+    federated = true;
+    a.mesh.scheduleCatchUp(b.store.bank.key);
+    await waitFor('a replicates b', () => replicated(a, b));
+    expect(await rowAtA()).toMatchObject({ replicating: true, behind: 0 });
+  }, 30_000);
+
   it('follows a bank that commits often with a catch-up every two gossip intervals, not one per head', async () => {
     const a = await startBank();
     const b = await startBank({ bootstrap: a.mesh.addresses() });

@@ -49,6 +49,7 @@ const banksResponse = {
           head: { anyOf: [ref('SignedHead'), { type: 'null' }] },
           replicated: { type: 'integer' },
           behind: { type: 'integer' },
+          replicating: { type: 'boolean', description: 'this node keeps a replica of the bank\'s log (a bank it federates with; true for this bank)' },
           forked: { type: 'boolean', description: 'this node holds a verified fork proof against the bank' },
           forkProof: { type: 'string', description: 'when forked: the ForkProof bytes, base64 (protocol/README.md, "Fork proofs")' },
         },
@@ -72,7 +73,7 @@ export function meshRoutes(app: FastifyInstance, deps: { store: LedgerStore; mes
   app.get('/v1/banks', { schema: { tags: ['mesh'], response: { 200: banksResponse, ...errors(429) } } }, async () => {
     const rows: BankInfo[] = mesh
       ? await mesh.banks()
-      : [{ bank: store.bank.key, name: store.bank.name, bioregion: store.bank.bioregion, self: true, head: store.head, replicated: store.size, behind: 0 }];
+      : [{ bank: store.bank.key, name: store.bank.name, bioregion: store.bank.bioregion, self: true, head: store.head, replicated: store.size, behind: 0, replicating: true }];
     return {
       banks: rows.map((b) => ({
         id: formatBankId(b.bank),
@@ -82,6 +83,7 @@ export function meshRoutes(app: FastifyInstance, deps: { store: LedgerStore; mes
         head: b.head ? headJson(b.head) : null,
         replicated: b.replicated,
         behind: b.behind,
+        replicating: b.replicating,
         forked: b.forkProof !== undefined,
         ...(b.forkProof ? { forkProof: toBase64(b.forkProof) } : {}),
       })),

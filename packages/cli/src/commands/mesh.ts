@@ -9,7 +9,7 @@ const peerBank = (p: Peer) => p.bank ?? '(hello pending)';
 
 /** The rows of `mutual banks`: head size '-' when no head is known yet; FORKED when the node holds a fork proof. */
 export function bankRows(banks: readonly BankView[]): Array<Array<string | number>> {
-  return banks.map((b) => [b.id, b.name, b.bioregion, b.self ? 'yes' : '', b.head ? b.head.size : '-', b.replicated, b.behind, b.forked ? 'FORKED' : '']);
+  return banks.map((b) => [b.id, b.name, b.bioregion, b.self ? 'yes' : '', b.head ? b.head.size : '-', b.replicating ? b.replicated : '-', b.replicating ? b.behind : '-', b.forked ? 'FORKED' : '']);
 }
 
 /** What `mutual banks` says under its table of each forked bank. */
