@@ -194,6 +194,12 @@ export class Mesh {
   readonly #pushCounts = { sent: 0, unsent: 0, received: 0, refused: 0 };
   readonly #redialer: Redialer;
   readonly #helloDeadlines: HelloDeadlines;
+  /**
+   * The newest head of each bank met that this node does not replicate (hex key): one head
+   * each, not recorded in the replica store (whose heads ahead of a replica wait for chunks
+   * that will not come).
+   */
+  readonly #unreplicatedHeads = new Map<string, SignedHead>();
   /** When a head of each bank (hex key) was last recorded from its own peer: gossip, hello, push or refresh. */
   readonly #heardAt = new Map<string, number>();
   #refreshTimer: NodeJS.Timeout | undefined;
@@ -576,6 +582,9 @@ export class Mesh {
           this.#strike(peer, `push: ${push}`);
           continue;
         }
+        // A bank this node does not replicate is not one whose transfers it answers (see
+        // MeshOptions.replicates): its push is checked (and struck if invalid), then dropped.
+        if (!this.#replicates(hello.bank)) continue;
         await this.#opts.replicas.recordHead(push.head);
         this.#heardAt.set(hex(hello.bank), performance.now());
         if (this.#opts.replicas.isForked(hello.bank) || this.#stopped) continue;
@@ -683,6 +692,13 @@ export class Mesh {
   /** A head of another bank arrived (gossip or hello): keep it and catch up if behind. */
   async #onHead(head: SignedHead): Promise<void> {
     if (this.#stopped || bytesEqual(head.bank, this.#opts.ledger.bank.key) || this.#opts.replicas.isForked(head.bank)) return;
+    if (!this.#replicates(head.bank)) {
+      const key = hex(head.bank);
+      const held = this.#unreplicatedHeads.get(key);
+      if (!held || head.size > held.size) this.#unreplicatedHeads.set(key, head);
+      this.#heardAt.set(key, performance.now());
+      return;
+    }
     try {
       await this.#opts.replicas.recordHead(head);
     } catch (err) {
@@ -720,7 +736,7 @@ export class Mesh {
       this.#strike(peer.toString(), 'a head of its own bank that does not verify');
       return;
     }
-    const held = this.#opts.replicas.status(bank)?.head;
+    const held = this.#opts.replicas.status(bank)?.head ?? this.#unreplicatedHeads.get(hex(bank));
     if (!held || head.size > held.size) await this.#onHead(head);
   }
 
@@ -750,6 +766,8 @@ export class Mesh {
   scheduleCatchUp(bank: Uint8Array, o: { discover: boolean } = { discover: true }): void {
     const key = hex(bank);
     if (this.#stopped || this.#opts.replicas.isForked(bank) || !this.#replicates(bank)) return;
+    // Replicated from now on: its heads go to the replica store (the catch-up asks for them).
+    if (this.#unreplicatedHeads.delete(key)) this.#discover.add(key);
     if (o.discover) this.#discover.add(key);
     if (this.#syncing.has(key)) {
       this.#again.add(key);
@@ -917,9 +935,17 @@ export class Mesh {
     const out: BankInfo[] = [
       { bank: l.bank.key, name: l.bank.name, bioregion: l.bank.bioregion, self: true, head: l.head, replicated: l.size, behind: 0, replicating: true },
     ];
-    for (const r of this.#opts.replicas.list()) {
-      const met = this.#banks.get(hex(r.bank)) ?? (await this.#genesisOf(r.bank));
-      const size = r.head?.size ?? 0;
+    // Replicas (and what the replica store holds of banks not replicated any more), then the
+    // banks met whose heads only this mesh holds.
+    const rows = new Map<string, { bank: Uint8Array; size: number; head: SignedHead | undefined }>();
+    for (const r of this.#opts.replicas.list()) rows.set(hex(r.bank), { bank: r.bank, size: r.size, head: r.head });
+    for (const [key, head] of this.#unreplicatedHeads) {
+      const row = rows.get(key);
+      if (!row) rows.set(key, { bank: head.bank, size: 0, head });
+      else if (!row.head || head.size > row.head.size) row.head = head;
+    }
+    for (const [key, r] of rows) {
+      const met = this.#banks.get(key) ?? (await this.#genesisOf(r.bank));
       const forkProof = this.#opts.replicas.forkProof(r.bank);
       out.push({
         bank: r.bank,
@@ -928,7 +954,7 @@ export class Mesh {
         self: false,
         head: r.head,
         replicated: r.size,
-        behind: Math.max(0, size - r.size),
+        behind: Math.max(0, (r.head?.size ?? 0) - r.size),
         replicating: this.#replicates(r.bank),
         ...(forkProof ? { forkProof } : {}),
       });

@@ -58,6 +58,8 @@ describe('the mesh', () => {
     await waitFor('b replicates a', () => replicated(b, a));
     await new Promise((r) => setTimeout(r, 2_500));
     expect(await rowAtA()).toMatchObject({ replicating: false, replicated: 0, behind: b.store.size });
+    // Nothing of b in a's replica store: one head of it, held by the mesh.
+    expect(a.replicas.status(b.store.bank.key)).toBeUndefined();
     federated = true;
     a.mesh.scheduleCatchUp(b.store.bank.key);
     await waitFor('a replicates b', () => replicated(a, b));
