@@ -69,6 +69,8 @@ export const LIMITS = {
   HELLO_TIMEOUT_MS: 10_000,
   /** Open connections to other nodes of the mesh. */
   MAX_PEERS: 64,
+  /** Banks met (in a verified hello) that a node remembers; past it, those neither connected, replicated nor blocked are forgotten. */
+  MAX_KNOWN_BANKS: 1024,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;

@@ -58,6 +58,8 @@ export interface MeshOptions {
    * true, call `scheduleCatchUp` for it.
    */
   readonly replicates?: (bank: Uint8Array) => boolean;
+  /** Banks met that the node remembers; default LIMITS.MAX_KNOWN_BANKS (see #boundMet). */
+  readonly maxKnownBanks?: number;
 }
 
 /** A connected peer, as `GET /v1/peers` shows it. */
@@ -455,6 +457,7 @@ export class Mesh {
     this.#peerIds.set(bank, conn.remotePeer);
     this.#helloDeadlines.clear(conn);
     this.#banks.set(bank, { name: hello.name, bioregion: hello.bioregion });
+    this.#boundMet();
     this.#log.info({ peer, name: hello.name, size: hello.head.size }, 'peer joined');
     const pending = this.#pendingForks.get(bank);
     if (pending) {
@@ -467,6 +470,27 @@ export class Mesh {
     void this.#fetchEvidence(conn.remotePeer);
     // The peer may hold newer heads of the other banks this node replicates (after downtime).
     for (const r of this.#opts.replicas.list()) if (!bytesEqual(r.bank, hello.bank)) this.scheduleCatchUp(r.bank);
+  }
+
+  /**
+   * Past MAX_KNOWN_BANKS banks met, forgets the oldest met that are neither connected,
+   * replicated nor blocked (down to seven eighths of the bound), with their heads held here:
+   * each new key that says hello is a bank met, and keys cost nothing. A bank forgotten is met
+   * again by its next hello.
+   */
+  #boundMet(): void {
+    const bound = this.#opts.maxKnownBanks ?? LIMITS.MAX_KNOWN_BANKS;
+    if (this.#banks.size <= bound) return;
+    const keep = bound - Math.floor(bound / 8);
+    const connected = new Set([...this.#hellos.values()].map((h) => hex(h.bank)));
+    for (const key of [...this.#banks.keys()]) {
+      if (this.#banks.size <= keep) break;
+      if (connected.has(key) || this.#blocked.has(key) || this.#replicates(Buffer.from(key, 'hex'))) continue;
+      this.#banks.delete(key);
+      this.#unreplicatedHeads.delete(key);
+      this.#heardAt.delete(key);
+      this.#peerIds.delete(key);
+    }
   }
 
   // ---- sync --------------------------------------------------------------------------

@@ -27,7 +27,7 @@ const dirs: string[] = [];
 export async function startBank(
   opts: { bioregion?: string; bootstrap?: readonly string[]; /** gossip every commit's head (default) */ gossip?: boolean } & Pick<
     MeshOptions,
-    'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush' | 'replicates'
+    'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush' | 'replicates' | 'maxKnownBanks'
   > = {},
 ): Promise<TestBank> {
   const dir = mkdtempSync(join(tmpdir(), 'mutual-mesh-'));
@@ -62,6 +62,7 @@ export async function startBank(
         ...(opts.onAgreement === undefined ? {} : { onAgreement: opts.onAgreement }),
         ...(opts.onPush === undefined ? {} : { onPush: opts.onPush }),
         ...(opts.replicates === undefined ? {} : { replicates: opts.replicates }),
+        ...(opts.maxKnownBanks === undefined ? {} : { maxKnownBanks: opts.maxKnownBanks }),
       });
       unsubscribe = opts.gossip === false ? () => {} : bank.store.subscribe((e) => void bank.mesh.publishHead(e.head));
       running = true;

@@ -66,6 +66,30 @@ describe('the mesh', () => {
     expect(await rowAtA()).toMatchObject({ replicating: true, behind: 0 });
   }, 30_000);
 
+  it('forgets the oldest banks met that are neither connected nor replicated, past its bound', async () => {
+    const replicated = new Set<string>();
+    const a = await startBank({ maxKnownBanks: 2, replicates: (bank) => replicated.has(Buffer.from(bank).toString('hex')) });
+    const names = async () => (await a.mesh.banks()).filter((x) => !x.self).map((x) => x.name).sort();
+    const meet = async (opts: { replicated?: boolean } = {}) => {
+      const x = await startBank({ bootstrap: a.mesh.addresses() });
+      if (opts.replicated) replicated.add(Buffer.from(x.store.bank.key).toString('hex'));
+      await waitFor('the hello', async () => (await a.mesh.bankName(x.store.bank.key)) === x.store.bank.name);
+      return x;
+    };
+    const b = await meet({ replicated: true });
+    const c = await meet();
+    await c.stop();
+    await waitFor('c gone', () => a.mesh.peers().every((p) => p.name !== c.store.bank.name));
+    const d = await meet();
+    // Three met, bound two: c (disconnected, not replicated) is forgotten; b (replicated) and d (connected) stay.
+    expect(await a.mesh.bankName(c.store.bank.key)).toBeUndefined();
+    expect(await a.mesh.bankName(b.store.bank.key)).toBe(b.store.bank.name);
+    expect(await names()).toEqual([b.store.bank.name, d.store.bank.name].sort());
+    // Met again by its next hello.
+    await c.restart(a.mesh.addresses());
+    await waitFor('c met again', async () => (await a.mesh.bankName(c.store.bank.key)) === c.store.bank.name);
+  }, 30_000);
+
   it('follows a bank that commits often with a catch-up every two gossip intervals, not one per head', async () => {
     const a = await startBank();
     const b = await startBank({ bootstrap: a.mesh.addresses() });
