@@ -53,9 +53,10 @@ export interface MeshOptions {
   readonly onPush?: (push: CheckedPush) => void;
   /**
    * Whether this node keeps a replica of `bank`'s log (the banks it federates with); default
-   * every bank met. The heads of any bank met are still checked, recorded and relayed (so that
-   * a fork shows), but only these banks' entries are fetched. When the answer for a bank turns
-   * true, call `scheduleCatchUp` for it.
+   * every bank met. The heads of any bank met are still checked and relayed (and fork proofs
+   * against it taken in), but only these banks' heads go to the replica store and only their
+   * entries are fetched; of another bank the mesh keeps the newest head, to show it, and drops
+   * its pushes. When the answer for a bank turns true, call `scheduleCatchUp` for it.
    */
   readonly replicates?: (bank: Uint8Array) => boolean;
   /** Banks met that the node remembers; default LIMITS.MAX_KNOWN_BANKS (see #boundMet). */
