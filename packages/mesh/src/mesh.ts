@@ -56,7 +56,7 @@ export interface MeshOptions {
    * every bank met. The heads of any bank met are still checked and relayed (and fork proofs
    * against it taken in), but only these banks' heads go to the replica store and only their
    * entries are fetched; of another bank the mesh keeps the newest head, to show it, and drops
-   * its pushes. When the answer for a bank turns true, call `scheduleCatchUp` for it.
+   * its pushes unread. When the answer for a bank turns true, call `scheduleCatchUp` for it.
    */
   readonly replicates?: (bank: Uint8Array) => boolean;
   /** Banks met that the node remembers; default LIMITS.MAX_KNOWN_BANKS (see #boundMet). */
@@ -600,16 +600,15 @@ export class Mesh {
       for await (const bytes of readFrames(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES)) {
         const hello = this.#hellos.get(peer);
         const onPush = this.#opts.onPush;
-        if (!hello || !onPush || this.#stopped || this.#opts.replicas.isForked(hello.bank)) continue;
+        // A bank this node does not replicate is not one whose transfers it answers (see
+        // MeshOptions.replicates): what it pushes is read and dropped, unchecked.
+        if (!hello || !onPush || this.#stopped || this.#opts.replicas.isForked(hello.bank) || !this.#replicates(hello.bank)) continue;
         const push = checkPush(bytes, hello.bank, this.#opts.verify);
         if (typeof push === 'string') {
           this.#pushCounts.refused++;
           this.#strike(peer, `push: ${push}`);
           continue;
         }
-        // A bank this node does not replicate is not one whose transfers it answers (see
-        // MeshOptions.replicates): its push is checked (and struck if invalid), then dropped.
-        if (!this.#replicates(hello.bank)) continue;
         await this.#opts.replicas.recordHead(push.head);
         this.#heardAt.set(hex(hello.bank), performance.now());
         if (this.#opts.replicas.isForked(hello.bank) || this.#stopped) continue;

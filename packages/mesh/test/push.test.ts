@@ -95,6 +95,25 @@ describe('pushes', () => {
     expect(a.mesh.pushCounts()).toMatchObject({ sent: 1, unsent: 1 });
   }, 30_000);
 
+  it('pushes from a bank this node does not replicate are dropped without being checked or handed on', async () => {
+    const got: CheckedPush[] = [];
+    const a = await startBank();
+    const b = await startBank({ bootstrap: a.mesh.addresses(), onPush: (p) => got.push(p), replicates: () => false });
+    await waitFor('the hello', () => a.mesh.peers().some((p) => p.name !== undefined) && b.mesh.peers().some((p) => p.name !== undefined));
+    await a.commit(2);
+    const { bytes } = await pushOf(a, [a.store.size - 1]);
+    expect(await a.mesh.push(b.store.bank.key, bytes)).toBe(true);
+    // Garbage too: not checked, so not struck.
+    expect(await a.mesh.push(b.store.bank.key, new Uint8Array([1, 2, 3]))).toBe(true);
+    expect(a.mesh.pushCounts()).toMatchObject({ sent: 2 });
+    // Both written to b's stream: give b the time to read them (it does at once).
+    await new Promise((r) => setTimeout(r, 500));
+    expect(got).toEqual([]);
+    expect(b.mesh.pushCounts()).toMatchObject({ received: 0, refused: 0 });
+    expect(b.mesh.strikes(a.mesh.peerId)).toBe(0);
+    expect(b.replicas.status(a.store.bank.key)).toBeUndefined();
+  }, 30_000);
+
   it('a replica behind a head that only a push brought catches up without a gossiped head', async () => {
     const a = await startBank({ gossip: false });
     const b = await startBank({ bootstrap: a.mesh.addresses(), onPush: () => {} });
