@@ -124,11 +124,10 @@ export class BankNode {
       // The mesh delivers gossiped agreements to the federation, which gossips through the mesh.
       let federation: Federation | undefined;
       // The pool keeps, however full, the agreements signed by this bank or a counterparty.
-      let known: Counterparties | undefined;
-      const agreementPool = new AgreementPool(store.db, verify, store.bank.key, { trusted: (bank) => known?.has(bank) ?? false });
+      const counterparties = new Counterparties(store.bank.key);
+      const agreementPool = new AgreementPool(store.db, verify, store.bank.key, { trusted: (bank) => counterparties.has(bank) });
       // Loaded before the mesh can deliver a push, and kept by the federation from then on.
-      const counterparties = await Counterparties.load(store.bank.key, agreementPool, store.agreementInForce);
-      known = counterparties;
+      await counterparties.load(agreementPool, store.agreementInForce);
       clearing = new Clearing({ store, replicas, counterparty: (bank) => counterparties.has(bank), logger: logger.child({ module: 'clearing' }) });
       const clearingOf = clearing;
       mesh = await Mesh.start({

@@ -25,12 +25,10 @@ export class Counterparties {
     this.#me = me;
   }
 
-  /** The counterparties recorded in `pool`, and the members of `inForce` (this bank's agreement in force). */
-  static async load(me: Uint8Array, pool: AgreementPool, inForce?: { readonly members: readonly AgreementMember[] }): Promise<Counterparties> {
-    const c = new Counterparties(me);
-    for (const { agreement } of await pool.list()) c.note(agreement);
-    for (const m of inForce?.members ?? []) c.#add(m.bank);
-    return c;
+  /** Takes in the counterparties recorded in `pool`, and the members of `inForce` (this bank's agreement in force). */
+  async load(pool: AgreementPool, inForce?: { readonly members: readonly AgreementMember[] }): Promise<void> {
+    for (const { agreement } of await pool.list()) this.note(agreement);
+    for (const m of inForce?.members ?? []) this.#add(m.bank);
   }
 
   /** Takes in an agreement of the pool: its members count when this bank signed it. */

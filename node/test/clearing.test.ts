@@ -121,7 +121,8 @@ describe('Clearing and counterparties', () => {
 
   it('credits under an agreement in force at both banks', async () => {
     expect((await b.submit([{ type: 'adoptAgreement', signed: agreement }]))[0]?.code).toBe('APPLIED');
-    const counterparties = await Counterparties.load(b.bank.key, new AgreementPool(b.db, verify, b.bank.key), b.agreementInForce);
+    const counterparties = new Counterparties(b.bank.key);
+    await counterparties.load(new AgreementPool(b.db, verify, b.bank.key), b.agreementInForce);
     expect(counterparties.has(a.bank.key)).toBe(true);
     const c = startClearing(counterparties);
     const i1 = await send(1n, 2_500n);
@@ -138,11 +139,13 @@ describe('Counterparties', () => {
     // Signed by A and C only: B never signed it, whatever it names.
     const unsigned = signAgreement(agreementBytes({ members: [{ key: keyA.publicKey }, { key: keyB.publicKey }, { key: keyC.publicKey }] }), [keyA, keyC]);
     expect((await pool.offer(unsigned)).ok).toBe(true);
-    let c = await Counterparties.load(b.bank.key, pool);
+    let c = new Counterparties(b.bank.key);
+    await c.load(pool);
     expect([c.has(a.bank.key), c.has(keyC.publicKey), c.has(b.bank.key), c.size]).toEqual([false, false, false, 0]);
 
     expect((await pool.offer(agreement)).ok).toBe(true);
-    c = await Counterparties.load(b.bank.key, pool);
+    c = new Counterparties(b.bank.key);
+    await c.load(pool);
     expect([c.has(a.bank.key), c.has(keyC.publicKey), c.has(b.bank.key), c.size]).toEqual([true, false, false, 1]);
   });
 
@@ -150,7 +153,8 @@ describe('Counterparties', () => {
     const keyC = newHolder();
     const inForce = signAgreement(agreementBytes({ members: [{ key: keyB.publicKey }, { key: keyC.publicKey }] }), [keyB, keyC]);
     expect((await b.submit([{ type: 'adoptAgreement', signed: inForce }]))[0]?.code).toBe('APPLIED');
-    const c = await Counterparties.load(b.bank.key, new AgreementPool(b.db, verify, b.bank.key), b.agreementInForce);
+    const c = new Counterparties(b.bank.key);
+    await c.load(new AgreementPool(b.db, verify, b.bank.key), b.agreementInForce);
     expect([c.has(keyC.publicKey), c.has(a.bank.key)]).toEqual([true, false]);
   });
 

@@ -74,7 +74,12 @@ export class AgreementPool {
     const known = held.has(id) ? await this.get(incoming.id) : undefined;
     if (!known) {
       if (!held.has(id) && held.size >= LIMITS.MAX_POOLED_AGREEMENTS) {
-        const evict = [...held].find(([, signers]) => !this.#keeps(signers))?.[0];
+        let evict: string | undefined;
+        for (const [key, signers] of held) {
+          if (this.#keeps(signers)) continue;
+          evict = key;
+          break;
+        }
         if (evict === undefined) return { ok: false, message: `the pool already holds ${LIMITS.MAX_POOLED_AGREEMENTS} agreements signed by this bank or the banks it federates with` };
         await this.#db.del(agreementKey(Buffer.from(evict, 'hex')));
         held.delete(evict);
