@@ -160,18 +160,21 @@ export class Federation {
 
   /** Every agreement in the pool, with this bank's view of it. */
   async list(): Promise<AgreementStatus[]> {
+    // The agreement in force is read before the pool: an agreement is adopted only after its
+    // complete form is in the pool, so the pool read next holds it complete. Read after, an
+    // adoption during the pool's read could show an agreement in force and not complete.
+    const inForce = this.#store.agreementInForce?.id;
     const all = (await this.#pool.list()).map((x) => x.agreement);
     // Adoption moves the agreement in force along `previous` links only, so the agreements
     // this bank adopted are exactly the chain from the one in force back to its founding.
     const adopted = new Set<string>();
     const byId = new Map(all.map((a) => [Buffer.from(a.id).toString('hex'), a]));
-    let at = this.#store.agreementInForce?.id;
+    let at = inForce;
     while (at && !adopted.has(Buffer.from(at).toString('hex'))) {
       const k = Buffer.from(at).toString('hex');
       adopted.add(k);
       at = byId.get(k)?.previous;
     }
-    const inForce = this.#store.agreementInForce?.id;
     return all.map((a) => ({
       agreement: a,
       adopted: adopted.has(Buffer.from(a.id).toString('hex')),
