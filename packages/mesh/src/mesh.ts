@@ -717,6 +717,9 @@ export class Mesh {
   async #onHead(head: SignedHead): Promise<void> {
     if (this.#stopped || bytesEqual(head.bank, this.#opts.ledger.bank.key) || this.#opts.replicas.isForked(head.bank)) return;
     if (!this.#replicates(head.bank)) {
+      // A bank forgotten (#boundMet) since its head was validated is not held again: what the
+      // mesh holds of banks it does not replicate stays within MAX_KNOWN_BANKS.
+      if (!this.#known(head.bank)) return;
       const key = hex(head.bank);
       const held = this.#unreplicatedHeads.get(key);
       if (!held || head.size > held.size) this.#unreplicatedHeads.set(key, head);
