@@ -17,7 +17,7 @@
  */
 export { HASH_BYTES, EMPTY_ROOT, leafHash, nodeHash } from './hash.ts';
 export { Frontier, type MerkleNode } from './frontier.ts';
-export { subtreeHash, type NodeReader } from './node-reader.ts';
+export { perfectTreeHash, subtreeHash, withDerivedLevels, type LeafReader, type NodeReader } from './node-reader.ts';
 export { inclusionProof } from './inclusion-proof.ts';
 export { consistencyProof } from './consistency-proof.ts';
 export { MAX_PROOF_LENGTH } from './proof-input.ts';

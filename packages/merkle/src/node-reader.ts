@@ -64,3 +64,46 @@ export async function subtreeHash(reader: NodeReader, start: number, end: number
   if (start === end) return EMPTY_ROOT;
   return rangeHash(reader, start, end);
 }
+
+/**
+ * The hash of a perfect tree over `leaves` (their leaf hashes, a power of two of them).
+ * @throws RangeError if the count is not a power of two.
+ */
+export function perfectTreeHash(leaves: readonly Uint8Array[]): Uint8Array {
+  if (!isPowerOfTwo(leaves.length)) throw new RangeError(`a perfect tree has a power of two of leaves, not ${leaves.length}`);
+  let level = leaves;
+  while (level.length > 1) {
+    const up: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) up.push(nodeHash(level[i]!, level[i + 1]!));
+    level = up;
+  }
+  return level[0]!;
+}
+
+/**
+ * Reads the leaf hashes of entries [start, end) of a log, in order (a reader should throw or
+ * reject when it does not have one).
+ */
+export type LeafReader = (start: number, end: number) => readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
+
+/**
+ * A node reader for a store that keeps only the nodes of level `lowest` and above: a node
+ * below is derived from the leaves it covers (at most 2^(lowest-1) of them). Storing from
+ * level 4 up writes about one node per 16 entries instead of two per entry, for at most 8
+ * leaf reads per derived node.
+ * @param stored - reads the stored nodes; asked only for levels >= `lowest`.
+ * @param leaves - reads leaf hashes.
+ * @param lowest - the lowest stored level, an integer >= 0.
+ */
+export function withDerivedLevels(stored: NodeReader, leaves: LeafReader, lowest: number): NodeReader {
+  if (!Number.isInteger(lowest) || lowest < 0 || lowest > 32) throw new RangeError(`the lowest stored level must be an integer in [0, 32], not ${lowest}`);
+  return async (level, index) => {
+    if (level >= lowest) return stored(level, index);
+    const width = 2 ** level;
+    const hashes = await leaves(index * width, (index + 1) * width);
+    if (hashes.length !== width || !hashes.every(isHash)) {
+      throw new TypeError(`the leaf reader gave no ${width} hashes of 32 bytes for node (${level}, ${index})`);
+    }
+    return perfectTreeHash(hashes);
+  };
+}

@@ -8,7 +8,10 @@ export const KEYSPACES = {
   meta: 0x01,
   /** entries/<index u64>: Entry bytes, the leaves of the Merkle tree */
   entries: 0x02,
-  /** nodes/<level u8><index u64>: hash of the complete subtree [index*2^level, (index+1)*2^level) */
+  /**
+   * nodes/<level u8><index u64>: hash of the complete subtree [index*2^level, (index+1)*2^level),
+   * for levels >= LOWEST_STORED_LEVEL only (the lower ones are derived from the entries)
+   */
   nodes: 0x03,
   /** heads/<size u64>: the SignedTreeHead of every commit */
   heads: 0x04,
@@ -22,7 +25,7 @@ export const KEYSPACES = {
   history: 0x08,
   /** replica-entries/<bank 32><index u64>: Entry bytes of another bank's log, verified */
   replicaEntries: 0x09,
-  /** replica-nodes/<bank 32><level u8><index u64>: Merkle nodes of a replica, as `nodes` */
+  /** replica-nodes/<bank 32><level u8><index u64>: Merkle nodes of a replica, as `nodes` (levels >= LOWEST_STORED_LEVEL) */
   replicaNodes: 0x0a,
   /** replica-heads/<bank 32><size u64>: SignedTreeHead of another bank, signature verified */
   replicaHeads: 0x0b,
@@ -61,5 +64,15 @@ export const META = {
   agreement: 'agreement',
 } as const;
 
-/** The database format this version reads and writes. */
-export const FORMAT_VERSION = 1;
+/**
+ * The database format this version reads and writes. Format 1 also stored the Merkle nodes of
+ * levels 0 to 3; opening such a database deletes them and marks it format 2 (see migrate.ts).
+ */
+export const FORMAT_VERSION = 2;
+
+/**
+ * The lowest level of the Merkle nodes stored (`nodes`, `replicaNodes`): a node of a lower
+ * level covers at most 8 entries and is derived from them when a proof needs it. One node
+ * is written per 16 entries instead of two per entry.
+ */
+export const LOWEST_STORED_LEVEL = 4;

@@ -31,13 +31,14 @@ import {
   type Totals,
   type VerifyFn,
 } from '@mutual/ledger';
-import { consistencyProof, Frontier, inclusionProof, leafHash, type NodeReader } from '@mutual/merkle';
+import { consistencyProof, Frontier, inclusionProof, leafHash, perfectTreeHash, withDerivedLevels, type NodeReader } from '@mutual/merkle';
 import { decodeStrict, DOMAIN, pb } from '@mutual/protocol';
 import { Level } from 'level';
 import { BatchState } from './batch-state.ts';
 import { corrupt, openError } from './errors.ts';
 import { decodeU64, encodeU64, keys } from './keys.ts';
-import { FORMAT_VERSION, KEYSPACES, META } from './keyspaces.ts';
+import { FORMAT_VERSION, KEYSPACES, LOWEST_STORED_LEVEL, META } from './keyspaces.ts';
+import { migrate } from './migrate.ts';
 import { readMany, readNow } from './read.ts';
 import { records } from './records.ts';
 
@@ -215,7 +216,8 @@ export class LedgerStore {
       for (const r of results) if (r.code !== 'APPLIED') throw new MutualError('CONFIG_INVALID', `genesis refused: ${r.message}`);
       return;
     }
-    const version = format.length === 4 ? new DataView(format.buffer, format.byteOffset, 4).getUint32(0) : -1;
+    let version = format.length === 4 ? new DataView(format.buffer, format.byteOffset, 4).getUint32(0) : -1;
+    if (version < FORMAT_VERSION && version >= 1) version = await migrate(this.#db, version);
     if (version !== FORMAT_VERSION) {
       throw new MutualError('DB_FORMAT_MISMATCH', `database format ${version} is not the format this version reads (${FORMAT_VERSION})`);
     }
@@ -253,8 +255,16 @@ export class LedgerStore {
     // The last entry must be there and be the last leaf; nothing may follow it.
     const last = await this.#db.get(keys.entry(head.size - 1));
     if (!last) throw corrupt(`entry ${head.size - 1} (the last one) is missing`);
-    const leaf = await this.#db.get(keys.node(0, head.size - 1));
-    if (!leaf || !bytesEqual(leafHash(last), leaf)) throw corrupt(`entry ${head.size - 1} does not match its leaf hash`);
+    // When the log ends a stored node, the root was read from that node: check it against the entries.
+    const block = 2 ** LOWEST_STORED_LEVEL;
+    if (head.size % block === 0) {
+      const index = head.size / block - 1;
+      const entries = await this.#db.getMany(Array.from({ length: block }, (_, i) => keys.entry(index * block + i)));
+      const node = await this.#db.get(keys.node(LOWEST_STORED_LEVEL, index));
+      if (entries.some((e) => !e) || !node || !bytesEqual(perfectTreeHash(entries.map((e) => leafHash(e!))), node)) {
+        throw corrupt(`the last ${block} entries do not match their Merkle node`);
+      }
+    }
     if (await this.#db.get(keys.entry(head.size))) throw corrupt(`an entry exists past the end of the log (${head.size})`);
 
     for await (const [k, v] of this.#db.iterator(keys.range(KEYSPACES.positions))) {
@@ -274,13 +284,24 @@ export class LedgerStore {
   }
 
   #nodeReader(): NodeReader {
-    return async (level, index) => {
-      const recent = this.#recentNodes.get(index * 64 + level);
-      if (recent) return recent;
-      const v = readNow(this.#db, keys.node(level, index));
-      if (!v || v.length !== 32) throw corrupt(`Merkle node (level ${level}, index ${index}) is missing`);
-      return v;
-    };
+    const stored = withDerivedLevels(
+      (level, index) => {
+        const v = readNow(this.#db, keys.node(level, index));
+        if (!v || v.length !== 32) throw corrupt(`Merkle node (level ${level}, index ${index}) is missing`);
+        return v;
+      },
+      (start, end) => {
+        const out: Uint8Array[] = [];
+        for (let i = start; i < end; i++) {
+          const e = this.#recentEntries.get(i) ?? readNow(this.#db, keys.entry(i));
+          if (!e) throw corrupt(`entry ${i} is missing`);
+          out.push(leafHash(e));
+        }
+        return out;
+      },
+      LOWEST_STORED_LEVEL,
+    );
+    return async (level, index) => this.#recentNodes.get(index * 64 + level) ?? stored(level, index);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -334,7 +355,7 @@ export class LedgerStore {
     return e;
   }
 
-  /** The leaf hash of entry `index` (its level-0 Merkle node), without reading the entry. */
+  /** The leaf hash of entry `index` (its level-0 Merkle node), from memory for the latest commits. */
   async leafHash(index: number): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) return undefined;
@@ -857,7 +878,7 @@ export class LedgerStore {
       put(keys.entry(start + i), e);
       this.#recentEntries.set(start + i, e);
       for (const n of this.#frontier.append(leafHash(e))) {
-        put(keys.node(n.level, n.index), n.hash);
+        if (n.level >= LOWEST_STORED_LEVEL) put(keys.node(n.level, n.index), n.hash);
         this.#recentNodes.set(n.index * 64 + n.level, n.hash);
       }
     });

@@ -9,9 +9,9 @@ import {
   replayEntries,
   type Account,
 } from '@mutual/ledger';
-import { Frontier, leafHash, nodeHash } from '@mutual/merkle';
+import { Frontier, leafHash, nodeHash, perfectTreeHash } from '@mutual/merkle';
 import { decodeU64, keys } from './keys.ts';
-import { KEYSPACES, META } from './keyspaces.ts';
+import { KEYSPACES, LOWEST_STORED_LEVEL, META } from './keyspaces.ts';
 import { records } from './records.ts';
 import type { LedgerStore } from './store.ts';
 
@@ -115,28 +115,36 @@ async function verifyAll(store: LedgerStore, opts: { onProgress?: (done: number,
   const latest = await db.get(keys.meta(META.head));
   if (!latest || !heads.has(size) || !bytesEqual(latest, heads.get(size)!)) problem('the latest head is not the head recorded for the log size');
 
-  // 2. Merkle nodes: each level from the one below.
-  let level = 0;
-  let below: Buffer = leaves;
-  let current: Buffer = Buffer.alloc(0);
+  // 2. Merkle nodes: the lowest stored level from the leaves, each level above from the one below.
+  const block = 2 ** LOWEST_STORED_LEVEL;
+  let level = LOWEST_STORED_LEVEL;
+  let below: Buffer = Buffer.alloc(0);
+  let current: Buffer = Buffer.alloc(Math.floor(size / block) * 32);
+  for (let i = 0; i * 32 < current.length; i++) {
+    const part = Array.from({ length: block }, (_, j) => leaves.subarray((i * block + j) * 32, (i * block + j + 1) * 32));
+    current.set(perfectTreeHash(part), i * 32);
+  }
   let count = 0;
   const closeLevel = () => {
     const want = Math.floor(size / 2 ** level);
     if (count !== want) problem(`Merkle level ${level} holds ${count} nodes; a log of ${size} needs ${want}`);
   };
-  current = level === 0 ? leaves : current;
   for await (const [k, v] of db.iterator(keys.range(KEYSPACES.nodes))) {
     const l = k[1]!;
     const index = Number(decodeU64(k.subarray(2)));
+    if (l < LOWEST_STORED_LEVEL) {
+      problem(`Merkle node (level ${l}, index ${index}) is stored; the levels below ${LOWEST_STORED_LEVEL} are derived from the entries`);
+      continue;
+    }
     while (l > level) {
       closeLevel();
-      below = level === 0 ? leaves : current;
+      below = current;
       level++;
       current = Buffer.alloc(Math.floor(size / 2 ** level) * 32);
       count = 0;
     }
     let want: Uint8Array | undefined;
-    if (level === 0) want = index < size ? leaves.subarray(index * 32, index * 32 + 32) : undefined;
+    if (level === LOWEST_STORED_LEVEL) want = (index + 1) * 32 <= current.length ? current.subarray(index * 32, index * 32 + 32) : undefined;
     else if ((2 * index + 2) * 32 <= below.length) {
       want = nodeHash(below.subarray(2 * index * 32, 2 * index * 32 + 32), below.subarray((2 * index + 1) * 32, (2 * index + 2) * 32));
       current.set(want, index * 32);
@@ -145,6 +153,7 @@ async function verifyAll(store: LedgerStore, opts: { onProgress?: (done: number,
     count++;
   }
   closeLevel();
+  for (let l = level + 1; 2 ** l <= size; l++) problem(`Merkle level ${l} holds 0 nodes; a log of ${size} needs ${Math.floor(size / 2 ** l)}`);
 
   // 3. Materialized state against the replay.
   if (!replayStopped) await compareState(store, state, problem);

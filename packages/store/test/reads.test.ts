@@ -73,7 +73,7 @@ describe('entries kept in memory', () => {
     expect(await store.getEntry(size)).toBeUndefined();
   });
 
-  it('gives the leaf hash of an entry without reading it, from memory or disk', async () => {
+  it('gives the leaf hash of an entry, from memory or disk', async () => {
     const { store } = await storeWith(4, 30);
     const { leafHash } = await import('@mutual/merkle');
     for (const i of [0, 1, store.size - 2, store.size - 1]) expect(await store.leafHash(i)).toEqual(leafHash((await store.getEntry(i))!));

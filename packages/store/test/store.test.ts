@@ -2,11 +2,11 @@ import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMutualError } from '@mutual/interface';
 import { conservationProblem } from '@mutual/ledger';
-import { verifyConsistency, verifyInclusion, leafHash } from '@mutual/merkle';
+import { Frontier, verifyConsistency, verifyInclusion, leafHash } from '@mutual/merkle';
 import { AccountKind } from '@mutual/protocol';
 import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FORMAT_VERSION, KEYSPACES, LedgerStore, RETIRED_KEYSPACES, verifyStore } from '../src/index.ts';
+import { FORMAT_VERSION, KEYSPACES, LedgerStore, LOWEST_STORED_LEVEL, RETIRED_KEYSPACES, verifyStore } from '../src/index.ts';
 import { keys } from '../src/keys.ts';
 import { DAY, newHolder, openAccount, signed, storeOptions, tempDir, type Acct, type Holder } from './fixture.ts';
 
@@ -174,6 +174,45 @@ describe('the data directory', () => {
     store = await reopenFresh();
   });
 
+  it('migrates a format 1 database: the Merkle nodes below the lowest stored level are deleted, and derived', async () => {
+    const { alice, bob } = await fund();
+    for (let i = 1; i <= 40; i++) await store.submitSigned([signed(store, alice, BigInt(i), { transfer: { payee: bob.id, amount: 1n } })]);
+    const size = store.size;
+    const root = store.head.root;
+    await store.close();
+    // Format 1: every complete subtree stored, levels 0 to 3 too, in both node keyspaces.
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    const frontier = new Frontier();
+    for (let i = 0; i < size; i++) {
+      for (const n of frontier.append(leafHash((await db.get(keys.entry(i)))!))) await db.put(keys.node(n.level, n.index), n.hash);
+    }
+    const replicaNode = (level: number) => Uint8Array.from([KEYSPACES.replicaNodes, ...new Uint8Array(32).fill(7), level, 0, 0, 0, 0, 0, 0, 0, 1]);
+    await db.put(replicaNode(2), new Uint8Array(32));
+    await db.put(replicaNode(LOWEST_STORED_LEVEL), new Uint8Array(32));
+    await db.put(keys.meta('format'), new Uint8Array([0, 0, 0, 1]));
+    const levels = async () => {
+      const seen = new Set<number>();
+      for await (const k of db.keys(keys.range(KEYSPACES.nodes))) seen.add(k[1]!);
+      return [...seen].sort((a, b) => a - b);
+    };
+    expect(await levels()).toEqual([0, 1, 2, 3, 4, 5]);
+    await db.close();
+
+    store = await LedgerStore.open(storeOptions(dir, bank));
+    expect(Buffer.from(store.head.root).equals(Buffer.from(root))).toBe(true);
+    expect((await verifyStore(store)).problems).toEqual([]);
+    const proof = await store.inclusionProof(3, size);
+    expect(verifyInclusion((await store.leafHash(3))!, 3, size, proof, root)).toBe(true);
+    await store.close();
+    await db.open();
+    expect(await levels()).toEqual([4, 5]);
+    expect(await db.get(replicaNode(2))).toBeUndefined();
+    expect(await db.get(replicaNode(LOWEST_STORED_LEVEL))).toBeDefined();
+    expect([...(await db.get(keys.meta('format')))!]).toEqual([0, 0, 0, FORMAT_VERSION]);
+    await db.close();
+    store = await LedgerStore.open(storeOptions(dir, bank));
+  });
+
   it('refuses another bank key', async () => {
     await store.close();
     await expect(LedgerStore.open(storeOptions(dir, newHolder()))).rejects.toMatchObject({ code: 'KEY_FILE_INVALID' });
@@ -201,8 +240,10 @@ describe('a damaged database', () => {
     return report.problems;
   }
 
+  let funded: { alice: Acct; bob: Acct } | undefined;
   beforeEach(async () => {
     const { alice, bob } = await fund();
+    funded = { alice, bob };
     for (let i = 1; i <= 20; i++) await store.submitSigned([signed(store, alice, BigInt(i), { transfer: { payee: bob.id, amount: 10n } })]);
   });
 
@@ -227,6 +268,31 @@ describe('a damaged database', () => {
     const size = store.size;
     await damage((db) => db.del(keys.entry(size - 1)));
     expect((await openAndVerify()).join('\n')).toMatch(new RegExp(`entry ${size - 1}`));
+  });
+
+  it('is detected when a stored Merkle node was altered', async () => {
+    expect(store.size).toBeGreaterThanOrEqual(16);
+    await damage(async (db) => {
+      const node = Uint8Array.from((await db.get(keys.node(LOWEST_STORED_LEVEL, 0)))!);
+      node[0] = node[0]! ^ 1;
+      await db.put(keys.node(LOWEST_STORED_LEVEL, 0), node);
+    });
+    expect((await openAndVerify()).join('\n')).toMatch(/Merkle (tree )?node/);
+  });
+
+  it('is detected when the log ends a stored Merkle node and an entry under it was swapped', async () => {
+    const { alice, bob } = funded!;
+    const block = 2 ** LOWEST_STORED_LEVEL;
+    for (let i = 21; store.size % block !== 0; i++) await store.submitSigned([signed(store, alice, BigInt(i), { transfer: { payee: bob.id, amount: 1n } })]);
+    const size = store.size;
+    const earlier = (await store.getEntry(size - 2))!;
+    await damage((db) => db.put(keys.entry(size - 1), earlier));
+    expect((await openAndVerify()).join('\n')).toMatch(/do not match their Merkle node/);
+  });
+
+  it('is reported by verify when a Merkle node below the lowest stored level is stored', async () => {
+    await damage((db) => db.put(keys.node(0, 0), new Uint8Array(32)));
+    expect((await openAndVerify()).join('\n')).toMatch(/level 0, index 0\) is stored/);
   });
 
   it('is detected when the latest head is missing', async () => {
