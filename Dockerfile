@@ -6,6 +6,8 @@ FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 # Only the manifests first, so that a change of the sources does not reinstall dependencies.
 COPY package.json package-lock.json .npmrc ./
+# Fixes to dependencies, applied by the postinstall script (patches/README.md).
+COPY patches/ patches/
 COPY protocol/package.json protocol/
 COPY node/package.json node/
 COPY tests/package.json tests/

@@ -9,9 +9,10 @@ import { scaleBenchmark } from './scale.ts';
 import { auditBenchmark } from './audit.ts';
 import { gossipBenchmark } from './gossip.ts';
 import { interbankBenchmark } from './interbank.ts';
+import { transportBenchmark } from './transport.ts';
 import { makeContext, type Benchmark, type BenchResult } from './context.ts';
 
-const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark, scaleBenchmark, auditBenchmark, gossipBenchmark, interbankBenchmark];
+const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark, scaleBenchmark, auditBenchmark, gossipBenchmark, transportBenchmark, interbankBenchmark];
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
