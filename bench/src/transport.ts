@@ -1,11 +1,11 @@
 // Transport: CPU per message between two libp2p hosts as the mesh builds them (TCP, noise,
-// yamux) on 127.0.0.1, one long-lived stream, messages of a push's size; compared with the
+// yamux, each connection's socket corked while it sends) on 127.0.0.1, one long-lived stream, messages of a push's size; compared with the
 // same messages over a plain TCP socket (the ceiling: what the kernel and Node's sockets cost).
 import { createConnection, createServer, type Socket } from 'node:net';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { tcp } from '@libp2p/tcp';
-import { writeFrame } from '@mutual/mesh';
+import { corkWrites, writeFrame } from '@mutual/mesh';
 import { createLibp2p } from 'libp2p';
 import type { Benchmark, BenchContext } from './context.ts';
 import { fmtSummary, summarize } from './stats.ts';
@@ -18,6 +18,7 @@ async function overLibp2p(count: number): Promise<number> {
   const host = () => createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] });
   const a = await host();
   const b = await host();
+  for (const h of [a, b]) h.addEventListener('connection:open', (e) => corkWrites(e.detail));
   try {
     let bytes = 0;
     const want = count * (MESSAGE_BYTES + 2);

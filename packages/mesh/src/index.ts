@@ -16,3 +16,4 @@ export { checkPush, encodePush, type CheckedPush, type IndexedEntry } from './pu
 export { logSource, type LogSource } from './source.ts';
 export { PROTOCOLS, topics } from './topics.ts';
 export { REDIAL_MAX_MS, REDIAL_MIN_MS } from './redial.ts';
+export { corkWrites } from './cork.ts';
