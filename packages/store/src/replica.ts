@@ -1,13 +1,13 @@
 import { LIMITS, MutualError } from '@mutual/interface';
 import { bytesEqual, openTreeHead, wasOpened, type SignedHead, type VerifyFn } from '@mutual/ledger';
-import { consistencyProof, forkPath, Frontier, leafHash, subtreeHash, verifyConsistency, withDerivedLevels, type NodeReader } from '@mutual/merkle';
+import { consistencyProof, forkPath, Frontier, leafHash, subtreeHash, verifyConsistency, type NodeReader } from '@mutual/merkle';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import type { Level } from 'level';
 import { corrupt } from './errors.ts';
 import { checkForkProof, encodeForkProof, type ForkEvidence } from './fork.ts';
 import { decodeU64, encodeU64, keys } from './keys.ts';
 import { KEYSPACES, LOWEST_STORED_LEVEL } from './keyspaces.ts';
-import { readNow } from './read.ts';
+import { logNodeReader, readNow } from './read.ts';
 import { replicaKeys } from './replica-keys.ts';
 
 /** What this node holds of another bank's log. */
@@ -396,23 +396,11 @@ export class ReplicaStore {
   }
 
   #nodeReader(bank: Uint8Array): NodeReader {
-    return withDerivedLevels(
-      (level, index) => {
-        const v = readNow(this.#db, replicaKeys.node(bank, level, index));
-        if (!v || v.length !== 32) throw corrupt(`Merkle node (level ${level}, index ${index}) of a replica is missing`);
-        return v;
-      },
-      (start, end) => {
-        const out: Uint8Array[] = [];
-        for (let i = start; i < end; i++) {
-          const e = readNow(this.#db, replicaKeys.entry(bank, i));
-          if (!e) throw corrupt(`entry ${i} of a replica is missing`);
-          out.push(leafHash(e));
-        }
-        return out;
-      },
-      LOWEST_STORED_LEVEL,
-    );
+    return logNodeReader({
+      node: (level, index) => readNow(this.#db, replicaKeys.node(bank, level, index)),
+      entry: (i) => readNow(this.#db, replicaKeys.entry(bank, i)),
+      of: ' of a replica',
+    });
   }
 }
 

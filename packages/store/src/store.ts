@@ -31,7 +31,7 @@ import {
   type Totals,
   type VerifyFn,
 } from '@mutual/ledger';
-import { consistencyProof, Frontier, inclusionProof, leafHash, perfectTreeHash, withDerivedLevels, type NodeReader } from '@mutual/merkle';
+import { consistencyProof, Frontier, inclusionProof, leafHash, perfectTreeHash, type NodeReader } from '@mutual/merkle';
 import { decodeStrict, DOMAIN, pb } from '@mutual/protocol';
 import { Level } from 'level';
 import { BatchState } from './batch-state.ts';
@@ -39,7 +39,7 @@ import { corrupt, openError } from './errors.ts';
 import { decodeU64, encodeU64, keys } from './keys.ts';
 import { FORMAT_VERSION, KEYSPACES, LOWEST_STORED_LEVEL, META } from './keyspaces.ts';
 import { migrate } from './migrate.ts';
-import { readMany, readNow } from './read.ts';
+import { logNodeReader, readMany, readNow } from './read.ts';
 import { records } from './records.ts';
 
 /** One signature to check: the verifier pool's unit of work. */
@@ -247,7 +247,7 @@ export class LedgerStore {
     if (BigInt(head.size) !== size) throw corrupt(`the log size (${size}) is not the size of the latest signed head (${head.size})`);
     let frontier: Frontier;
     try {
-      frontier = await Frontier.fromNodes(head.size, this.#nodeReader());
+      frontier = await Frontier.fromNodes(head.size, this.#nodes);
     } catch (err) {
       throw corrupt(`Merkle tree nodes of the log are missing or unreadable (${(err as Error).message})`, err);
     }
@@ -283,26 +283,15 @@ export class LedgerStore {
     this.#lastTimeMs = head.timeMs;
   }
 
-  #nodeReader(): NodeReader {
-    const stored = withDerivedLevels(
-      (level, index) => {
-        const v = readNow(this.#db, keys.node(level, index));
-        if (!v || v.length !== 32) throw corrupt(`Merkle node (level ${level}, index ${index}) is missing`);
-        return v;
-      },
-      (start, end) => {
-        const out: Uint8Array[] = [];
-        for (let i = start; i < end; i++) {
-          const e = this.#recentEntries.get(i) ?? readNow(this.#db, keys.entry(i));
-          if (!e) throw corrupt(`entry ${i} is missing`);
-          out.push(leafHash(e));
-        }
-        return out;
-      },
-      LOWEST_STORED_LEVEL,
-    );
-    return async (level, index) => this.#recentNodes.get(index * 64 + level) ?? stored(level, index);
-  }
+  /** Merkle nodes of the log: the latest commits' from memory (every level), else stored or derived. */
+  readonly #nodes: NodeReader = (() => {
+    const stored = logNodeReader({
+      node: (level, index) => readNow(this.#db, keys.node(level, index)),
+      entry: (i) => this.#recentEntries.get(i) ?? readNow(this.#db, keys.entry(i)),
+      of: '',
+    });
+    return async (level: number, index: number) => this.#recentNodes.get(index * 64 + level) ?? stored(level, index);
+  })();
 
   // ---------------------------------------------------------------------------------------
   // Reading (what is on disk)
@@ -359,7 +348,7 @@ export class LedgerStore {
   async leafHash(index: number): Promise<Uint8Array | undefined> {
     this.#checkOpen();
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) return undefined;
-    return this.#nodeReader()(0, index);
+    return this.#nodes(0, index);
   }
 
   /** Entries [from, to) in order, at most `limit`. */
@@ -391,14 +380,14 @@ export class LedgerStore {
   async inclusionProof(index: number, size = this.size): Promise<Uint8Array[]> {
     this.#checkOpen();
     if (!(index >= 0 && index < size && size <= this.size)) throw new MutualError('INVALID_RANGE', `no entry ${index} in a log of ${size}`);
-    return inclusionProof(this.#nodeReader(), index, size);
+    return inclusionProof(this.#nodes, index, size);
   }
 
   /** RFC 9162 consistency proof between the trees of `from` and `to` entries. */
   async consistencyProof(from: number, to: number): Promise<Uint8Array[]> {
     this.#checkOpen();
     if (!(from >= 1 && from <= to && to <= this.size)) throw new MutualError('INVALID_RANGE', `sizes must satisfy 1 <= from <= to <= ${this.size}`);
-    return consistencyProof(this.#nodeReader(), from, to);
+    return consistencyProof(this.#nodes, from, to);
   }
 
   /** Indexes of the entries that touch `account`, newest first, before `before` (exclusive). */
