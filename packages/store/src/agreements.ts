@@ -2,7 +2,7 @@ import { LIMITS } from '@mutual/interface';
 import { bytesEqual, checkSignedAgreement, isMember, mergeSignatures, type AgreementView, type VerifyFn } from '@mutual/ledger';
 import type { Level } from 'level';
 import { KEYSPACES } from './keyspaces.ts';
-import { keys } from './keys.ts';
+import { keys, offHeap } from './keys.ts';
 
 /** What offering a signed agreement to the pool did. */
 export type PoolOutcome =
@@ -13,7 +13,7 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toS
 const signersOf = (a: AgreementView) => a.signatures.map((x) => x.bank);
 
 const agreementKey = (id: Uint8Array) => {
-  const k = new Uint8Array(33);
+  const k = offHeap(33);
   k[0] = KEYSPACES.agreements;
   k.set(id, 1);
   return k;

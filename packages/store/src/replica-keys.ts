@@ -1,9 +1,9 @@
-import { encodeU64 } from './keys.ts';
+import { encodeU64, offHeap } from './keys.ts';
 import { KEYSPACES } from './keyspaces.ts';
 
 /** Keys of the replica keyspaces: every key is <prefix><bank 32>…, big-endian integers. */
 function withBank(space: number, bank: Uint8Array, tail: Uint8Array): Uint8Array {
-  const k = new Uint8Array(33 + tail.length);
+  const k = offHeap(33 + tail.length);
   k[0] = space;
   k.set(bank, 1);
   k.set(tail, 33);
@@ -13,7 +13,7 @@ function withBank(space: number, bank: Uint8Array, tail: Uint8Array): Uint8Array
 export const replicaKeys = {
   entry: (bank: Uint8Array, index: number) => withBank(KEYSPACES.replicaEntries, bank, encodeU64(index)),
   node(bank: Uint8Array, level: number, index: number): Uint8Array {
-    const tail = new Uint8Array(9);
+    const tail = offHeap(9);
     tail[0] = level;
     tail.set(encodeU64(index), 1);
     return withBank(KEYSPACES.replicaNodes, bank, tail);
