@@ -2,7 +2,7 @@ import { LIMITS } from '@mutual/interface';
 import { bytesEqual, checkSignedAgreement, isMember, mergeSignatures, type AgreementView, type VerifyFn } from '@mutual/ledger';
 import type { Level } from 'level';
 import { KEYSPACES } from './keyspaces.ts';
-import { keys, offHeap } from './keys.ts';
+import { keys } from './keys.ts';
 
 /** What offering a signed agreement to the pool did. */
 export type PoolOutcome =
@@ -11,13 +11,6 @@ export type PoolOutcome =
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 const signersOf = (a: AgreementView) => a.signatures.map((x) => x.bank);
-
-const agreementKey = (id: Uint8Array) => {
-  const k = offHeap(33);
-  k[0] = KEYSPACES.agreements;
-  k.set(id, 1);
-  return k;
-};
 
 /**
  * The federation agreements this node has seen (proposed here, or gossiped), each as one
@@ -81,10 +74,10 @@ export class AgreementPool {
           break;
         }
         if (evict === undefined) return { ok: false, message: `the pool already holds ${LIMITS.MAX_POOLED_AGREEMENTS} agreements signed by this bank or the banks it federates with` };
-        await this.#db.del(agreementKey(Buffer.from(evict, 'hex')));
+        await this.#db.del(keys.agreement(Buffer.from(evict, 'hex')));
         held.delete(evict);
       }
-      await this.#db.put(agreementKey(incoming.id), signed);
+      await this.#db.put(keys.agreement(incoming.id), signed);
       held.set(id, signersOf(incoming));
       return { ok: true, agreement: incoming, signed, changed: true };
     }
@@ -93,7 +86,7 @@ export class AgreementPool {
     const view = checkSignedAgreement(merged, this.#verify);
     // Merging valid signatures of one agreement can only grow past the size bound; keep the old one then.
     if (!view.ok) return { ok: true, ...known, changed: false };
-    await this.#db.put(agreementKey(incoming.id), merged);
+    await this.#db.put(keys.agreement(incoming.id), merged);
     held.set(id, signersOf(view.agreement));
     return { ok: true, agreement: view.agreement, signed: merged, changed: true };
   }
@@ -118,7 +111,7 @@ export class AgreementPool {
   /** The agreement with this ID, with every signature gathered. */
   async get(id: Uint8Array): Promise<{ agreement: AgreementView; signed: Uint8Array } | undefined> {
     if (id.length !== 32) return undefined;
-    const signed = await this.#db.get(agreementKey(id));
+    const signed = await this.#db.get(keys.agreement(id));
     if (!signed) return undefined;
     const check = checkSignedAgreement(signed, this.#verify);
     if (!check.ok || !bytesEqual(check.agreement.id, id)) return undefined;

@@ -126,6 +126,13 @@ export const keys = {
     k.set(bank, 1);
     return k;
   },
+  /** agreements/<agreement id 32>: a signed agreement of the pool */
+  agreement(id: Uint8Array): Uint8Array {
+    const k = offHeap(33);
+    k[0] = KEYSPACES.agreements;
+    k.set(id, 1);
+    return k;
+  },
   settled(index: number): Uint8Array {
     const k = offHeap(9);
     k[0] = KEYSPACES.settled;
