@@ -5,7 +5,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { tcp } from '@libp2p/tcp';
-import { corkWrites, writeFrame } from '@mutual/mesh';
+import { corkWrites, sodiumNoiseCrypto, writeFrame } from '@mutual/mesh';
 import { createLibp2p } from 'libp2p';
 import type { Benchmark, BenchContext } from './context.ts';
 import { fmtSummary, summarize } from './stats.ts';
@@ -15,7 +15,7 @@ const PROTOCOL = '/mutual-bench/transport/1';
 
 /** CPU (user + system, this process: both ends) per message, in µs. */
 async function overLibp2p(count: number): Promise<number> {
-  const host = () => createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] });
+  const host = () => createLibp2p({ addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] }, transports: [tcp()], connectionEncrypters: [noise({ crypto: sodiumNoiseCrypto })], streamMuxers: [yamux()] });
   const a = await host();
   const b = await host();
   for (const h of [a, b]) h.addEventListener('connection:open', (e) => corkWrites(e.detail));

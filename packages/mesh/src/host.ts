@@ -9,6 +9,7 @@ import { tcp } from '@libp2p/tcp';
 import { LIMITS } from '@mutual/interface';
 import { sha256 } from '@mutual/crypto';
 import { createLibp2p } from 'libp2p';
+import { sodiumNoiseCrypto } from './noise-crypto.ts';
 
 export type MeshHost = Libp2p<{ pubsub: GossipSub; identify: ReturnType<ReturnType<typeof identify>>; ping: ReturnType<ReturnType<typeof ping>> }>;
 
@@ -70,7 +71,7 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
     privateKey,
     addresses: { listen: [...opts.listen] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: sodiumNoiseCrypto })],
     streamMuxers: [yamux()],
     connectionGater: opts.gater,
     connectionManager: { maxConnections: LIMITS.MAX_PEERS },

@@ -17,3 +17,4 @@ export { logSource, type LogSource } from './source.ts';
 export { PROTOCOLS, topics } from './topics.ts';
 export { REDIAL_MAX_MS, REDIAL_MIN_MS } from './redial.ts';
 export { corkWrites } from './cork.ts';
+export { sodiumNoiseCrypto } from './noise-crypto.ts';
