@@ -437,11 +437,13 @@ class Mesh {
 
   /**
    * MUTUAL_BENCH_PROFILE_DIR=DIR: every bank profiles its main thread (V8 CPU profile) from
-   * `start` to `stop`, written to DIR/bank<i>.cpuprofile.
+   * `start` to `stop` of one phase, written to DIR/bank<i>.cpuprofile. The phase is
+   * MUTUAL_BENCH_PROFILE_PHASE: `rate` (the measured runs at the offered rate; the default),
+   * `floor` (the low rate) or `idle` (nothing offered).
    */
-  async profile(what: 'start' | 'stop'): Promise<void> {
+  async profile(what: 'start' | 'stop', phase: 'idle' | 'floor' | 'rate'): Promise<void> {
     const dir = process.env.MUTUAL_BENCH_PROFILE_DIR;
-    if (!dir) return;
+    if (!dir || (process.env.MUTUAL_BENCH_PROFILE_PHASE ?? 'rate') !== phase) return;
     if (what === 'start') {
       for (const b of this.banks) b.proc.send({ type: 'profile-start' } satisfies ToBank);
       return;
@@ -670,15 +672,19 @@ export const interbankBenchmark: Benchmark = {
       // of the funding has settled.
       await sleep(sizes.floorMs);
       const idle0 = m.cpu();
+      await m.profile('start', 'idle');
       await sleep(sizes.floorMs);
       const idleCpu = (m.cpu() - idle0) / (sizes.floorMs / 1000);
+      await m.profile('stop', 'idle');
 
       // The pipeline's own latency: a low rate, after a short warm-up at it.
       await m.openLoop(sizes.floorRate, sizes.floorMs / 2, 'floor warm-up');
       await m.drain(DRAIN_MS);
       const floorCpu0 = m.cpu();
+      await m.profile('start', 'floor');
       const floorWindow = await m.openLoop(sizes.floorRate, sizes.floorMs, 'floor');
       const floorCpu = (m.cpu() - floorCpu0) / (sizes.floorMs / 1000);
+      await m.profile('stop', 'floor');
       await m.drain(DRAIN_MS);
       const floorRecs = [...m.records.values()].filter((x) => x.phase === 'floor');
       const floorLat = floorRecs.filter((x) => x.credited !== undefined).map((x) => x.credited! - x.sent).sort((x, y) => x - y);
@@ -692,9 +698,9 @@ export const interbankBenchmark: Benchmark = {
         const cpu0 = m.cpu();
         const own0 = m.ownCpu();
         const credited0 = m.credited;
-        if (r === 1) await m.profile('start');
+        if (r === 1) await m.profile('start', 'rate');
         const w = await m.openLoop(sizes.rate, r === 0 ? sizes.warmUpMs : sizes.runMs, phase);
-        if (r === ctx.runs) await m.profile('stop');
+        if (r === ctx.runs) await m.profile('stop', 'rate');
         const creditedInWindow = m.credited - credited0;
         const cpu = (m.cpu() - cpu0) / ((w.end - w.start) / 1000);
         const ownCpu = (m.ownCpu() - own0) / ((w.end - w.start) / 1000);
