@@ -53,8 +53,13 @@ export const LIMITS = {
   MAX_PUSH_ENTRIES: 1024,
   /** Entries waiting to be pushed to one bank (one push to it is in flight at a time); past this, the oldest are left to replication. */
   MAX_PUSH_QUEUE_ENTRIES: 8192,
-  /** Milliseconds between two gossiped heads of this bank: under load, one head per interval (the latest) rather than one per commit. */
-  HEAD_GOSSIP_INTERVAL_MS: 1000,
+  /**
+   * Milliseconds between two gossiped heads of this bank: under load, one head per interval (the
+   * latest) rather than one per commit. Every head gossiped is relayed to every bank of the
+   * bioregion (about 30 sends for 10 banks), while the banks this one pays get its head with
+   * every push; below HEAD_REFRESH_MS, so that a busy bank is never asked for its head.
+   */
+  HEAD_GOSSIP_INTERVAL_MS: 4000,
   /** Bytes of one gossip message (a signed tree head is about 150). */
   MAX_GOSSIP_BYTES: 4096,
   /** Bytes of one ForkProof: two signed tree heads (about 160 bytes each) and a path of at most MAX_PROOF_HASHES hashes. */

@@ -105,12 +105,13 @@ const CATCH_UP_RETRY_MIN_MS = 250;
 const CATCH_UP_RETRY_MAX_MS = 30_000;
 /**
  * Wait before fetching entries of a head that only a push brought (the catch-up reached the
- * head it went for): the bank's next gossiped head normally starts that catch-up sooner, with
- * more entries in one round. Replication is off the path of interbank transfers (pushes carry
- * them), so under load a replica follows its bank about once per gossiped head instead of once
- * per push.
+ * head it went for): a gossiped head of the bank may start that catch-up sooner, with more
+ * entries in one round. Shorter than HEAD_GOSSIP_INTERVAL_MS: a bank that pushes to this one
+ * is followed every two seconds or so, one that does not at its gossip's pace. Replication is
+ * off the path of interbank transfers (pushes carry them), so under load a replica follows its
+ * bank in rounds of a couple of seconds' entries instead of once per push.
  */
-const CATCH_UP_PUSHED_HEAD_MS = 2 * LIMITS.HEAD_GOSSIP_INTERVAL_MS;
+const CATCH_UP_PUSHED_HEAD_MS = 2000;
 /**
  * A replica follows its bank's new heads with at most one catch-up per this many
  * milliseconds: at once when the last one is older, otherwise when the interval ends, to the
@@ -119,7 +120,7 @@ const CATCH_UP_PUSHED_HEAD_MS = 2 * LIMITS.HEAD_GOSSIP_INTERVAL_MS;
  * (a request, a proof, a batch write, the clearing's pass), so fewer, larger rounds leave the
  * CPU to the transfers. A bank's new peer, or one back from downtime, is caught up at once.
  */
-const REPLICA_FOLLOW_INTERVAL_MS = 2 * LIMITS.HEAD_GOSSIP_INTERVAL_MS;
+const REPLICA_FOLLOW_INTERVAL_MS = 2000;
 /**
  * Milliseconds a sync stream this node opened stays open with no request waiting (it carries
  * the requests of every catch-up from that peer); the serving side closes one idle for three

@@ -1,10 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replicated, startBank, stopAll, waitFor } from './fixture.ts';
+import { LIMITS } from '@mutual/interface';
 import { HEAD_REFRESH_MS } from '../src/mesh.ts';
 
 afterEach(stopAll);
 
 describe('the mesh', () => {
+  it('hears a busy bank by its gossip before it would ask for its head', () => {
+    // A bank that commits gossips a head every HEAD_GOSSIP_INTERVAL_MS; one not heard from for
+    // HEAD_REFRESH_MS is asked (GetHead). Were the gossip slower, every busy pair would ask too.
+    expect(LIMITS.HEAD_GOSSIP_INTERVAL_MS).toBeLessThan(HEAD_REFRESH_MS);
+  });
+
   it('connects banks of one bioregion after a verified hello, and hangs up on another bioregion', async () => {
     const a = await startBank();
     const b = await startBank({ bootstrap: a.mesh.addresses() });
