@@ -75,6 +75,7 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
     streamMuxers: [yamux()],
     connectionGater: opts.gater,
     connectionManager: { maxConnections: LIMITS.MAX_PEERS },
+    connectionMonitor: { pingInterval: LIMITS.PEER_PING_INTERVAL_MS },
     services: {
       identify: identify(),
       ping: ping(),
