@@ -103,6 +103,29 @@ interface Decodable<T> {
 }
 
 /**
+ * Readers that note whether the decoder skipped a field: the generated decoders call
+ * `skipType` for exactly the fields they do not know (an unknown number, or a known number
+ * with the wrong wire type), at any depth, and for nothing else. Cheaper than walking the
+ * decoded message for `$unknowns` (hasUnknownFields), and unknown fields are not copied.
+ */
+const NodeBuffer = protobuf.util.Buffer as typeof Buffer | null;
+
+class StrictReader extends protobuf.Reader {
+  skipped = false;
+  override skipType(wireType: number, depth?: number, fieldNumber?: number): protobuf.Reader {
+    this.skipped = true;
+    return super.skipType(wireType, depth, fieldNumber);
+  }
+}
+class StrictBufferReader extends protobuf.BufferReader {
+  skipped = false;
+  override skipType(wireType: number, depth?: number, fieldNumber?: number): protobuf.Reader {
+    this.skipped = true;
+    return super.skipType(wireType, depth, fieldNumber);
+  }
+}
+
+/**
  * Decodes `bytes` as one message of `type` under the strict rules of protocol/README.md
  * ("Decoding"): the bytes must parse completely and carry no field this version does not know
  * (a field with a known number but the wrong wire type counts as unknown).
@@ -110,10 +133,12 @@ interface Decodable<T> {
  */
 export function decodeStrict<T extends object>(type: Decodable<T>, bytes: Uint8Array): T | undefined {
   try {
-    const reader = protobuf.Reader.create(bytes);
-    reader.discardUnknown = false;
+    // Node's Buffers get protobufjs's Buffer reader (strings by Buffer methods), as Reader.create
+    // gives them; there is no Buffer in a browser.
+    const reader = NodeBuffer?.isBuffer(bytes) ? new StrictBufferReader(bytes as Buffer) : new StrictReader(bytes);
+    reader.discardUnknown = true;
     const msg = type.decode(reader);
-    if (reader.pos !== bytes.length || hasUnknownFields(msg)) return undefined;
+    if (reader.pos !== bytes.length || reader.skipped) return undefined;
     return msg;
   } catch {
     return undefined;

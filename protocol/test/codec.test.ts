@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DOMAIN, decodeStrict, pb, signedMessage, toU64, u64 } from '../src/index.ts';
+import { DOMAIN, decodeStrict, hasUnknownFields, pb, signedMessage, toU64, u64 } from '../src/index.ts';
+import protobuf from 'protobufjs/minimal.js';
 
 describe('uint64 conversions', () => {
   it('round-trip every value in [0, 2^64)', () => {
@@ -54,5 +55,52 @@ describe('unknown fields', () => {
       else expect(decodeStrict(pb.Transfer, ok.subarray(0, i)), `cut at ${i}`).toBeUndefined();
     }
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => { decodeStrict(pb.Instruction, b); }));
+  });
+  it('is decided the same way as decoding everything and looking for unknown fields in the result', () => {
+    // The definition: parse completely with unknown fields kept, then no `$unknowns` anywhere.
+    const byDefinition = <T extends object>(type: { decode(r: protobuf.Reader): T }, bytes: Uint8Array) => {
+      try {
+        const reader = protobuf.Reader.create(bytes);
+        reader.discardUnknown = false;
+        const m = type.decode(reader);
+        return reader.pos === bytes.length && !hasUnknownFields(m);
+      } catch {
+        return false;
+      }
+    };
+    const types = [pb.Entry, pb.Instruction, pb.SignedInstruction, pb.Transfer, pb.SignedTreeHead, pb.SyncRequest, pb.SyncResponse, pb.Push];
+    // Valid messages with a byte changed, cut or extended: mostly near-valid inputs, where unknown
+    // fields hide (a changed tag byte makes a field unknown or of the wrong wire type).
+    const valid = [
+      pb.Entry.encode({ index: toU64(7n), timeMs: toU64(1_700_000_000_000n), applied: { body: new Uint8Array([0x10, 0x01]), amount: toU64(3n) } }).finish(),
+      pb.Instruction.encode({ sequence: toU64(1n), transfer: { amount: toU64(5n), memo: 'rent', payee: new Uint8Array(16) } }).finish(),
+      pb.SyncRequest.encode({ getEntries: { bank: new Uint8Array(32), from: toU64(3n), count: 10 } }).finish(),
+    ];
+    const mutated = fc.tuple(fc.constantFrom(...valid), fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'cut', 'append')).map(([v, i, b, how]) => {
+      const c = Uint8Array.from(v);
+      if (how === 'set') c[i % c.length] = b;
+      if (how === 'cut') return c.subarray(0, i % c.length);
+      if (how === 'append') return Uint8Array.from([...c, b, i & 0x7f]);
+      return c;
+    });
+    let unknown = 0;
+    fc.assert(
+      fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 48 })), fc.constantFrom(...types), fc.boolean(), (bytes, type, asBuffer) => {
+        const input = asBuffer ? Buffer.from(bytes) : bytes;
+        const expected = byDefinition(type as { decode(r: protobuf.Reader): object }, bytes);
+        if (!expected) unknown++;
+        expect(decodeStrict(type, input) !== undefined).toBe(expected);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(unknown).toBeGreaterThan(100);
+  });
+  it('reads strings and bytes alike from a Buffer and from a plain Uint8Array', () => {
+    const bytes = pb.Transfer.encode({ amount: toU64(500n), memo: 'caf\u00e9 \u{1f331}', payee: new Uint8Array([1, 2, 3]) }).finish();
+    for (const input of [Uint8Array.from(bytes), Buffer.from(bytes)]) {
+      const t = decodeStrict(pb.Transfer, input)!;
+      expect(t.memo).toBe('caf\u00e9 \u{1f331}');
+      expect([...t.payee!]).toEqual([1, 2, 3]);
+    }
   });
 });
