@@ -89,7 +89,7 @@ describe('unknown fields', () => {
         const input = asBuffer ? Buffer.from(bytes) : bytes;
         const expected = byDefinition(type as { decode(r: protobuf.Reader): object }, bytes);
         if (!expected) unknown++;
-        expect(decodeStrict(type, input) !== undefined).toBe(expected);
+        expect(decodeStrict(type as { decode(r: protobuf.Reader | Uint8Array): object }, input) !== undefined).toBe(expected);
       }),
       { numRuns: 5000 },
     );
