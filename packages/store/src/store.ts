@@ -168,6 +168,12 @@ export class LedgerStore {
   readonly #queue: Submission[] = [];
   readonly #listeners = new Set<CommitListener>();
   #running: Promise<void> | undefined;
+  /**
+   * Unsynced bookkeeping writes (settlement marks, clearing cursors) waiting for the write in
+   * flight: written together in one batch when it completes, in the order they were asked for.
+   */
+  #sidePending: { keys: Uint8Array[]; values: Uint8Array[]; done: Promise<void>; resolve: () => void; reject: (e: unknown) => void } | undefined;
+  #sideWriting: Promise<void> | undefined;
   #closed = false;
   #failure: Error | undefined;
 
@@ -467,21 +473,61 @@ export class LedgerStore {
   async markSettledMany(items: ReadonlyArray<{ readonly index: number; readonly credit: EntryRef }>): Promise<boolean[]> {
     this.#checkOpen();
     const changed: boolean[] = [];
-    const batch = this.#db.batch();
+    const puts: Array<[Uint8Array, Uint8Array]> = [];
     for (const { index, credit } of items) {
       const current = await this.getOutgoing(index);
       const pending = current?.state === 'pending';
       changed.push(pending);
-      if (pending) batch.put(keys.settled(index), pb.EntryRef.encode({ bank: credit.bank, index: credit.index, leafHash: credit.leafHash }).finish());
-    }
-    if (batch.length === 0) {
-      await batch.close();
-      return changed;
+      if (pending) puts.push([keys.settled(index), pb.EntryRef.encode({ bank: credit.bank, index: credit.index, leafHash: credit.leafHash }).finish()]);
     }
     // Not synced: the mark is derived from the payee bank's log (its credit), which the clearing
     // reads again after a crash from a cursor written after this mark; LevelDB keeps the order.
-    await batch.write();
+    if (puts.length > 0) await this.#writeSide(puts);
     return changed;
+  }
+
+  /**
+   * Writes `puts` unsynced, in one batch with the other side writes asked for while the one
+   * before is in flight (group commit for bookkeeping: under load one thread-pool write per
+   * round instead of one per push). Batches are written in order, so a write asked for after
+   * another is never applied before it. Resolves once the batch holding `puts` is written.
+   */
+  #writeSide(puts: ReadonlyArray<readonly [Uint8Array, Uint8Array]>): Promise<void> {
+    this.#checkOpen();
+    let group = this.#sidePending;
+    if (!group) {
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      group = this.#sidePending = { keys: [], values: [], done, resolve, reject };
+    }
+    for (const [k, v] of puts) {
+      group.keys.push(k);
+      group.values.push(v);
+    }
+    if (!this.#sideWriting) this.#sideWriting = this.#flushSide();
+    return group.done;
+  }
+
+  async #flushSide(): Promise<void> {
+    try {
+      for (let group = this.#sidePending; group; group = this.#sidePending) {
+        this.#sidePending = undefined;
+        try {
+          const batch = this.#db.batch();
+          for (let i = 0; i < group.keys.length; i++) batch.put(group.keys[i]!, group.values[i]!);
+          await batch.write();
+          group.resolve();
+        } catch (err) {
+          group.reject(err);
+        }
+      }
+    } finally {
+      this.#sideWriting = undefined;
+    }
   }
 
   /** Index of this bank's credit or rejection of `bank`'s outgoing entry `index`, once committed. */
@@ -500,8 +546,7 @@ export class LedgerStore {
 
   /** Not synced: after a crash the clearing reads some entries again, which the rules answer as duplicates. */
   async setClearingCursor(bank: Uint8Array, handled: number): Promise<void> {
-    this.#checkOpen();
-    await this.#db.put(keys.clearing(bank), encodeU64(handled));
+    await this.#writeSide([[keys.clearing(bank), encodeU64(handled)]]);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -975,6 +1020,8 @@ export class LedgerStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#running?.catch(() => {});
+    // Side writes already asked for are written (a write asked for after this is refused).
+    await this.#sideWriting;
     for (const s of this.#queue.splice(0)) s.reject(new MutualError('STORE_CLOSED', 'the store is closed'));
     this.#queuedCommands = 0;
     await this.#db.close();

@@ -108,6 +108,41 @@ describe('interbank transfers between two stores', () => {
     expect((await a.listOutgoing({ limit: 10 })).map((o) => o.state)).toEqual(['settled', 'settled', 'settled']);
   });
 
+  it('writes settlement marks and clearing cursors asked for together in few batches, in order, all durable', async () => {
+    const payer = await funded(a);
+    const payee = await openAccount(b);
+    const seqs = Array.from({ length: 20 }, (_, i) => BigInt(i + 1));
+    const sent = await a.submitSigned(seqs.map((seq) => signed(a, payer, seq, { transfer: { payee: payee.id, amount: 1_000n, payeeBank: b.bank.key } })));
+    const indexes = sent.map((r) => (r as { entryIndex: number }).entryIndex);
+    const ref = (k: number) => ({ bank: b.bank.key, index: 100 + k, leafHash: new Uint8Array(32).fill(k) });
+    const writes: number[] = [];
+    const onWrite = (ops: unknown[]) => writes.push(ops.length);
+    a.db.on('write', onWrite);
+    // 20 marks and 40 cursor moves asked for at once, as pushes and replica rounds arrive.
+    const marks = indexes.map((index, k) => a.markSettled(index, ref(k)));
+    const cursors: Array<Promise<void>> = [];
+    for (let n = 1; n <= 20; n++) cursors.push(a.setClearingCursor(b.bank.key, n), a.setClearingCursor(keyA.publicKey, 1000 + n));
+    expect(await Promise.all(marks)).toEqual(indexes.map(() => true));
+    await Promise.all(cursors);
+    a.db.off('write', onWrite);
+    // The first write goes at once; whatever was asked for meanwhile goes in one more.
+    expect(writes.length).toBeLessThanOrEqual(2);
+    expect(writes.reduce((x, y) => x + y, 0)).toBe(60);
+    // In order: the last cursor asked for is the one kept.
+    expect(await a.clearingCursor(b.bank.key)).toBe(20);
+    expect(await a.clearingCursor(keyA.publicKey)).toBe(1020);
+
+    // Asked for just before closing: written before the database closes, then refused.
+    const late = a.setClearingCursor(b.bank.key, 21);
+    await a.close();
+    await late;
+    await expect(a.setClearingCursor(b.bank.key, 22)).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    a = await LedgerStore.open(storeOptions(dirs[0]!.dir, keyA));
+    expect(await a.clearingCursor(b.bank.key)).toBe(21);
+    expect((await a.listOutgoing({ limit: 50 })).map((o) => o.state)).toEqual(indexes.map(() => 'settled'));
+    expect((await verifyStore(a)).problems).toEqual([]);
+  });
+
   it('refuses to send to a bank the node holds a fork proof against', async () => {
     await a.close();
     a = await LedgerStore.open(storeOptions(dirs[0]!.dir, keyA, { isForked: (bank) => Buffer.from(bank).equals(Buffer.from(keyB.publicKey)) }));
