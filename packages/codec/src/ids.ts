@@ -46,6 +46,16 @@ function fail(message: string): never {
   throw new MutualError('INVALID_ID', message);
 }
 
+/**
+ * Text forms already computed, by prefix and bytes: a node formats the same few bank and
+ * account IDs for every entry it shows (event streams, statements, results), and the bech32m
+ * encoding costs a few microseconds each time. Emptied when full.
+ */
+const formatted = new Map<string, string>();
+/** Node's native bytes-to-latin1 (one character per byte), for the key; absent in a browser. */
+const latin1 = (globalThis as { Buffer?: { prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } } }).Buffer?.prototype.latin1Slice;
+const MAX_FORMATTED = 4096;
+
 function formatId(kind: IdKind, bytes: Uint8Array): string {
   if (!(bytes instanceof Uint8Array)) {
     throw new MutualError('INVALID_ENCODING', `${capitalize(article(kind.noun))} is made from a Uint8Array of ${kind.bytes} bytes.`);
@@ -53,7 +63,14 @@ function formatId(kind: IdKind, bytes: Uint8Array): string {
   if (bytes.length !== kind.bytes) {
     throw new MutualError('INVALID_ENCODING', `${capitalize(article(kind.noun))} is made from ${kind.bytes} bytes, got ${bytes.length}.`);
   }
-  return bech32m.encode(kind.hrp, bech32m.toWords(bytes), MAX_ID_CHARS);
+  const key = kind.hrp + (latin1 ? latin1.call(bytes, 0, bytes.length) : String.fromCharCode(...bytes));
+  let text = formatted.get(key);
+  if (text === undefined) {
+    text = bech32m.encode(kind.hrp, bech32m.toWords(bytes), MAX_ID_CHARS);
+    if (formatted.size >= MAX_FORMATTED) formatted.clear();
+    formatted.set(key, text);
+  }
+  return text;
 }
 
 function capitalize(s: string): string {

@@ -138,6 +138,24 @@ describe('text IDs', () => {
     });
   }
 
+  it('gives the same text for the same bytes however often, and new text for changed bytes', () => {
+    const direct = (hrp: string, b: Uint8Array) => bech32m.encode(hrp, bech32m.toWords(b), MAX_ID_CHARS);
+    // More distinct IDs than the formatter remembers, each formatted twice, interleaved.
+    const ids = Array.from({ length: 5000 }, (_, i) => counting(32, i & 0xff).map((x, j) => (j === 0 ? i >> 8 : x)));
+    for (const round of [0, 1]) {
+      ids.forEach((id, i) => {
+        expect(formatBankId(id), `round ${round}, id ${i}`).toBe(direct('mbank', id));
+        expect(formatPublicKey(id)).toBe(direct('mpub', id));
+        expect(formatAccountId(id.subarray(0, 20))).toBe(direct('macct', id.subarray(0, 20)));
+      });
+    }
+    const b = counting(32);
+    const before = formatBankId(b);
+    b[31] = b[31]! ^ 1;
+    expect(formatBankId(b)).not.toBe(before);
+    expect(formatBankId(b)).toBe(direct('mbank', b));
+  });
+
   it('has stable text forms', () => {
     expect(formatBankId(counting(32))).toBe('mbank1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0slqglrq');
     expect(formatPublicKey(counting(32, 0xe0).reverse())).toBe('mpub1lll0ml8mltul3alk7h608uh37rh7am0va04wn688umj7fclzu8sq2jjgx2');
