@@ -3,7 +3,8 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { AccountKind } from '@mutual/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStream } from '../src/index.ts';
-import { newHolder, testBank, type TestBank } from './fixture.ts';
+import { b64, funded, newHolder, signInstruction, testBank, type TestBank } from './fixture.ts';
+import { ENTRY_KINDS, entryJson, entryKindOf } from '../src/rpc/entry-json.ts';
 
 let t: TestBank;
 beforeEach(async () => {
@@ -149,6 +150,53 @@ describe('GET /v1/events', () => {
     const evs = await sse.read(t.store.size);
     expect(evs.map((e) => Number(e.id))).toEqual(Array.from({ length: t.store.size }, (_, i) => i));
     await sse.cancel();
+  });
+
+  it('?kinds= sends only entries of those kinds, with their indexes as ids, replayed and live', async () => {
+    const { alice, bob } = await funded(t); // three accounts opened, then a labor record
+    const base = await listen();
+    const res = await fetch(`${base}/v1/events?from=0&kinds=labor,transfer`);
+    expect(res.status).toBe(200);
+    const sse = new SseReader(res.body!);
+    const first = await sse.read(1);
+    const laborIndex = t.store.size - 1;
+    expect(first.map((e) => [e.id, JSON.parse(e.data!).kind])).toEqual([[String(laborIndex), 'labor']]);
+    await openAccounts(2); // not sent
+    const pay = signInstruction(t.bank.publicKey, alice, 1n, { transfer: { payee: bob.id, amount: 1_000n } });
+    const r = await t.app.inject({ method: 'POST', url: '/v1/transfers', payload: { instructions: [b64(pay)] } });
+    expect(r.json().results[0].code).toBe('APPLIED');
+    const evs = await sse.read(2);
+    expect(evs.map((e) => [Number(e.id), JSON.parse(e.data!).kind])).toEqual([
+      [laborIndex, 'labor'],
+      [t.store.size - 1, 'transfer'],
+    ]);
+    await sse.cancel();
+
+    // Resuming a filtered stream after its last id.
+    const again = await fetch(`${base}/v1/events?kinds=account-opened`, { headers: { 'last-event-id': String(laborIndex) } });
+    const resumed = new SseReader(again.body!);
+    expect((await resumed.read(2)).map((e) => Number(e.id))).toEqual([laborIndex + 1, laborIndex + 2]);
+    await resumed.cancel();
+  });
+
+  it('?kinds= refuses a kind it does not know, naming the ones it does', async () => {
+    for (const q of ['kinds=transfers', 'kinds=', 'kinds=transfer,', 'kinds=Transfer']) {
+      const res = await t.app.inject({ method: 'GET', url: `/v1/events?${q}` });
+      expect(res.statusCode, q).toBe(400);
+      expect(res.json().error.code, q).toBe('VALIDATION_FAILED');
+      expect(res.json().error.message, q).toContain('interbank-credit');
+    }
+  });
+
+  it('names the kind of an entry exactly as its JSON does, for every entry of a log', async () => {
+    await funded(t);
+    await openAccounts(2);
+    const entries = await t.store.getEntries(0, t.store.size);
+    const kinds = entries.map((b) => entryKindOf(b));
+    expect(kinds).toEqual(entries.map((b) => entryJson(b).kind));
+    expect(new Set(kinds)).toEqual(new Set(['genesis', 'rate-schedule', 'account-opened', 'labor']));
+    for (const k of kinds) expect(ENTRY_KINDS).toContain(k);
+    expect(entryKindOf(new Uint8Array([0xff]))).toBeUndefined();
   });
 
   it('closing the app ends open streams', async () => {

@@ -17,6 +17,43 @@ export type EntryKind =
   | 'interbank-rejection'
   | 'interbank-refund';
 
+/** Every EntryKind, in the order of docs/RPC.md. */
+export const ENTRY_KINDS: readonly EntryKind[] = [
+  'genesis',
+  'account-opened',
+  'rate-schedule',
+  'agreement-adopted',
+  'transfer',
+  'labor',
+  'retirement',
+  'interbank-credit',
+  'interbank-rejection',
+  'interbank-refund',
+];
+
+const KIND_OF_ENTRY: Partial<Record<string, EntryKind>> = {
+  genesis: 'genesis',
+  accountOpened: 'account-opened',
+  rateSchedule: 'rate-schedule',
+  agreementAdopted: 'agreement-adopted',
+  interbankCredit: 'interbank-credit',
+  interbankRejection: 'interbank-rejection',
+  interbankRefund: 'interbank-refund',
+};
+const KIND_OF_ACTION: Partial<Record<string, EntryKind>> = { transfer: 'transfer', labor: 'labor', retirement: 'retirement' };
+
+/**
+ * The `kind` entryJson gives `bytes`, without building the rest of it (an instruction's entry
+ * is decoded as far as its action); undefined for bytes that entryJson refuses as damaged.
+ */
+export function entryKindOf(bytes: Uint8Array): EntryKind | undefined {
+  const e = decodeStrict(pb.Entry, bytes);
+  if (!e?.kind) return undefined;
+  if (e.kind !== 'applied') return KIND_OF_ENTRY[e.kind];
+  const ins = e.applied?.body ? decodeStrict(pb.Instruction, e.applied.body) : undefined;
+  return ins?.action ? KIND_OF_ACTION[ins.action] : undefined;
+}
+
 /** Another bank's entry an interbank entry answers. */
 export interface EntryRefJson {
   bank: string;

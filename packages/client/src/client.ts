@@ -9,6 +9,7 @@ import type {
   BankView,
   ConsistencyProof,
   Entry,
+  EntryKind,
   EntryPage,
   EntryWithProof,
   InterbankState,
@@ -36,6 +37,8 @@ export interface ClientOptions {
 export interface EventsOptions extends CallOptions {
   /** the first entry index wanted: the stream replays from there, then follows live */
   readonly from?: number;
+  /** only entries of these kinds (the node leaves the others out); all when absent */
+  readonly kinds?: readonly EntryKind[];
 }
 
 function checkIndex(name: string, n: number, min = 0): number {
@@ -176,12 +179,18 @@ export class MutualClient {
   }
 
   /**
-   * `GET /v1/events`: every committed entry, in order, as the node commits it. With `from`,
-   * the node first replays the entries from that index. Ends when the node closes the stream;
+   * `GET /v1/events`: every committed entry, in order, as the node commits it (with `kinds`,
+   * those of these kinds only). With `from`, the node first replays the entries from that index. Ends when the node closes the stream;
    * to resume, call again with `from` = the last index + 1. Abort `signal` or `break` to stop.
    */
   async *events(o: EventsOptions = {}): AsyncGenerator<Entry> {
-    const query = o.from === undefined ? '' : `?from=${checkIndex('from', o.from)}`;
+    const params: string[] = [];
+    if (o.from !== undefined) params.push(`from=${checkIndex('from', o.from)}`);
+    if (o.kinds !== undefined) {
+      if (o.kinds.length === 0) throw new MutualError('VALIDATION_FAILED', 'kinds must name at least one entry kind');
+      params.push(`kinds=${o.kinds.map(encodeURIComponent).join(',')}`);
+    }
+    const query = params.length > 0 ? `?${params.join('&')}` : '';
     const res = await this.#http.send('GET', `/v1/events${query}`, {
       headers: { accept: 'text/event-stream' },
       ...(o.signal ? { signal: o.signal } : {}),

@@ -76,6 +76,20 @@ describe('MutualClient.events', () => {
     expect(seen).toEqual([{ index: 5, kind: 'transfer' }, { index: 6, kind: 'labor' }]);
   });
 
+  it('asks for the kinds wanted, and refuses an empty list before asking', async () => {
+    const { fetch, requests } = fakeFetch(() => new Response('', { headers: { 'content-type': 'text/event-stream' } }));
+    const client = new MutualClient({ url: 'http://n', fetch });
+    for await (const _ of client.events({ from: 2, kinds: ['interbank-credit', 'interbank-rejection'] })) void _;
+    expect(requests[0]!.url).toBe('http://n/v1/events?from=2&kinds=interbank-credit,interbank-rejection');
+    for await (const _ of client.events({ kinds: ['labor'] })) void _;
+    expect(requests[1]!.url).toBe('http://n/v1/events?kinds=labor');
+    const empty = async () => {
+      for await (const _ of client.events({ kinds: [] })) void _;
+    };
+    await expect(empty()).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(requests).toHaveLength(2);
+  });
+
   it('reports an event that is not JSON as UNEXPECTED_RESPONSE', async () => {
     const { fetch } = fakeFetch(() => new Response('id: 1\nevent: entry\ndata: {oops\n\n'));
     const run = async () => {
