@@ -4,7 +4,7 @@
 // - latency at a fixed offered load: open loop, transfers at a fixed rate between random
 //   pairs of banks, from the moment the POST /v1/transfers carrying a transfer is sent to
 //   the payer bank A until the credit entry naming A's outgoing entry appears on the payee
-//   bank B's event stream (GET /v1/events); p50 and p99, the offered against the achieved
+//   bank B's event stream (GET /v1/events, interbank answers only); p50 and p99, the offered against the achieved
 //   rate, and where the time goes (commit at A, head at B, catch-up at B, credit at B);
 // - the maximum sustained rate: closed loop with a bounded number of transfers sent but not
 //   yet credited, transfers credited per second, against the single-bank durable apply rate
@@ -260,9 +260,9 @@ class Mesh {
   async follow(): Promise<void> {
     const opened: Array<Promise<void>> = [];
     for (const b of this.banks) {
-      opened.push(this.#stream(b, '/v1/events', (event, data) => {
-        // Only interbank answers matter here: most entries are skipped without parsing them.
-        if (event !== 'entry' || !data.includes('"interbank-')) return;
+      opened.push(this.#stream(b, '/v1/events?kinds=interbank-credit,interbank-rejection', (event, data) => {
+        // Only interbank answers matter here: the bank sends no other entry.
+        if (event !== 'entry') return;
         const e = JSON.parse(data) as { kind: string; source?: { bank: string; index: number } };
         if (e.kind === 'interbank-rejection') this.rejectedCredits++;
         if (e.kind !== 'interbank-credit' || !e.source) return;
