@@ -102,14 +102,14 @@ interface Decodable<T> {
   decode(reader: protobuf.Reader | Uint8Array, length?: number): T;
 }
 
+const NodeBuffer = protobuf.util.Buffer as typeof Buffer | null;
+
 /**
  * Readers that note whether the decoder skipped a field: the generated decoders call
  * `skipType` for exactly the fields they do not know (an unknown number, or a known number
  * with the wrong wire type), at any depth, and for nothing else. Cheaper than walking the
  * decoded message for `$unknowns` (hasUnknownFields), and unknown fields are not copied.
  */
-const NodeBuffer = protobuf.util.Buffer as typeof Buffer | null;
-
 class StrictReader extends protobuf.Reader {
   skipped = false;
   override skipType(wireType: number, depth?: number, fieldNumber?: number): protobuf.Reader {

@@ -2,6 +2,7 @@
 // serialize responses (fields not in a response schema are dropped) and feed /docs/json.
 import { LIMITS } from '@mutual/interface';
 import { ACCOUNT_KIND_TEXTS } from './account-kind.ts';
+import { ENTRY_KINDS } from './entry-json.ts';
 
 const str = { type: 'string' } as const;
 const idText = { type: 'string', minLength: 1, maxLength: 90 } as const;
@@ -45,7 +46,7 @@ export const entrySchema = {
     timeMs: { type: 'integer' },
     kind: {
       type: 'string',
-      enum: ['genesis', 'account-opened', 'rate-schedule', 'agreement-adopted', 'transfer', 'labor', 'retirement', 'interbank-credit', 'interbank-rejection', 'interbank-refund'],
+      enum: [...ENTRY_KINDS],
     },
     bytes: { ...base64Schema, description: 'Entry bytes (authoritative)' },
     account: accountIdSchema,
