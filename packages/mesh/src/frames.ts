@@ -40,14 +40,16 @@ function readLength(buf: Uint8Array): [number, number] | undefined {
 
 /**
  * Sends one length-prefixed message, waiting for the stream's buffer to drain when it is full
- * (backpressure rather than unbounded buffering).
+ * (backpressure rather than unbounded buffering). `signal` bounds that wait; given as a
+ * function, it is only made when the stream is full, so a write the stream takes at once costs
+ * no signal (a timeout signal is a timer, and an abort with its DOMException when it fires).
  */
-export async function writeFrame(stream: Stream, message: Uint8Array, signal: AbortSignal): Promise<void> {
+export async function writeFrame(stream: Stream, message: Uint8Array, signal: AbortSignal | (() => AbortSignal)): Promise<void> {
   const prefix = varint(message.length);
   const frame = new Uint8Array(prefix.length + message.length);
   frame.set(prefix, 0);
   frame.set(message, prefix.length);
-  if (!stream.send(frame)) await stream.onDrain({ signal });
+  if (!stream.send(frame)) await stream.onDrain({ signal: typeof signal === 'function' ? signal() : signal });
 }
 
 /**

@@ -517,7 +517,7 @@ export class Mesh {
       for await (const request of readFrames(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES)) {
         clearTimeout(idle);
         const [response, wellFormed] = await answerSync(request, this.#source, this.#pools);
-        await writeFrame(stream, response, this.#signal());
+        await writeFrame(stream, response, this.#makeSignal);
         if (!wellFormed) {
           this.#strike(peer, 'malformed sync request');
           break;
@@ -554,11 +554,10 @@ export class Mesh {
       this.#pushCounts.unsent++;
       return false;
     }
-    const signal = this.#signal();
     let stream: Stream | undefined;
     try {
-      stream = await this.#pushStream(key, conn, signal);
-      await writeFrame(stream, push, signal);
+      stream = await this.#pushStream(key, conn);
+      await writeFrame(stream, push, this.#makeSignal);
       this.#pushCounts.sent++;
       return true;
     } catch (err) {
@@ -570,10 +569,10 @@ export class Mesh {
   }
 
   /** The open push stream to bank `key` over `conn`, opened if there is none. */
-  #pushStream(key: string, conn: Connection, signal: AbortSignal): Promise<Stream> {
+  #pushStream(key: string, conn: Connection): Promise<Stream> {
     const held = this.#pushStreams.get(key);
     if (held) return held;
-    const opening = conn.newStream(PROTOCOLS.push, { signal }).then((stream) => {
+    const opening = conn.newStream(PROTOCOLS.push, { signal: this.#signal() }).then((stream) => {
       stream.addEventListener('close', () => {
         if (this.#pushStreams.get(key) === opening) this.#pushStreams.delete(key);
       });
@@ -921,9 +920,13 @@ export class Mesh {
     return (this.#host.services.pubsub as unknown as { getScore(p: string): number }).getScore(peerId);
   }
 
+  /** Aborts after SYNC_TIMEOUT_MS, or when the mesh stops. */
   #signal(): AbortSignal {
     return AbortSignal.any([AbortSignal.timeout(LIMITS.SYNC_TIMEOUT_MS), this.#abort.signal]);
   }
+
+  /** {@link #signal} made on demand: for writes, which need one only when the stream is full. */
+  readonly #makeSignal = (): AbortSignal => this.#signal();
 
   // ---- views -------------------------------------------------------------------------
 

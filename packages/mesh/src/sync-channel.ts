@@ -67,7 +67,7 @@ export class SyncChannel {
       open.pending.push({ resolve, timer });
     });
     try {
-      await writeFrame(open.stream, request, this.#signal());
+      await writeFrame(open.stream, request, () => this.#signal());
     } catch {
       this.#end(open, 'closed');
     }
