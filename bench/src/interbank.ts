@@ -50,7 +50,10 @@ interface Sizes {
   readonly floorMs: number;
 }
 
-const FULL: Sizes = { banks: 10, payers: 100, rate: 500, warmUpMs: 5000, runMs: 10_000, window: 2000, maxWarmUpMs: 5000, maxRunMs: 10_000, floorRate: 20, floorMs: 5000 };
+// The warm-up at the offered rate is long enough for the banks' code to be compiled: a bank
+// is a long-running process, and five seconds in V8 was still optimizing functions that the
+// offered rate had just made hot, about a tenth of the machine's CPU (perf, docs/BENCHMARKS.md).
+const FULL: Sizes = { banks: 10, payers: 100, rate: 500, warmUpMs: 30_000, runMs: 10_000, window: 2000, maxWarmUpMs: 5000, maxRunMs: 10_000, floorRate: 20, floorMs: 5000 };
 const QUICK: Sizes = { banks: 3, payers: 16, rate: 100, warmUpMs: 1000, runMs: 2000, window: 300, maxWarmUpMs: 1000, maxRunMs: 2000, floorRate: 20, floorMs: 1000 };
 
 const now = () => performance.timeOrigin + performance.now();
