@@ -25,6 +25,16 @@ if (unknown.length > 0) {
 const selected = names.length ? ALL.filter((b) => names.includes(b.name)) : ALL;
 
 const ctx = makeContext(quick);
+// An interrupted run (Ctrl-C, or the SIGTERM of a time limit) still removes its temporary
+// data: a full run's logs and bank directories come to gigabytes. Children that the
+// benchmarks started end when their IPC channel closes with this process.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`${signal}: removing the benchmarks' temporary data\n`);
+    ctx.cleanup();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
 const results: BenchResult[] = [];
 try {
   for (const b of selected) {
