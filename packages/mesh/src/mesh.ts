@@ -517,7 +517,7 @@ export class Mesh {
       for await (const request of readFrames(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES)) {
         clearTimeout(idle);
         const [response, wellFormed] = await answerSync(request, this.#source, this.#pools);
-        await writeFrame(stream, response, this.#makeSignal);
+        await writeFrame(stream, response, this.#signal);
         if (!wellFormed) {
           this.#strike(peer, 'malformed sync request');
           break;
@@ -557,7 +557,7 @@ export class Mesh {
     let stream: Stream | undefined;
     try {
       stream = await this.#pushStream(key, conn);
-      await writeFrame(stream, push, this.#makeSignal);
+      await writeFrame(stream, push, this.#signal);
       this.#pushCounts.sent++;
       return true;
     } catch (err) {
@@ -920,13 +920,11 @@ export class Mesh {
     return (this.#host.services.pubsub as unknown as { getScore(p: string): number }).getScore(peerId);
   }
 
-  /** Aborts after SYNC_TIMEOUT_MS, or when the mesh stops. */
-  #signal(): AbortSignal {
-    return AbortSignal.any([AbortSignal.timeout(LIMITS.SYNC_TIMEOUT_MS), this.#abort.signal]);
-  }
-
-  /** {@link #signal} made on demand: for writes, which need one only when the stream is full. */
-  readonly #makeSignal = (): AbortSignal => this.#signal();
+  /**
+   * A signal that aborts after SYNC_TIMEOUT_MS, or when the mesh stops. A function of its own,
+   * so that writes can take it uncalled (writeFrame makes the signal only for a full stream).
+   */
+  readonly #signal = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(LIMITS.SYNC_TIMEOUT_MS), this.#abort.signal]);
 
   // ---- views -------------------------------------------------------------------------
 

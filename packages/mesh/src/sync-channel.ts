@@ -67,7 +67,7 @@ export class SyncChannel {
       open.pending.push({ resolve, timer });
     });
     try {
-      await writeFrame(open.stream, request, () => this.#signal());
+      await writeFrame(open.stream, request, this.#signal);
     } catch {
       this.#end(open, 'closed');
     }
@@ -79,9 +79,8 @@ export class SyncChannel {
     if (this.#current) this.#end(this.#current, 'closed');
   }
 
-  #signal(): AbortSignal {
-    return AbortSignal.any([AbortSignal.timeout(this.#o.timeoutMs), this.#o.signal]);
-  }
+  /** Aborts after `timeoutMs`, or when the channel ends; a function of its own, for writeFrame to call only if it must wait. */
+  readonly #signal = (): AbortSignal => AbortSignal.any([AbortSignal.timeout(this.#o.timeoutMs), this.#o.signal]);
 
   #get(): Promise<Open> {
     if (this.#opening) return this.#opening;
