@@ -1,57 +1,57 @@
-// The benchmark suite. `npm run bench` runs all; `npm run bench -- NAME...` runs some;
-// `--quick` runs each at a small size (CI checks that they still work).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { applyBenchmark } from './apply.ts';
-import { ingestBenchmark } from './ingest.ts';
-import { syncBenchmark } from './sync.ts';
-import { scaleBenchmark } from './scale.ts';
-import { auditBenchmark } from './audit.ts';
-import { gossipBenchmark } from './gossip.ts';
-import { interbankBenchmark } from './interbank.ts';
-import { transportBenchmark } from './transport.ts';
-import { makeContext, type Benchmark, type BenchResult } from './context.ts';
+// `npm run bench`: runs the suite (suite.ts) in a child process whose temporary directory
+// is one directory made for this run, and removes that directory when the suite ends, however
+// it ends. A full run's logs and bank directories come to gigabytes.
+//
+// The removal is done here, after the suite has exited, because a signal can stop the suite
+// while work it started is still in flight off its main thread (LevelDB creating or writing a
+// database, a child process shutting down); removing the data from inside the suite could
+// race with that work and leave a directory behind.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-const ALL: Benchmark[] = [applyBenchmark, ingestBenchmark, syncBenchmark, scaleBenchmark, auditBenchmark, gossipBenchmark, transportBenchmark, interbankBenchmark];
+const root = mkdtempSync(join(tmpdir(), 'mutual-bench-'));
+const suite = spawn(process.execPath, [...process.execArgv, join(import.meta.dirname, 'suite.ts'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: { ...process.env, TMPDIR: root },
+});
 
-const args = process.argv.slice(2);
-const quick = args.includes('--quick');
-const names = args.filter((a) => !a.startsWith('--'));
-const unknown = names.filter((n) => !ALL.some((b) => b.name === n));
-if (unknown.length > 0) {
-  console.error(`unknown benchmark: ${unknown.join(', ')}; available: ${ALL.map((b) => b.name).join(', ')}`);
-  process.exit(2);
-}
-const selected = names.length ? ALL.filter((b) => names.includes(b.name)) : ALL;
-
-const ctx = makeContext(quick);
-// An interrupted run (Ctrl-C, or the SIGTERM of a time limit) still removes its temporary
-// data: a full run's logs and bank directories come to gigabytes. Children that the
-// benchmarks started end when their IPC channel closes with this process.
+let stoppedBy: NodeJS.Signals | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (stoppedBy) return;
+    stoppedBy = signal;
     process.stderr.write(`${signal}: removing the benchmarks' temporary data\n`);
-    ctx.cleanup();
-    process.exit(signal === 'SIGINT' ? 130 : 143);
+    // Ctrl-C reaches the whole process group; a SIGTERM sent to this process alone is passed on.
+    suite.kill(signal);
   });
 }
-const results: BenchResult[] = [];
-try {
-  for (const b of selected) {
-    process.stderr.write(`${b.name}: ${b.description}${quick ? ' (quick)' : ''}\n`);
-    results.push(await b.run(ctx));
-  }
-} finally {
-  ctx.cleanup();
-}
 
-const machine = `${cpus().length} x ${cpus()[0]?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
-const lines = [`Machine: ${machine}`, `Date: ${new Date().toISOString().slice(0, 10)}`, `Mode: ${quick ? 'quick' : 'full'}`, ''];
-lines.push('| benchmark | metric | value | target | met |', '|---|---|---|---|---|');
-for (const r of results) {
-  for (const row of r.rows) lines.push(`| ${r.name} | ${row.metric} | ${row.value} | ${row.target ?? ''} | ${row.met === undefined ? '' : row.met ? 'yes' : 'no'} |`);
+const code = await new Promise<number>((resolve) => {
+  suite.once('error', (err) => {
+    process.stderr.write(`cannot start the benchmark suite: ${err.message}\n`);
+    resolve(1);
+  });
+  suite.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1)));
+});
+await removeSettled(root);
+process.exit(stoppedBy === 'SIGINT' ? 130 : stoppedBy === 'SIGTERM' ? 143 : code);
+
+/**
+ * Removes `dir`, then keeps it removed until it has stayed gone for a second (a process the
+ * suite started may still be writing as it shuts down), for at most ten seconds.
+ */
+async function removeSettled(dir: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let goneSince = Date.now();
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  while (Date.now() - goneSince < 1000 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (existsSync(dir)) {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      goneSince = Date.now();
+    }
+  }
+  if (existsSync(dir)) process.stderr.write(`could not remove ${dir}: something is still writing to it\n`);
 }
-const report = lines.join('\n');
-console.log(report);
-mkdirSync('bench/results', { recursive: true });
-writeFileSync(`bench/results/${quick ? 'quick' : 'full'}.md`, report + '\n');
