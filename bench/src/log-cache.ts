@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { formatBankId, toBase64 } from '@mutual/codec';
 import { FORMAT_VERSION, LedgerStore } from '@mutual/store';
 import { signDetached, verify, VerifierPool } from '@mutual/verifier';
-import { freshBank, population, seedOf, signedTransfer, type Prepared } from './apply.ts';
+import { freshBank, packed, population, seedOf, signedTransfer, type Prepared } from './apply.ts';
 import type { BenchContext } from './context.ts';
 
 export const CACHE_DIR = resolve(import.meta.dirname, '..', '.cache');
@@ -33,8 +33,12 @@ export function transferAt(p: Prepared, i: number): Uint8Array {
 
 /** Transfers [first, first + count) of a cached log. */
 export function transfersAt(p: Prepared, first: number, count: number): Uint8Array[] {
-  const out: Uint8Array[] = new Array(count);
-  for (let k = 0; k < count; k++) out[k] = transferAt(p, first + k);
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < count; k += 1000) {
+    const chunk: Uint8Array[] = [];
+    for (let j = k; j < Math.min(count, k + 1000); j++) chunk.push(transferAt(p, first + j));
+    out.push(...packed(chunk)); // see packed()
+  }
   return out;
 }
 

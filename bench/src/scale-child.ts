@@ -1,20 +1,32 @@
 // One measurement of the scale benchmark, in its own process so that its RSS is the node's
-// alone: opens a ledger (timed), notes the RSS, then applies COUNT more transfers of the cached
-// log's pattern and prints JSON. Usage: node scale-child.ts LEDGER_DIR COUNT
-import { readFileSync } from 'node:fs';
+// alone: opens a ledger (timed), notes the RSS, reads the signed transfers the parent wrote to
+// INPUT_FILE (see writeInput), then applies them and prints JSON.
+// Usage: node scale-child.ts LEDGER_DIR INPUT_FILE
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { VerifierPool } from '@mutual/verifier';
 import { drive } from './apply.ts';
-import { logPopulation, openLogStore, setupEntries, transfersAt } from './log-cache.ts';
+import { logPopulation, openLogStore } from './log-cache.ts';
 
-const [dir, countArg] = process.argv.slice(2);
-if (!dir || !countArg) throw new Error('usage: scale-child.ts LEDGER_DIR COUNT');
-const count = Number(countArg);
+const [dir, inputFile] = process.argv.slice(2);
+if (!dir || !inputFile) throw new Error('usage: scale-child.ts LEDGER_DIR INPUT_FILE');
+
+/** Signed transfers, each a 4-byte little-endian length and then its bytes; views of one buffer. */
+function readInput(file: string): Uint8Array[] {
+  const all = readFileSync(file);
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < all.length; ) {
+    const len = all.readUInt32LE(at);
+    out.push(all.subarray(at + 4, at + 4 + len));
+    at += 4 + len;
+  }
+  return out;
+}
 
 /**
- * The peak RSS of this process. Linux keeps `getrusage`'s maxRSS across `execve`, so a child
- * started by a large benchmark process would report at least its parent's size; the high-water
- * mark of `/proc/self/status` (VmHWM) belongs to this process's own address space.
+ * The peak RSS of this process since the last resetPeakRss(). Linux keeps `getrusage`'s maxRSS
+ * across `execve`, so a child started by a large benchmark process would report at least its
+ * parent's size; the high-water mark of `/proc/self/status` (VmHWM) is this process's own.
  */
 function peakRssBytes(): number {
   try {
@@ -25,6 +37,17 @@ function peakRssBytes(): number {
   }
   return process.resourceUsage().maxRSS * 1024;
 }
+
+/** Sets VmHWM to the current RSS (Linux 4.0 and later); false where that is not possible. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const p = logPopulation();
 const pool = new VerifierPool({ threads: availableParallelism() });
 try {
@@ -34,10 +57,15 @@ try {
   const size = store.size;
   const rssAfterOpen = process.memoryUsage().rss;
   try {
-    const signed = transfersAt(p, size - setupEntries(p), count);
+    const signed = readInput(inputFile);
+    const inputBytes = signed.reduce((n, b) => n + b.length, 0);
+    // The peak reported is the apply's, from the RSS of the opened node holding its input;
+    // the peak before it (opening, reading the input) is reported apart.
+    const peakBeforeApply = peakRssBytes();
+    const peakOfApply = resetPeakRss();
     const rate = await drive(store, signed);
     const peakRss = peakRssBytes();
-    console.log(JSON.stringify({ size, openMs, rssAfterOpen, peakRss, rate }));
+    console.log(JSON.stringify({ size, openMs, rssAfterOpen, peakRss, peakOfApply, peakBeforeApply, inputBytes, count: signed.length, rate }));
   } finally {
     await store.close();
   }
