@@ -15,6 +15,7 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { NODE_V8_FLAGS } from '../../node/src/heap-flags.ts';
 import { parseSse } from '@mutual/client';
 import { formatPublicKey } from '@mutual/codec';
 import { DOMAIN, pb, signedMessage, toU64 } from '@mutual/protocol';
@@ -185,7 +186,7 @@ class Mesh {
       const args = ['--data', data, '--rpc', '127.0.0.1:0', '--listen', `/ip4/127.0.0.1/tcp/${ports[i]}`, '--name', `Bench ${i}`, '--bioregion', 'bench', '--rate-limit', '1000000'];
       // Every bank dials every other: they start together, and a dial to one not yet up is retried.
       for (let j = 0; j < n; j++) if (j !== i) args.push('--bootstrap', `/ip4/127.0.0.1/tcp/${ports[j]}`);
-      const proc = fork(CHILD, args, { execPath: process.execPath, stdio: ['ignore', fd, fd, 'ipc'], env: { ...env, MUTUAL_HOME: join(root, `home${i}`) } });
+      const proc = fork(CHILD, args, { execPath: process.execPath, execArgv: [...process.execArgv, ...NODE_V8_FLAGS], stdio: ['ignore', fd, fd, 'ipc'], env: { ...env, MUTUAL_HOME: join(root, `home${i}`) } });
       closeSync(fd);
       started.push(
         new Promise<Bank>((res, rej) => {

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { NODE_V8_FLAGS } from '../../node/src/heap-flags.ts';
 import { VerifierPool } from '@mutual/verifier';
 import { freshBank, type Prepared } from './apply.ts';
 import type { Benchmark, BenchContext } from './context.ts';
@@ -50,7 +51,7 @@ function writeInput(file: string, p: Prepared, size: number, count: number): voi
 
 function measure(ledgerDir: string, inputFile: string): Promise<Sample> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [CHILD, ledgerDir, inputFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_V8_FLAGS, CHILD, ledgerDir, inputFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));

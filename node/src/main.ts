@@ -1,5 +1,6 @@
 import { isMutualError } from '@mutual/interface';
 import { BankNode } from './bank-node.ts';
+import { missingV8Flags } from './heap-flags.ts';
 import { createLogger } from './logger.ts';
 import { loadOptions, USAGE, wantsHelp } from './options.ts';
 
@@ -32,6 +33,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     process.exit(EXIT.badConfig);
   }
   const logger = createLogger({ level: options.logLevel });
+  const missing = missingV8Flags();
+  if (missing.length > 0) {
+    logger.info({ missing }, 'started without the V8 flags that bound the heap under load: it may grow to about twice the size (docs/LIMITS.md)');
+  }
 
   let stopping = false;
   let node: BankNode | undefined;

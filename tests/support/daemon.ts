@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { NODE_V8_FLAGS } from '../../node/src/heap-flags.ts';
 
 const MAIN = resolve(import.meta.dirname, '..', '..', 'node', 'src', 'main.ts');
 
@@ -13,7 +14,7 @@ export interface Daemon {
 }
 
 export async function startDaemon(dataDir: string, extraArgs: string[] = [], timeoutMs = 30_000): Promise<Daemon> {
-  const child = spawn(process.execPath, [MAIN, '--data', dataDir, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', ...extraArgs], {
+  const child = spawn(process.execPath, [...NODE_V8_FLAGS, MAIN, '--data', dataDir, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MUTUAL_HOME: join(dataDir, '.home'), MUTUAL_LOG_LEVEL: 'info' },
   });

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { NODE_V8_FLAGS } from '../../node/src/heap-flags.ts';
 
 const MAIN = resolve(import.meta.dirname, '..', '..', 'node', 'src', 'main.ts');
 const START_DEADLINE_MS = 30_000;
@@ -33,6 +34,8 @@ export interface MeshDaemonOptions {
   readonly bootstrap?: readonly string[];
   /** more command-line options */
   readonly args?: readonly string[];
+  /** Node.js flags before the script; NODE_V8_FLAGS, as the project's own launchers pass */
+  readonly v8Flags?: readonly string[];
 }
 
 /** Starts `node node/src/main.ts` and waits for its 'bank node started' line. */
@@ -40,7 +43,7 @@ export async function startMeshDaemon(o: MeshDaemonOptions): Promise<MeshDaemon>
   const args = ['--data', o.data, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', o.name, '--bioregion', o.bioregion];
   for (const b of o.bootstrap ?? []) args.push('--bootstrap', b);
   args.push(...(o.args ?? []));
-  const proc = spawn(process.execPath, [MAIN, ...args], {
+  const proc = spawn(process.execPath, [...(o.v8Flags ?? NODE_V8_FLAGS), MAIN, ...args], {
     env: { ...process.env, MUTUAL_HOME: o.home, MUTUAL_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

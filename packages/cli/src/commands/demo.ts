@@ -5,6 +5,7 @@ import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { accountIdOf, isApplied, MutualClient, newKey, serializeKey, Wallet, type HolderKey, type Reconciliation, type Result } from '@mutual/client';
 import { formatPublicKey } from '@mutual/codec';
+import { NODE_V8_FLAGS } from '@mutual/node/heap-flags';
 import type { Command } from 'commander';
 import { Context } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -65,7 +66,7 @@ async function startDaemon(root: string, name: string, bioregion: string, bootst
   mkdirSync(home, { recursive: true });
   const args = ['node', '--data', data, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', name, '--bioregion', bioregion, '--found-federation', String(LOCAL_BANKS.length)];
   for (const b of bootstrap) args.push('--bootstrap', b);
-  const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, MUTUAL_HOME: home, MUTUAL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...NODE_V8_FLAGS, BIN, ...args], { env: { ...process.env, MUTUAL_HOME: home, MUTUAL_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
