@@ -1,7 +1,7 @@
 // RPC ingest: transfers per second committed through batched POST /v1/transfers from a
 // separate client process, against the durable apply rate of the same run.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { formatPublicKey, parseBankId } from '@mutual/codec';
 import { measureApply, population, fundingLabor, transfers, type Prepared } from './apply.ts';
@@ -36,6 +36,16 @@ async function setUpBank(d: Daemon, accounts: number): Promise<Prepared> {
   return p;
 }
 
+/** The high-water mark of a process's RSS (VmHWM, Linux), or undefined where it cannot be read. */
+function peakRssOf(pid: number | undefined): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function runClient(url: string, file: string): Promise<number> {
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [CLIENT, url, file, String(BATCH), String(IN_FLIGHT)], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,6 +70,7 @@ export const ingestBenchmark: Benchmark = {
     const count = ctx.quick ? 5_000 : 100_000;
     const accounts = ctx.quick ? 100 : 1000;
     const rates: number[] = [];
+    const peaks: number[] = [];
     for (let run = 0; run <= ctx.runs; run++) {
       const dir = ctx.tempDir('ingest');
       const d = await startDaemon(dir, ['--rate-limit', '1000000']);
@@ -70,8 +81,13 @@ export const ingestBenchmark: Benchmark = {
         const lines = transfers(p, count).map((b, i) => `${(i % accounts) % IN_FLIGHT}\t${Buffer.from(b).toString('base64')}`);
         writeFileSync(file, lines.join('\n') + '\n');
         const rate = await runClient(d.url, file);
-        if (run > 0) rates.push(rate);
-        ctx.log(`${run === 0 ? 'warm-up' : `run ${run}`}: ${Math.round(rate)} transfers/s`);
+        const peak = peakRssOf(d.child.pid);
+        if (run > 0) {
+          rates.push(rate);
+          if (peak !== undefined) peaks.push(peak / 2 ** 20);
+        }
+        const mb = peak === undefined ? '' : `, node's peak RSS ${(peak / 2 ** 20).toFixed(0)} MB`;
+        ctx.log(`${run === 0 ? 'warm-up' : `run ${run}`}: ${Math.round(rate)} transfers/s${mb}`);
       } finally {
         await d.stop();
       }
@@ -84,6 +100,9 @@ export const ingestBenchmark: Benchmark = {
         { metric: `RPC ingest (${count} transfers, batches of ${BATCH}, ${IN_FLIGHT} in flight)`, value: fmtSummary(ingest, '/s') },
         { metric: 'durable apply, same run', value: fmtSummary(apply, '/s') },
         { metric: 'ingest / durable apply', value: ratio.toFixed(2), target: '>= 0.60', met: ratio >= 0.6 },
+        ...(peaks.length === rates.length
+          ? [{ metric: "the node's peak RSS over its life (start, accounts, funding, ingest)", value: fmtSummary(summarize(peaks), ' MB') }]
+          : []),
       ],
     };
   },
