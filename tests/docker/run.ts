@@ -184,6 +184,14 @@ try {
     }
   });
 
+  await step("the image's CMD runs each node with the heap flags (NODE_V8_FLAGS: nothing logged missing)", () => {
+    for (const b of BANKS) {
+      const logs = run(engine!, ['logs', container(b)], { quiet: true });
+      check(/"msg":"bank node started"/.test(logs.out + logs.err), `${b}: no 'bank node started' in its log`);
+      check(!/started without the V8 flags/.test(logs.out + logs.err), `${b} started without the V8 flags of NODE_V8_FLAGS`);
+    }
+  });
+
   let founding: AgreementRow | undefined;
   await step('the banks found their federation agreement by themselves', async () => {
     const ids = await Promise.all(BANKS.map((b) => bankId(b)));
