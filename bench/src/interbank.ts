@@ -57,6 +57,24 @@ interface Sizes {
 const FULL: Sizes = { banks: 10, payers: 100, rate: 500, warmUpMs: 30_000, runMs: 10_000, window: 2000, maxWarmUpMs: 5000, maxRunMs: 10_000, floorRate: 20, floorMs: 5000 };
 const QUICK: Sizes = { banks: 3, payers: 16, rate: 100, warmUpMs: 1000, runMs: 2000, window: 300, maxWarmUpMs: 1000, maxRunMs: 2000, floorRate: 20, floorMs: 1000 };
 
+/**
+ * `MUTUAL_BENCH_INTERBANK_BANKS` and `MUTUAL_BENCH_INTERBANK_RATE` change the number of banks and
+ * the offered rate of the latency runs, to see how latency depends on the number of bank
+ * processes sharing the machine's cores. The target rows hold only for 10 banks at 500/s.
+ */
+export function withOverrides(base: Sizes, env: NodeJS.ProcessEnv = process.env): Sizes {
+  const read = (name: string, min: number, max: number): number | undefined => {
+    const text = env[name];
+    if (text === undefined || text === '') return undefined;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(text)}`);
+    return n;
+  };
+  const banks = read('MUTUAL_BENCH_INTERBANK_BANKS', 2, 30) ?? base.banks;
+  const rate = read('MUTUAL_BENCH_INTERBANK_RATE', 1, 10_000) ?? base.rate;
+  return { ...base, banks, rate };
+}
+
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -653,7 +671,10 @@ export const interbankBenchmark: Benchmark = {
   name: 'interbank',
   description: 'interbank transfers in a loopback mesh: latency from submit at A to credit at B at a fixed rate, and the maximum sustained rate',
   async run(ctx: BenchContext) {
-    const sizes = ctx.quick ? QUICK : FULL;
+    const base = ctx.quick ? QUICK : FULL;
+    const sizes = withOverrides(base);
+    // The latency targets are for the standard mesh and load; other sizes are reported without them.
+    const targeted = sizes.banks === base.banks && sizes.rate === base.rate;
     // The ceiling first, on a quiet machine: the single-bank durable apply rate (apply.ts).
     const { summary: apply } = await measureApply(ctx);
     ctx.log(`durable apply, same run: ${fmtSummary(apply, '/s')}`);
@@ -799,8 +820,8 @@ export const interbankBenchmark: Benchmark = {
       const ratio = max.median / apply.median;
       const label = `${sizes.banks} banks, ${sizes.rate}/s offered`;
       rows.push(
-        { metric: `latency submit at A to credit on B's event stream, p50 (${label}; from the POST's send)`, value: fmtSummary(p50, ' ms'), target: `<= ${TARGET_P50_MS} ms`, met: p50.median <= TARGET_P50_MS },
-        { metric: `latency, p99 (${label})`, value: fmtSummary(p99, ' ms'), target: `<= ${TARGET_P99_MS} ms`, met: p99.median <= TARGET_P99_MS },
+        { metric: `latency submit at A to credit on B's event stream, p50 (${label}; from the POST's send)`, value: fmtSummary(p50, ' ms'), ...(targeted ? { target: `<= ${TARGET_P50_MS} ms`, met: p50.median <= TARGET_P50_MS } : {}) },
+        { metric: `latency, p99 (${label})`, value: fmtSummary(p99, ' ms'), ...(targeted ? { target: `<= ${TARGET_P99_MS} ms`, met: p99.median <= TARGET_P99_MS } : {}) },
         { metric: `offered ${sizes.rate}/s: sent`, value: fmtSummary(sent, '/s') },
         { metric: `offered ${sizes.rate}/s: credited at the payee banks (first to last credit of a run)`, value: fmtSummary(credited, '/s') },
         { metric: 'achieved / offered', value: (credited.median / sizes.rate).toFixed(2) },
