@@ -67,6 +67,12 @@ export const LIMITS = {
    * between ten banks trading 20 transfers a second.
    */
   PEER_PING_INTERVAL_MS: 60_000,
+  /**
+   * Milliseconds after a connection opens before the node closes the spare connections to that
+   * peer: two banks that list each other as bootstrap peers dial each other, and of the two
+   * connections only the older carries streams (packages/mesh/src/duplicates.ts).
+   */
+  DUPLICATE_CONNECTION_CHECK_MS: 2000,
   /** Bytes of one gossip message (a signed tree head is about 150). */
   MAX_GOSSIP_BYTES: 4096,
   /** Bytes of one ForkProof: two signed tree heads (about 160 bytes each) and a path of at most MAX_PROOF_HASHES hashes. */

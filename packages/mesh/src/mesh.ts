@@ -13,6 +13,7 @@ import { HelloDeadlines } from './hello-deadline.ts';
 import { createHost, type MeshHost } from './host.ts';
 import { checkPush, type CheckedPush } from './push.ts';
 import { corkWrites } from './cork.ts';
+import { DuplicateConnections } from './duplicates.ts';
 import { SyncChannel } from './sync-channel.ts';
 import { logSource, type LogSource } from './source.ts';
 import { answerSync } from './sync-server.ts';
@@ -198,6 +199,7 @@ export class Mesh {
   readonly #pushCounts = { sent: 0, unsent: 0, received: 0, refused: 0 };
   readonly #redialer: Redialer;
   readonly #helloDeadlines: HelloDeadlines;
+  readonly #duplicates: DuplicateConnections;
   /**
    * The newest head of each bank met that this node does not replicate (hex key): one head
    * each, not recorded in the replica store (whose heads ahead of a replica wait for chunks
@@ -223,6 +225,7 @@ export class Mesh {
       this.#log.info({ peer: conn.remotePeer.toString() }, 'no hello in time: closing the connection');
       void conn.close().catch(() => {});
     });
+    this.#duplicates = new DuplicateConnections((peer) => host.getConnections(peer), LIMITS.DUPLICATE_CONNECTION_CHECK_MS, this.#log);
     this.#redialer = new Redialer(host, opts.bootstrap, (peer) => this.#refused.has(peer), this.#abort.signal, this.#log);
   }
 
@@ -257,6 +260,7 @@ export class Mesh {
     await host.handle(PROTOCOLS.push, (stream, conn) => this.#receivePushes(stream, conn), limits);
     host.addEventListener('connection:open', (e) => {
       corkWrites(e.detail);
+      this.#duplicates.opened(e.detail);
       if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
       else this.#helloDeadlines.watch(e.detail);
     });
@@ -1043,6 +1047,7 @@ export class Mesh {
     for (const c of this.#channels.values()) c.close();
     this.#channels.clear();
     this.#helloDeadlines.stop();
+    this.#duplicates.stop();
     clearInterval(this.#refreshTimer);
     for (const r of this.#retries.values()) clearTimeout(r.timer);
     for (const t of this.#followTimers.values()) clearTimeout(t);

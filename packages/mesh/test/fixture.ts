@@ -25,7 +25,14 @@ const banks: TestBank[] = [];
 const dirs: string[] = [];
 
 export async function startBank(
-  opts: { bioregion?: string; bootstrap?: readonly string[]; /** gossip every commit's head (default) */ gossip?: boolean } & Pick<
+  opts: {
+    bioregion?: string;
+    bootstrap?: readonly string[];
+    /** listen addresses (default: a free port of 127.0.0.1) */
+    listen?: readonly string[];
+    /** gossip every commit's head (default) */
+    gossip?: boolean;
+  } & Pick<
     MeshOptions,
     'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush' | 'replicates' | 'maxKnownBanks'
   > = {},
@@ -55,7 +62,7 @@ export async function startBank(
         replicas: bank.replicas,
         verify,
         seed: holder.seed,
-        listen: ['/ip4/127.0.0.1/tcp/0'],
+        listen: [...(opts.listen ?? ['/ip4/127.0.0.1/tcp/0'])],
         bootstrap,
         ...(opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: opts.helloTimeoutMs }),
         ...(opts.logger === undefined ? {} : { logger: opts.logger }),

@@ -1,0 +1,137 @@
+// Two banks that dial each other keep one connection: the spare is closed once it is known
+// to be idle (packages/mesh/src/duplicates.ts), and gossip, pushes and sync carry on over the
+// connection that is kept.
+import { createServer } from 'node:net';
+import type { Connection, PeerId } from '@libp2p/interface';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DuplicateConnections } from '../src/duplicates.ts';
+import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
+
+afterEach(stopAll);
+
+const SILENT = { info() {}, warn() {}, debug() {} };
+const peer = { toString: () => 'peer' } as unknown as PeerId;
+
+function conn(id: string, open: number, streams = 0, status = 'open'): Connection & { close: ReturnType<typeof vi.fn> } {
+  return {
+    id,
+    status,
+    remotePeer: peer,
+    direction: 'inbound',
+    timeline: { open },
+    streams: Array.from({ length: streams }, () => ({})),
+    close: vi.fn(async () => {}),
+  } as unknown as Connection & { close: ReturnType<typeof vi.fn> };
+}
+
+describe('DuplicateConnections', () => {
+  it('closes the idle connections to a peer other than its oldest', () => {
+    const old = conn('old', 1, 3);
+    const spare = conn('spare', 2);
+    const spare2 = conn('spare2', 3);
+    const d = new DuplicateConnections(() => [spare, old, spare2], 10, SILENT);
+    expect(d.check(peer)).toBe(2);
+    expect(old.close).not.toHaveBeenCalled();
+    expect(spare.close).toHaveBeenCalledOnce();
+    expect(spare2.close).toHaveBeenCalledOnce();
+    expect(d.closed).toBe(2);
+  });
+
+  it('keeps the oldest connection even when it is idle, and a newer one that carries streams', () => {
+    const old = conn('old', 1);
+    const busy = conn('busy', 2, 1);
+    const d = new DuplicateConnections(() => [old, busy], 10, SILENT);
+    expect(d.check(peer)).toBe(0);
+    expect(old.close).not.toHaveBeenCalled();
+    expect(busy.close).not.toHaveBeenCalled();
+  });
+
+  it('does nothing with one open connection, counting only open ones', () => {
+    const only = conn('only', 2);
+    const closing = conn('closing', 1, 0, 'closing');
+    const d = new DuplicateConnections(() => [closing, only], 10, SILENT);
+    expect(d.check(peer)).toBe(0);
+    expect(only.close).not.toHaveBeenCalled();
+    expect(closing.close).not.toHaveBeenCalled();
+  });
+
+  it('checks a peer the given delay after its connection opens, and not after stop', async () => {
+    vi.useFakeTimers();
+    try {
+      const old = conn('old', 1, 1);
+      const spare = conn('spare', 2);
+      const d = new DuplicateConnections(() => [old, spare], 2000, SILENT);
+      d.opened(spare);
+      vi.advanceTimersByTime(1999);
+      expect(spare.close).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1);
+      expect(spare.close).toHaveBeenCalledOnce();
+
+      const later = conn('later', 3);
+      const d2 = new DuplicateConnections(() => [old, later], 2000, SILENT);
+      d2.opened(later);
+      d2.stop();
+      vi.advanceTimersByTime(5000);
+      expect(later.close).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((res, rej) => {
+      const s = createServer();
+      s.once('error', rej);
+      s.listen(0, '127.0.0.1', () => res(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** Banks started together, each listing every other as a bootstrap peer. */
+async function dialingEachOther(n: number): Promise<TestBank[]> {
+  const ports = await freePorts(n);
+  const addr = (i: number) => `/ip4/127.0.0.1/tcp/${ports[i]}`;
+  return Promise.all(ports.map((_, i) => startBank({ listen: [addr(i)], bootstrap: ports.flatMap((__, j) => (j === i ? [] : [addr(j)])) })));
+}
+
+const connectionsTo = (at: TestBank) => at.mesh.peers().map((p) => p.addresses.length);
+
+describe('banks that dial each other', () => {
+  it('keep one connection per pair, and gossip, push and sync over it', async () => {
+    const banks = await dialingEachOther(3);
+    await waitFor('every pair connected, by one connection each', () => banks.every((b) => connectionsTo(b).length === 2 && connectionsTo(b).every((n) => n === 1)), 20_000);
+    // Still one each a while later (no bank dials again), and each peer's gossip subscriptions are seen.
+    await new Promise((r) => setTimeout(r, 2500));
+    for (const b of banks) {
+      expect(connectionsTo(b)).toEqual([1, 1]);
+      for (const p of b.mesh.peers()) expect(p.gossip).toEqual(expect.arrayContaining(['heads', 'agreements', 'evidence']));
+    }
+    const [a, b, c] = banks as [TestBank, TestBank, TestBank];
+    await a.commit(3);
+    await b.commit(2);
+    for (const [at, of] of [[b, a], [c, a], [a, b], [c, b]] as const) await waitFor(`a replica of size ${of.store.size}`, () => replicated(at, of));
+  }, 60_000);
+
+  it('connect again after one of them restarts, still by one connection', async () => {
+    const banks = await dialingEachOther(2);
+    const [a, b] = banks as [TestBank, TestBank];
+    await waitFor('one connection', () => connectionsTo(a).join() === '1' && connectionsTo(b).join() === '1', 20_000);
+    const bootstrap = b.mesh.addresses();
+    await a.stop();
+    await waitFor('b to notice', () => b.mesh.peers().length === 0, 10_000);
+    await a.restart(bootstrap);
+    await waitFor('the two connected again', () => connectionsTo(a).length === 1 && connectionsTo(b).length === 1, 30_000);
+    // b keeps redialing a's address (its backoff doubles from REDIAL_MIN_MS, 0.5 s), so its own
+    // connection to a comes a few seconds after a's; DUPLICATE_CONNECTION_CHECK_MS later the
+    // pair is down to one connection again.
+    await new Promise((r) => setTimeout(r, 8000));
+    await waitFor('one connection again', () => connectionsTo(a).join() === '1' && connectionsTo(b).join() === '1', 5000);
+    await a.commit(2);
+    await waitFor('b to replicate a', () => replicated(b, a));
+  }, 60_000);
+});
