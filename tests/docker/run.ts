@@ -204,6 +204,19 @@ try {
     console.log(`   agreement ${founding.id.slice(0, 16)}… in force at all three: ${founding.members.map((m) => m.name).join(', ')}`);
   });
 
+  await step('each bank keeps one connection to each other bank, though all three dial each other', async () => {
+    type Peers = { peers: Array<{ name?: string; addresses: string[]; gossip: string[] }> };
+    const settled = async (b: Bank) => {
+      const { peers } = await get<Peers>(b, '/v1/peers');
+      return peers.length === 2 && peers.every((p) => p.addresses.length === 1 && p.gossip.includes('heads')) ? peers : undefined;
+    };
+    for (const b of BANKS) await waitFor(`${b}: one connection to each of the two others`, () => settled(b), 60_000);
+    for (const b of BANKS) {
+      const { peers } = await get<Peers>(b, '/v1/peers');
+      console.log(`   ${b}: ${peers.map((p) => `${p.name ?? '?'} by ${p.addresses.length} connection`).join(', ')}`);
+    }
+  });
+
   await step('the mutual CLI works inside a container (compose exec bank-a mutual status)', () => {
     const viaCompose = dc(['exec', '-T', 'bank-a', 'mutual', 'status']);
     check(viaCompose.status === 0, `compose exec bank-a mutual status exited ${viaCompose.status}`);
