@@ -4,7 +4,7 @@
 import { createServer } from 'node:net';
 import type { Connection, PeerId } from '@libp2p/interface';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DuplicateConnections } from '../src/duplicates.ts';
+import { CHECKS, DuplicateConnections } from '../src/duplicates.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
 
 afterEach(stopAll);
@@ -30,7 +30,7 @@ describe('DuplicateConnections', () => {
     const spare = conn('spare', 2);
     const spare2 = conn('spare2', 3);
     const d = new DuplicateConnections(() => [spare, old, spare2], 10, SILENT);
-    expect(d.check(peer)).toBe(2);
+    expect(d.check(peer)).toEqual({ closed: 2, busy: 0 });
     expect(old.close).not.toHaveBeenCalled();
     expect(spare.close).toHaveBeenCalledOnce();
     expect(spare2.close).toHaveBeenCalledOnce();
@@ -41,7 +41,7 @@ describe('DuplicateConnections', () => {
     const old = conn('old', 1);
     const busy = conn('busy', 2, 1);
     const d = new DuplicateConnections(() => [old, busy], 10, SILENT);
-    expect(d.check(peer)).toBe(0);
+    expect(d.check(peer)).toEqual({ closed: 0, busy: 1 });
     expect(old.close).not.toHaveBeenCalled();
     expect(busy.close).not.toHaveBeenCalled();
   });
@@ -50,7 +50,7 @@ describe('DuplicateConnections', () => {
     const only = conn('only', 2);
     const closing = conn('closing', 1, 0, 'closing');
     const d = new DuplicateConnections(() => [closing, only], 10, SILENT);
-    expect(d.check(peer)).toBe(0);
+    expect(d.check(peer)).toEqual({ closed: 0, busy: 0 });
     expect(only.close).not.toHaveBeenCalled();
     expect(closing.close).not.toHaveBeenCalled();
   });
@@ -73,6 +73,31 @@ describe('DuplicateConnections', () => {
       d2.stop();
       vi.advanceTimersByTime(5000);
       expect(later.close).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('looks again at a spare that carried a stream, up to CHECKS times', () => {
+    vi.useFakeTimers();
+    try {
+      const old = conn('old', 1, 1);
+      const spare = conn('spare', 2, 1); // an exchange in progress
+      const d = new DuplicateConnections(() => [old, spare], 2000, SILENT);
+      d.opened(spare);
+      vi.advanceTimersByTime(2000 * 2);
+      expect(spare.close).not.toHaveBeenCalled();
+      (spare.streams as unknown[]).length = 0; // the exchange is over
+      vi.advanceTimersByTime(2000);
+      expect(spare.close).toHaveBeenCalledOnce();
+
+      const stuck = conn('stuck', 3, 1);
+      let looks = 0;
+      const d2 = new DuplicateConnections(() => (looks++, [old, stuck]), 2000, SILENT);
+      d2.opened(stuck);
+      vi.advanceTimersByTime(2000 * (CHECKS + 3));
+      expect(looks).toBe(CHECKS);
+      expect(stuck.close).not.toHaveBeenCalled();
     } finally {
       vi.useRealTimers();
     }
