@@ -210,9 +210,8 @@ try {
       const { peers } = await get<Peers>(b, '/v1/peers');
       return peers.length === 2 && peers.every((p) => p.addresses.length === 1 && p.gossip.includes('heads')) ? peers : undefined;
     };
-    for (const b of BANKS) await waitFor(`${b}: one connection to each of the two others`, () => settled(b), 60_000);
     for (const b of BANKS) {
-      const { peers } = await get<Peers>(b, '/v1/peers');
+      const peers = await waitFor(`${b}: one connection to each of the two others`, () => settled(b), 60_000);
       console.log(`   ${b}: ${peers.map((p) => `${p.name ?? '?'} by ${p.addresses.length} connection`).join(', ')}`);
     }
   });

@@ -1,6 +1,9 @@
 import type { Connection, PeerId } from '@libp2p/interface';
 import type { MeshLogger } from './mesh.ts';
 
+/** Looks at a peer's connections at most this many times after one opens. */
+export const CHECKS = 5;
+
 /**
  * Closes the spare connections of a pair of banks that dialed each other.
  *
@@ -19,9 +22,6 @@ import type { MeshLogger } from './mesh.ts';
  * instant and each side close a different one, the peer disconnects and the bootstrap redial
  * connects the two again.
  */
-/** Looks at a peer's connections at most this many times after one opens. */
-export const CHECKS = 5;
-
 export class DuplicateConnections {
   readonly #connections: (peer: PeerId) => Connection[];
   readonly #delayMs: number;

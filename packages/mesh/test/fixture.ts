@@ -62,7 +62,7 @@ export async function startBank(
         replicas: bank.replicas,
         verify,
         seed: holder.seed,
-        listen: [...(opts.listen ?? ['/ip4/127.0.0.1/tcp/0'])],
+        listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
         bootstrap,
         ...(opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: opts.helloTimeoutMs }),
         ...(opts.logger === undefined ? {} : { logger: opts.logger }),
