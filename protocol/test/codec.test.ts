@@ -1,7 +1,35 @@
+import { join } from 'node:path';
 import fc from 'fast-check';
+import protobufFull from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { DOMAIN, decodeStrict, hasUnknownFields, pb, signedMessage, toU64, u64 } from '../src/index.ts';
 import protobuf from 'protobufjs/minimal.js';
+
+/** The .proto files themselves, read by protobufjs's reflection: the schema, apart from the generated code. */
+const schema = new protobufFull.Root();
+schema.resolvePath = (_origin, target) => join(import.meta.dirname, '..', 'proto', target);
+schema.loadSync(['mutual/v1/ledger.proto', 'mutual/v1/mesh.proto', 'mutual/v1/storage.proto']).resolveAll();
+
+/**
+ * Whether `bytes` carry a field that `type` does not know, or a known one with another wire type,
+ * at any depth: every occurrence of every field is looked at, also one that a later occurrence
+ * replaces (an earlier member of a oneof). Throws on bytes that do not parse.
+ */
+function carriesUnknownField(type: protobufFull.Type, bytes: Uint8Array): boolean {
+  const r = protobufFull.Reader.create(bytes);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    const field = type.fieldsById[tag >>> 3];
+    if (!field) return true;
+    const nested = field.resolvedType instanceof protobufFull.Type ? field.resolvedType : undefined;
+    const wireType = nested ? 2 : field.resolvedType instanceof protobufFull.Enum ? 0 : (protobufFull.types.basic as Record<string, number>)[field.type];
+    if ((tag & 7) !== wireType) return true;
+    if (nested) {
+      if (carriesUnknownField(nested, r.bytes())) return true;
+    } else r.skipType(tag & 7);
+  }
+  return false;
+}
 
 describe('uint64 conversions', () => {
   it('round-trip every value in [0, 2^64)', () => {
@@ -57,13 +85,15 @@ describe('unknown fields', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => { decodeStrict(pb.Instruction, b); }));
   });
   it('is decided the same way as decoding everything and looking for unknown fields in the result', () => {
-    // The definition: parse completely with unknown fields kept, then no `$unknowns` anywhere.
-    const byDefinition = <T extends object>(type: { decode(r: protobuf.Reader): T }, bytes: Uint8Array) => {
+    // The definition: parse completely with unknown fields kept, no `$unknowns` anywhere in the
+    // result, and no unknown field in any occurrence by the schema (a oneof member replaced by a
+    // later one is not in the result, with its unknown fields).
+    const byDefinition = <T extends object>(type: { name: string; decode(r: protobuf.Reader): T }, bytes: Uint8Array) => {
       try {
         const reader = protobuf.Reader.create(bytes);
         reader.discardUnknown = false;
         const m = type.decode(reader);
-        return reader.pos === bytes.length && !hasUnknownFields(m);
+        return reader.pos === bytes.length && !hasUnknownFields(m) && !carriesUnknownField(schema.lookupType(`mutual.v1.${type.name}`), bytes);
       } catch {
         return false;
       }
@@ -87,13 +117,28 @@ describe('unknown fields', () => {
     fc.assert(
       fc.property(fc.oneof(mutated, fc.uint8Array({ maxLength: 48 })), fc.constantFrom(...types), fc.boolean(), (bytes, type, asBuffer) => {
         const input = asBuffer ? Buffer.from(bytes) : bytes;
-        const expected = byDefinition(type as { decode(r: protobuf.Reader): object }, bytes);
+        const expected = byDefinition(type as { name: string; decode(r: protobuf.Reader): object }, bytes);
         if (!expected) unknown++;
         expect(decodeStrict(type as { decode(r: protobuf.Reader | Uint8Array): object }, input) !== undefined).toBe(expected);
       }),
       { numRuns: 5000 },
     );
     expect(unknown).toBeGreaterThan(100);
+  });
+  it('refuses an unknown field in a oneof member that a later member replaces', () => {
+    // An Entry whose genesis carries field 2 (name) as a varint, then an `applied`: decoded, the
+    // genesis is gone, but the bytes carried a field of the wrong wire type.
+    const bytes = Uint8Array.from([0x1a, 0x07, 0x10, 0x80, 0xd0, 0x95, 0xff, 0xbc, 0x31, 0x2a, 0x06, 0x0a, 0x02, 0x10, 0x01, 0x18, 0x03]);
+    const decoded = pb.Entry.decode(bytes);
+    expect(decoded.kind).toBe('applied');
+    expect(hasUnknownFields(decoded)).toBe(false);
+    expect(carriesUnknownField(schema.lookupType('mutual.v1.Entry'), bytes)).toBe(true);
+    expect(decodeStrict(pb.Entry, bytes)).toBeUndefined();
+    expect(decodeStrict(pb.Entry, Buffer.from(bytes))).toBeUndefined();
+    // The same with a well-formed genesis first is well-formed: the applied member is the one set.
+    const genesis = pb.Genesis.encode({ name: 'x' }).finish();
+    const fine = Uint8Array.from([0x1a, genesis.length, ...genesis, ...bytes.subarray(9)]);
+    expect(decodeStrict(pb.Entry, fine)?.kind).toBe('applied');
   });
   it('reads strings and bytes alike from a Buffer and from a plain Uint8Array', () => {
     const bytes = pb.Transfer.encode({ amount: toU64(500n), memo: 'caf\u00e9 \u{1f331}', payee: new Uint8Array([1, 2, 3]) }).finish();
