@@ -1,4 +1,5 @@
 import type { Connection, PeerId } from '@libp2p/interface';
+import type { MeshHost } from './host.ts';
 import type { MeshLogger } from './mesh.ts';
 
 /** Looks at a peer's connections at most this many times after one opens. */
@@ -21,18 +22,30 @@ export const CHECKS = 5;
  * opening time, so both close the same spare. Should two connections open within the same
  * instant and each side close a different one, the peer disconnects and the bootstrap redial
  * connects the two again.
+ *
+ * Gossipsub keeps one outbound stream per peer and opens it when the peer connects. If the
+ * connection that carried it closes while another stays open (a spare still busy, or the new
+ * connection of a peer that restarted before its old one was found dead: gossipsub does not
+ * open a second stream while the first is there), gossipsub sends that peer nothing more while the two stay connected.
+ * So `delayMs` after a connection closes, if its peer is still connected and gossipsub has no
+ * stream to it, every connection to the peer is closed: the peer disconnects, the bootstrap
+ * redial connects the two again, and gossipsub opens its streams on the new connection.
  */
 export class DuplicateConnections {
   readonly #connections: (peer: PeerId) => Connection[];
+  readonly #gossiping: (peer: PeerId) => boolean;
   readonly #delayMs: number;
   readonly #log: MeshLogger;
   readonly #timers = new Set<NodeJS.Timeout>();
   #stopped = false;
-  /** Spare connections closed so far. */
-  closed = 0;
 
-  constructor(connections: (peer: PeerId) => Connection[], delayMs: number, log: MeshLogger) {
+  /**
+   * `connections` lists a peer's connections; `gossiping` tells whether gossipsub has its
+   * outbound stream to the peer.
+   */
+  constructor(connections: (peer: PeerId) => Connection[], gossiping: (peer: PeerId) => boolean, delayMs: number, log: MeshLogger) {
     this.#connections = connections;
+    this.#gossiping = gossiping;
     this.#delayMs = delayMs;
     this.#log = log;
   }
@@ -40,9 +53,34 @@ export class DuplicateConnections {
   /** Checks the connection's peer `delayMs` from now (and again while a spare is busy, see CHECKS). */
   opened(conn: Connection, checks = 1): void {
     if (this.#stopped) return;
+    this.#later(() => {
+      if (this.check(conn.remotePeer).busy > 0 && checks < CHECKS) this.opened(conn, checks + 1);
+    });
+  }
+
+  /** Checks the closed connection's peer for a lost gossip stream `delayMs` from now. */
+  closed(conn: Connection): void {
+    if (this.#stopped) return;
+    this.#later(() => this.checkGossip(conn.remotePeer));
+  }
+
+  /**
+   * Closes every connection to `peer` when it has open ones but gossipsub has no stream to it;
+   * returns how many it closed.
+   */
+  checkGossip(peer: PeerId): number {
+    if (this.#stopped) return 0;
+    const open = this.#connections(peer).filter((c) => c.status === 'open');
+    if (open.length === 0 || this.#gossiping(peer)) return 0;
+    this.#log.info({ peer: peer.toString(), connections: open.length }, 'gossip stream to a connected peer lost with its connection: reconnecting');
+    for (const c of open) void c.close().catch(() => {});
+    return open.length;
+  }
+
+  #later(fn: () => void): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      if (this.check(conn.remotePeer).busy > 0 && checks < CHECKS) this.opened(conn, checks + 1);
+      fn();
     }, this.#delayMs);
     timer.unref();
     this.#timers.add(timer);
@@ -68,7 +106,6 @@ export class DuplicateConnections {
       void c.close().catch(() => {});
       result.closed++;
     }
-    this.closed += result.closed;
     return result;
   }
 
@@ -77,4 +114,23 @@ export class DuplicateConnections {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
   }
+}
+
+/** A DuplicateConnections over `host`'s connections and gossipsub, told of each connection that opens or closes. */
+export function watchDuplicateConnections(host: MeshHost, delayMs: number, log: MeshLogger): DuplicateConnections {
+  const d = new DuplicateConnections(
+    (peer) => host.getConnections(peer),
+    (peer) => host.getConnections(peer).some((c) => c.status === 'open' && hasGossipStream(host, c)),
+    delayMs,
+    log,
+  );
+  host.addEventListener('connection:open', (e) => d.opened(e.detail));
+  host.addEventListener('connection:close', (e) => d.closed(e.detail));
+  return d;
+}
+
+/** Whether `conn` carries the stream on which `host`'s gossipsub sends to the peer. */
+export function hasGossipStream(host: MeshHost, conn: Connection): boolean {
+  const protocols = host.services.pubsub.protocols;
+  return conn.streams.some((s) => s.direction === 'outbound' && s.protocol !== undefined && protocols.includes(s.protocol));
 }

@@ -13,7 +13,7 @@ import { HelloDeadlines } from './hello-deadline.ts';
 import { createHost, type MeshHost } from './host.ts';
 import { checkPush, type CheckedPush } from './push.ts';
 import { corkWrites } from './cork.ts';
-import { DuplicateConnections } from './duplicates.ts';
+import { watchDuplicateConnections, type DuplicateConnections } from './duplicates.ts';
 import { SyncChannel } from './sync-channel.ts';
 import { logSource, type LogSource } from './source.ts';
 import { answerSync } from './sync-server.ts';
@@ -225,7 +225,7 @@ export class Mesh {
       this.#log.info({ peer: conn.remotePeer.toString() }, 'no hello in time: closing the connection');
       void conn.close().catch(() => {});
     });
-    this.#duplicates = new DuplicateConnections((peer) => host.getConnections(peer), LIMITS.DUPLICATE_CONNECTION_CHECK_MS, this.#log);
+    this.#duplicates = watchDuplicateConnections(host, LIMITS.DUPLICATE_CONNECTION_CHECK_MS, this.#log);
     this.#redialer = new Redialer(host, opts.bootstrap, (peer) => this.#refused.has(peer), this.#abort.signal, this.#log);
   }
 
@@ -260,7 +260,6 @@ export class Mesh {
     await host.handle(PROTOCOLS.push, (stream, conn) => this.#receivePushes(stream, conn), limits);
     host.addEventListener('connection:open', (e) => {
       corkWrites(e.detail);
-      this.#duplicates.opened(e.detail);
       if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
       else this.#helloDeadlines.watch(e.detail);
     });

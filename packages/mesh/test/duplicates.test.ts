@@ -1,16 +1,19 @@
 // Two banks that dial each other keep one connection: the spare is closed once it is known
 // to be idle (packages/mesh/src/duplicates.ts), and gossip, pushes and sync carry on over the
 // connection that is kept.
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { Connection, PeerId } from '@libp2p/interface';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CHECKS, DuplicateConnections } from '../src/duplicates.ts';
+import { CHECKS, DuplicateConnections, hasGossipStream, watchDuplicateConnections } from '../src/duplicates.ts';
+import { createHost, type MeshHost } from '../src/host.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
 
 afterEach(stopAll);
 
 const SILENT = { info() {}, warn() {}, debug() {} };
 const peer = { toString: () => 'peer' } as unknown as PeerId;
+const GOSSIPING = () => true;
 
 function conn(id: string, open: number, streams = 0, status = 'open'): Connection & { close: ReturnType<typeof vi.fn> } {
   return {
@@ -29,18 +32,17 @@ describe('DuplicateConnections', () => {
     const old = conn('old', 1, 3);
     const spare = conn('spare', 2);
     const spare2 = conn('spare2', 3);
-    const d = new DuplicateConnections(() => [spare, old, spare2], 10, SILENT);
+    const d = new DuplicateConnections(() => [spare, old, spare2], GOSSIPING, 10, SILENT);
     expect(d.check(peer)).toEqual({ closed: 2, busy: 0 });
     expect(old.close).not.toHaveBeenCalled();
     expect(spare.close).toHaveBeenCalledOnce();
     expect(spare2.close).toHaveBeenCalledOnce();
-    expect(d.closed).toBe(2);
   });
 
   it('keeps the oldest connection even when it is idle, and a newer one that carries streams', () => {
     const old = conn('old', 1);
     const busy = conn('busy', 2, 1);
-    const d = new DuplicateConnections(() => [old, busy], 10, SILENT);
+    const d = new DuplicateConnections(() => [old, busy], GOSSIPING, 10, SILENT);
     expect(d.check(peer)).toEqual({ closed: 0, busy: 1 });
     expect(old.close).not.toHaveBeenCalled();
     expect(busy.close).not.toHaveBeenCalled();
@@ -49,7 +51,7 @@ describe('DuplicateConnections', () => {
   it('does nothing with one open connection, counting only open ones', () => {
     const only = conn('only', 2);
     const closing = conn('closing', 1, 0, 'closing');
-    const d = new DuplicateConnections(() => [closing, only], 10, SILENT);
+    const d = new DuplicateConnections(() => [closing, only], GOSSIPING, 10, SILENT);
     expect(d.check(peer)).toEqual({ closed: 0, busy: 0 });
     expect(only.close).not.toHaveBeenCalled();
     expect(closing.close).not.toHaveBeenCalled();
@@ -60,7 +62,7 @@ describe('DuplicateConnections', () => {
     try {
       const old = conn('old', 1, 1);
       const spare = conn('spare', 2);
-      const d = new DuplicateConnections(() => [old, spare], 2000, SILENT);
+      const d = new DuplicateConnections(() => [old, spare], GOSSIPING, 2000, SILENT);
       d.opened(spare);
       vi.advanceTimersByTime(1999);
       expect(spare.close).not.toHaveBeenCalled();
@@ -68,7 +70,7 @@ describe('DuplicateConnections', () => {
       expect(spare.close).toHaveBeenCalledOnce();
 
       const later = conn('later', 3);
-      const d2 = new DuplicateConnections(() => [old, later], 2000, SILENT);
+      const d2 = new DuplicateConnections(() => [old, later], GOSSIPING, 2000, SILENT);
       d2.opened(later);
       d2.stop();
       vi.advanceTimersByTime(5000);
@@ -83,7 +85,7 @@ describe('DuplicateConnections', () => {
     try {
       const old = conn('old', 1, 1);
       const spare = conn('spare', 2, 1); // an exchange in progress
-      const d = new DuplicateConnections(() => [old, spare], 2000, SILENT);
+      const d = new DuplicateConnections(() => [old, spare], GOSSIPING, 2000, SILENT);
       d.opened(spare);
       vi.advanceTimersByTime(2000 * 2);
       expect(spare.close).not.toHaveBeenCalled();
@@ -93,7 +95,7 @@ describe('DuplicateConnections', () => {
 
       const stuck = conn('stuck', 3, 1);
       let looks = 0;
-      const d2 = new DuplicateConnections(() => (looks++, [old, stuck]), 2000, SILENT);
+      const d2 = new DuplicateConnections(() => (looks++, [old, stuck]), GOSSIPING, 2000, SILENT);
       d2.opened(stuck);
       vi.advanceTimersByTime(2000 * (CHECKS + 3));
       expect(looks).toBe(CHECKS);
@@ -102,6 +104,113 @@ describe('DuplicateConnections', () => {
       vi.useRealTimers();
     }
   });
+
+  it('closes every connection to a connected peer that gossipsub has no stream to', () => {
+    const a = conn('a', 1, 2);
+    const b = conn('b', 2, 1);
+    const closing = conn('closing', 0, 0, 'closing');
+    let gossiping = false;
+    const d = new DuplicateConnections(() => [closing, a, b], () => gossiping, 10, SILENT);
+    expect(d.checkGossip(peer)).toBe(2);
+    expect(a.close).toHaveBeenCalledOnce();
+    expect(b.close).toHaveBeenCalledOnce();
+    expect(closing.close).not.toHaveBeenCalled();
+
+    gossiping = true;
+    const c = conn('c', 3, 1);
+    const d2 = new DuplicateConnections(() => [c], () => gossiping, 10, SILENT);
+    expect(d2.checkGossip(peer)).toBe(0);
+    expect(c.close).not.toHaveBeenCalled();
+    const d3 = new DuplicateConnections(() => [], () => false, 10, SILENT);
+    expect(d3.checkGossip(peer)).toBe(0);
+  });
+
+  it('checks for a lost gossip stream the given delay after a connection closes, and not after stop', () => {
+    vi.useFakeTimers();
+    try {
+      const gone = conn('gone', 1, 0, 'closed');
+      const left = conn('left', 2, 1);
+      const d = new DuplicateConnections(() => [gone, left], () => false, 2000, SILENT);
+      d.closed(gone);
+      vi.advanceTimersByTime(1999);
+      expect(left.close).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1);
+      expect(left.close).toHaveBeenCalledOnce();
+
+      const left2 = conn('left2', 2, 1);
+      const d2 = new DuplicateConnections(() => [gone, left2], () => false, 2000, SILENT);
+      d2.closed(gone);
+      d2.stop();
+      vi.advanceTimersByTime(5000);
+      expect(left2.close).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+const TOPIC = 'duplicates-test';
+const HOLD = '/mutual-test/hold/1.0.0';
+const hosts: MeshHost[] = [];
+afterEach(async () => {
+  await Promise.allSettled(hosts.splice(0).map((h) => h.stop()));
+});
+
+/** A started host subscribed to TOPIC, answering HOLD by keeping the stream open. */
+async function gossipHost(): Promise<MeshHost> {
+  const h = await createHost({ seed: randomBytes(32), listen: ['/ip4/127.0.0.1/tcp/0'], headsTopic: TOPIC, gater: {} });
+  hosts.push(h);
+  await h.handle(HOLD, () => {});
+  h.services.pubsub.subscribe(TOPIC);
+  await h.start();
+  return h;
+}
+
+const gossipStream = (from: MeshHost, to: MeshHost) => from.getConnections(to.peerId).some((c) => c.status === 'open' && hasGossipStream(from, c));
+const open = (from: MeshHost, to: MeshHost) => from.getConnections(to.peerId).filter((c) => c.status === 'open');
+
+/**
+ * Two hosts connected twice: gossipsub's streams on the first connection, a stream held open on
+ * the second so that it is not closed as a spare; then the first closes.
+ */
+async function gossipConnectionLost(watch: boolean): Promise<{ a: MeshHost; b: MeshHost }> {
+  const [a, b] = [await gossipHost(), await gossipHost()];
+  if (watch) for (const h of [a, b]) watchDuplicateConnections(h, 300, SILENT);
+  const first = await a.dial(b.getMultiaddrs()[0]!);
+  await waitFor('gossip streams both ways', () => gossipStream(a, b) && gossipStream(b, a));
+  const second = await a.dial(b.getMultiaddrs()[0]!, { force: true });
+  await second.newStream(HOLD);
+  expect(open(a, b)).toHaveLength(2);
+  const [bFirst] = open(b, a).sort((x, y) => x.timeline.open - y.timeline.open);
+  expect(hasGossipStream(a, first)).toBe(true);
+  expect(hasGossipStream(a, second)).toBe(false);
+  expect(hasGossipStream(b, bFirst!)).toBe(true);
+  await first.close();
+  return { a, b };
+}
+
+describe('a gossip stream lost with its connection', () => {
+  it('is lost for good while another connection stays open, without the check (gossipsub alone)', async () => {
+    const { a, b } = await gossipConnectionLost(false);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(open(a, b)).toHaveLength(1);
+    expect(gossipStream(a, b)).toBe(false);
+    expect(gossipStream(b, a)).toBe(false);
+  }, 30_000);
+
+  it('makes both ends drop the peer, and gossip flows again over the next connection', async () => {
+    const { a, b } = await gossipConnectionLost(true);
+    await waitFor('the remaining connection closed', () => open(a, b).length === 0 && open(b, a).length === 0, 10_000);
+    // What the bootstrap redial does in a bank.
+    await a.dial(b.getMultiaddrs()[0]!);
+    await waitFor('gossip streams both ways again', () => gossipStream(a, b) && gossipStream(b, a), 10_000);
+    await waitFor('b in a\'s topic peers', () => a.services.pubsub.getSubscribers(TOPIC).some((p) => p.equals(b.peerId)), 10_000);
+    const got: Uint8Array[] = [];
+    b.services.pubsub.addEventListener('message', (e) => got.push(e.detail.data));
+    const data = randomBytes(16);
+    await a.services.pubsub.publish(TOPIC, data);
+    await waitFor('the message at b', () => got.some((d) => Buffer.from(d).equals(data)), 10_000);
+  }, 30_000);
 });
 
 async function freePorts(n: number): Promise<number[]> {
