@@ -1,7 +1,8 @@
 /**
  * The V8 flags a bank node runs with. Every way this project starts one passes them: `npm start`,
  * the image's CMD, `mutual demo`, the benchmarks and the tests' daemons (a test checks the first
- * two against this list).
+ * two against this list). A node started without them (`mutual node`, or `node node/src/main.ts`
+ * by hand) restarts itself with them: {@link restartWithV8Flags}.
  *
  * Under a burst of submissions, V8's defaults let the young generation grow to 64 MB per
  * semi-space and the old generation grow to several times what is live before a full
@@ -26,4 +27,46 @@ const nameOf = (flag: string): string => flag.replace(/^--/, '').split('=')[0]!.
 export function missingV8Flags(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
   const given = new Set([...execArgv, ...nodeOptions.split(/\s+/)].filter((a) => a.startsWith('--')).map(nameOf));
   return NODE_V8_FLAGS.filter((f) => !given.has(nameOf(f)));
+}
+
+/**
+ * Set in the environment of the process that {@link restartWithV8Flags} becomes, so that it does
+ * not try again.
+ */
+export const RESTARTED_ENV = 'MUTUAL_NODE_RESTARTED_WITH_V8_FLAGS';
+
+/**
+ * The arguments (after the node executable) that run this process's script again with the
+ * missing flags of {@link NODE_V8_FLAGS} added after its own options; undefined when none is
+ * missing, when this process is already such a restart, or when it runs no script file.
+ */
+export function restartArgs(
+  execArgv: readonly string[] = process.execArgv,
+  argv: readonly string[] = process.argv,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] | undefined {
+  if (env[RESTARTED_ENV] !== undefined) return undefined;
+  const script = argv[1];
+  if (script === undefined || script === '' || execArgv.some((a) => a === '-e' || a === '--eval' || a === '-p' || a === '--print')) return undefined;
+  const missing = missingV8Flags(execArgv, env.NODE_OPTIONS ?? '');
+  if (missing.length === 0) return undefined;
+  return [...execArgv, ...missing, script, ...argv.slice(2)];
+}
+
+/**
+ * Replaces this process by the same command with the missing V8 flags (`process.execve`: the
+ * same PID, environment, standard streams and arguments, so a supervisor notices nothing).
+ * Returns, and the process goes on without the flags, when none is missing, when it was already
+ * restarted, or when Node.js cannot replace a process (before 23.11, and on Windows); the node
+ * then names the missing flags in its log. Call it first thing in an entry point, before any
+ * thread, file or socket is opened.
+ */
+export function restartWithV8Flags(): void {
+  const args = restartArgs();
+  if (args === undefined || typeof process.execve !== 'function') return;
+  try {
+    process.execve(process.execPath, [process.execPath, ...args], { ...process.env, [RESTARTED_ENV]: '1' });
+  } catch {
+    // Not replaced (an odd file system, a sandbox refusing execve): run on without the flags.
+  }
 }

@@ -8,7 +8,7 @@ export { BankNode, type BankNodeHooks } from './bank-node.ts';
 export { BANK_KEY_KIND, DATA_FILES, openDataDir, readBankKey, readToken, type DataDir } from './datadir.ts';
 export { discoveryPath, localRpcUrl, type DiscoveryRecord } from './discovery.ts';
 export { createLogger, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.ts';
-export { missingV8Flags, NODE_V8_FLAGS } from './heap-flags.ts';
+export { missingV8Flags, NODE_V8_FLAGS, RESTARTED_ENV, restartArgs, restartWithV8Flags } from './heap-flags.ts';
 export { EXIT, main, STOP_DEADLINE_MS } from './main.ts';
 export { parseTcpMultiaddr, type TcpMultiaddr } from './multiaddr.ts';
 export { DEFAULTS, LOG_LEVELS, loadOptions, parseHostPort, USAGE, type LogLevel, type NodeOptions } from './options.ts';

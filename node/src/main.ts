@@ -1,6 +1,6 @@
 import { isMutualError } from '@mutual/interface';
 import { BankNode } from './bank-node.ts';
-import { missingV8Flags } from './heap-flags.ts';
+import { missingV8Flags, NODE_V8_FLAGS, RESTARTED_ENV, restartWithV8Flags } from './heap-flags.ts';
 import { createLogger } from './logger.ts';
 import { loadOptions, USAGE, wantsHelp } from './options.ts';
 
@@ -34,6 +34,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   }
   const logger = createLogger({ level: options.logLevel });
   const missing = missingV8Flags();
+  if (env[RESTARTED_ENV] !== undefined) {
+    logger.info({ v8Flags: NODE_V8_FLAGS }, 'restarted with the V8 flags that bound the heap under load');
+  }
   if (missing.length > 0) {
     logger.info({ missing }, 'started without the V8 flags that bound the heap under load: it may grow to about twice the size (docs/LIMITS.md)');
   }
@@ -91,4 +94,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   return node;
 }
 
-if (import.meta.main) void main();
+if (import.meta.main) {
+  restartWithV8Flags();
+  void main();
+}

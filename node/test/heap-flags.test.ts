@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { missingV8Flags, NODE_V8_FLAGS } from '../src/heap-flags.ts';
+import { missingV8Flags, NODE_V8_FLAGS, RESTARTED_ENV, restartArgs } from '../src/heap-flags.ts';
 
 describe('missingV8Flags', () => {
   it('names every flag when none is given', () => {
@@ -18,5 +18,29 @@ describe('missingV8Flags', () => {
 
   it('does not take a flag for another whose name it begins', () => {
     expect(missingV8Flags(['--max-semi-space-size-extra=1', '--heap-growing-percent'], '')).toEqual(['--max-semi-space-size=8']);
+  });
+});
+
+describe('restartArgs', () => {
+  const argv = ['/usr/bin/node', '/app/node/src/main.ts', '--data', 'd'];
+
+  it('runs the same script and arguments with the missing flags after the process\'s own options', () => {
+    expect(restartArgs(['--trace-warnings'], argv, {})).toEqual(['--trace-warnings', ...NODE_V8_FLAGS, '/app/node/src/main.ts', '--data', 'd']);
+    expect(restartArgs(['--max-semi-space-size=4'], argv, {})).toEqual(['--max-semi-space-size=4', '--heap-growing-percent=20', '/app/node/src/main.ts', '--data', 'd']);
+  });
+
+  it('is undefined when nothing is missing, also by NODE_OPTIONS', () => {
+    expect(restartArgs([...NODE_V8_FLAGS], argv, {})).toBeUndefined();
+    expect(restartArgs(['--heap-growing-percent=30'], argv, { NODE_OPTIONS: '--max-semi-space-size=16' })).toBeUndefined();
+  });
+
+  it('is undefined in a process that is already a restart, so that it never loops', () => {
+    expect(restartArgs([], argv, { [RESTARTED_ENV]: '1' })).toBeUndefined();
+  });
+
+  it('is undefined without a script file to run again', () => {
+    expect(restartArgs([], ['/usr/bin/node'], {})).toBeUndefined();
+    expect(restartArgs(['-e', 'main()'], ['/usr/bin/node'], {})).toBeUndefined();
+    expect(restartArgs(['--eval', 'main()'], ['/usr/bin/node', 'x'], {})).toBeUndefined();
   });
 });

@@ -7,6 +7,8 @@ import { join, resolve } from 'node:path';
 import { NODE_V8_FLAGS } from '../../node/src/heap-flags.ts';
 
 const MAIN = resolve(import.meta.dirname, '..', '..', 'node', 'src', 'main.ts');
+/** The `mutual` command; `[CLI, 'node']` as {@link MeshDaemonOptions.entry} starts the daemon by `mutual node`. */
+export const CLI = resolve(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'mutual.js');
 const START_DEADLINE_MS = 30_000;
 const STOP_DEADLINE_MS = 15_000;
 
@@ -36,15 +38,19 @@ export interface MeshDaemonOptions {
   readonly args?: readonly string[];
   /** Node.js flags before the script; NODE_V8_FLAGS, as the project's own launchers pass */
   readonly v8Flags?: readonly string[];
+  /** the script and its first arguments: node/src/main.ts by default */
+  readonly entry?: readonly string[];
+  /** more environment variables */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-/** Starts `node node/src/main.ts` and waits for its 'bank node started' line. */
+/** Starts `node node/src/main.ts` (or `entry`) and waits for its 'bank node started' line. */
 export async function startMeshDaemon(o: MeshDaemonOptions): Promise<MeshDaemon> {
   const args = ['--data', o.data, '--rpc', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0', '--name', o.name, '--bioregion', o.bioregion];
   for (const b of o.bootstrap ?? []) args.push('--bootstrap', b);
   args.push(...(o.args ?? []));
-  const proc = spawn(process.execPath, [...(o.v8Flags ?? NODE_V8_FLAGS), MAIN, ...args], {
-    env: { ...process.env, MUTUAL_HOME: o.home, MUTUAL_LOG_LEVEL: 'info' },
+  const proc = spawn(process.execPath, [...(o.v8Flags ?? NODE_V8_FLAGS), ...(o.entry ?? [MAIN]), ...args], {
+    env: { ...process.env, MUTUAL_HOME: o.home, MUTUAL_LOG_LEVEL: 'info', ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(proc);
