@@ -69,9 +69,9 @@ export const LIMITS = {
   PEER_PING_INTERVAL_MS: 60_000,
   /**
    * Milliseconds after a connection opens before the node closes the spare connections to that
-   * peer: two banks that list each other as bootstrap peers dial each other, and of the two
-   * connections only the older carries streams (packages/mesh/src/duplicates.ts). As long after
-   * a connection closes, the node checks that gossipsub still has a stream to that peer.
+   * peer (two banks that list each other as bootstrap peers dial each other), and between two
+   * looks at a spare still busy; as long after a connection closes, the node checks that
+   * gossipsub still has a stream to that peer (packages/mesh/src/duplicates.ts).
    */
   DUPLICATE_CONNECTION_CHECK_MS: 2000,
   /** Bytes of one gossip message (a signed tree head is about 150). */

@@ -552,7 +552,7 @@ export class Mesh {
   async push(bank: Uint8Array, push: Uint8Array): Promise<boolean> {
     const key = hex(bank);
     const peer = this.#peerIds.get(key);
-    const conn = peer && this.#host.getConnections(peer).find((c) => c.status === 'open');
+    const conn = peer && this.#duplicates.preferred(peer);
     if (this.#stopped || !conn) {
       this.#pushCounts.unsent++;
       return false;
@@ -646,7 +646,7 @@ export class Mesh {
     if (!channel) {
       // Streams on the open connection, without going through the dialer (and its peer store work).
       const open = (signal: AbortSignal) => {
-        const conn = this.#host.getConnections(peer).find((c) => c.status === 'open');
+        const conn = this.#duplicates.preferred(peer);
         return conn ? conn.newStream(PROTOCOLS.sync, { signal }) : this.#host.dialProtocol(peer, PROTOCOLS.sync, { signal });
       };
       channel = new SyncChannel(open, { maxBytes: LIMITS.MAX_SYNC_MESSAGE_BYTES, timeoutMs: LIMITS.SYNC_TIMEOUT_MS, idleMs: SYNC_STREAM_IDLE_MS, signal: this.#abort.signal });
