@@ -57,11 +57,15 @@ export function restartArgs(
  * Replaces this process by the same command with the missing V8 flags (`process.execve`: the
  * same PID, environment, standard streams and arguments, so a supervisor notices nothing).
  * Returns, and the process goes on without the flags, when none is missing, when it was already
- * restarted, or when Node.js cannot replace a process (before 23.11, and on Windows); the node
- * then names the missing flags in its log. Call it first thing in an entry point, before any
+ * restarted, when it has an IPC channel (which it would lose), or when Node.js cannot replace a
+ * process (22 before 22.15, 23 before 23.11, Windows); the node then names the missing flags in its
+ * log. Only the standard streams pass to the new program: a process handed other file
+ * descriptors should be started with the flags. Call it first thing in an entry point, before any
  * thread, file or socket is opened.
  */
 export function restartWithV8Flags(): void {
+  // A process started with an IPC channel (child_process.fork) would lose it.
+  if (process.channel !== undefined) return;
   const args = restartArgs();
   if (args === undefined || typeof process.execve !== 'function') return;
   try {

@@ -1,5 +1,5 @@
 import { isMutualError } from '@mutual/interface';
-import { BankNode } from './bank-node.ts';
+import type { BankNode } from './bank-node.ts';
 import { missingV8Flags, NODE_V8_FLAGS, RESTARTED_ENV, restartWithV8Flags } from './heap-flags.ts';
 import { createLogger } from './logger.ts';
 import { loadOptions, USAGE, wantsHelp } from './options.ts';
@@ -35,7 +35,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   const logger = createLogger({ level: options.logLevel });
   const missing = missingV8Flags();
   if (env[RESTARTED_ENV] !== undefined) {
-    logger.info({ v8Flags: NODE_V8_FLAGS }, 'restarted with the V8 flags that bound the heap under load');
+    // Read once: a process this one starts is not a restart.
+    delete env[RESTARTED_ENV];
+    if (missing.length === 0) logger.info({ v8Flags: NODE_V8_FLAGS }, 'restarted with the V8 flags that bound the heap under load');
   }
   if (missing.length > 0) {
     logger.info({ missing }, 'started without the V8 flags that bound the heap under load: it may grow to about twice the size (docs/LIMITS.md)');
@@ -79,6 +81,9 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
   });
 
   try {
+    // Loaded here, not imported: run as a script, this module restarts the process with the V8
+    // flags (restartWithV8Flags) before the node's modules are loaded.
+    const { BankNode } = await import('./bank-node.ts');
     node = await BankNode.start(options, logger, { onFatal: () => shutdown('ledger write failed', EXIT.failed) });
   } catch (err) {
     const message = isMutualError(err) ? err.message : `cannot start: ${(err as Error).message}`;
@@ -95,6 +100,6 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
 }
 
 if (import.meta.main) {
-  restartWithV8Flags();
+  if (!wantsHelp(process.argv.slice(2))) restartWithV8Flags();
   void main();
 }
