@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Connection, PeerId } from '@libp2p/interface';
+import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { MeshHost } from './host.ts';
 import type { MeshLogger } from './mesh.ts';
 
@@ -9,6 +9,8 @@ export const CHECKS = 5;
 /** libp2p's ping protocol, which every host of the mesh answers. */
 const PING_PROTOCOL = '/ipfs/ping/1.0.0';
 const PING_BYTES = 32;
+/** How long a ping of a peer connected twice may take (libp2p's own ping timeout). */
+export const PING_TIMEOUT_MS = 10_000;
 
 /**
  * Connections to one peer opened within this many milliseconds of the oldest count as opened
@@ -40,8 +42,8 @@ export interface DuplicateConnectionsOptions {
   readonly connections: (peer: PeerId) => Connection[];
   /** Whether `conn` carries gossipsub's outbound stream to its peer. */
   readonly gossips: (conn: Connection) => boolean;
-  /** Whether the peer answers over `conn` (a ping on that connection). */
-  readonly alive: (conn: Connection) => Promise<boolean>;
+  /** Whether the peer answers over `conn` (a ping on that connection); undefined when this node could not tell. */
+  readonly alive: (conn: Connection) => Promise<boolean | undefined>;
   readonly delayMs: number;
   readonly log: MeshLogger;
 }
@@ -55,16 +57,18 @@ export interface DuplicateConnectionsOptions {
  * two dialed at the same instant, each end may put its long-lived streams (gossipsub's, pushes,
  * sync) on a different connection, so neither is ever idle.
  *
- * `delayMs` after a connection opens, each side picks the connection to keep ({@link keeperOf}:
- * the oldest, or of two opened together the one dialed by the lower peer ID, the same choice at
- * both ends), checks with a ping over it that the peer answers there (a peer
- * that restarted may have connected again before its old connection was found dead: a keeper
- * that does not answer is closed instead), and closes the other open connections that carry no
- * stream. A spare still carrying one is looked at again, `delayMs` later each time; at the
- * CHECKS-th look it is closed anyway. The node's own streams go on the keeper
- * ({@link DuplicateConnections.preferred}) and are opened again there when a spare closes under
- * them; gossipsub opens its stream again on a peer's remaining connection
- * (patches/README.md).
+ * `delayMs` after a connection opens, and as long again each time while the peer has spares,
+ * CHECKS + 1 times at most, the node looks at the peer's connections (one look at a time): it
+ * picks the connection to keep ({@link keeperOf}: the oldest, or of two opened together the one
+ * dialed by the lower peer ID), and closes the spares that carry no stream, or every spare at
+ * the CHECKS-th look. Only the end with the lower peer ID closes spares, so that the two never
+ * close each other's keeper; the other end closes them only when they are still there a look
+ * later (the deciding end may not hold the same connections: one of its own may be dead).
+ * Before closing a spare, the node pings the peer over the keeper: a peer that restarted may
+ * have connected again before its old connection was found dead; when the keeper does not
+ * answer and a spare does, the keeper is closed instead. The node's own streams go on the
+ * keeper ({@link DuplicateConnections.preferred}), and gossipsub opens its stream again on a
+ * peer's remaining connection (patches/README.md).
  *
  * As a last resort, `delayMs` after a connection closes and again as long after that, if the
  * peer is still connected by connections that were open before the close and none of them
@@ -74,6 +78,8 @@ export interface DuplicateConnectionsOptions {
 export class DuplicateConnections {
   readonly #o: DuplicateConnectionsOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
+  /** The check of each peer (peer ID) in progress: checks of one peer run one after the other. */
+  readonly #checks = new Map<string, Promise<void>>();
   #stopped = false;
 
   constructor(o: DuplicateConnectionsOptions) {
@@ -85,44 +91,73 @@ export class DuplicateConnections {
     return keeperOf(this.#open(peer), this.#o.self);
   }
 
-  /** Checks the connection's peer `delayMs` from now (and again while a spare is busy, see CHECKS). */
-  opened(conn: Connection, checks = 1): void {
+  /**
+   * Looks at the connection's peer `delayMs` from now, and again as long later each time while
+   * it has spares, CHECKS + 1 times at most.
+   */
+  opened(conn: Connection, look = 1): void {
     this.#later(async () => {
-      const { busy } = await this.check(conn.remotePeer, checks >= CHECKS);
-      if (busy > 0 && checks < CHECKS) this.opened(conn, checks + 1);
+      const { left } = await this.check(conn.remotePeer);
+      if (left > 0 && look <= CHECKS) this.opened(conn, look + 1);
     });
   }
 
   /**
-   * Keeps one of the open connections to `peer` (see the class): closes a keeper that does not
-   * answer a ping, else the other connections that carry no stream, or all of them when `last`;
-   * returns how many it closed and how many spares it left because they carry streams.
+   * Keeps one of the open connections to `peer` (see the class); returns how many it closed and
+   * how many spares are left. One check of a peer runs at a time.
    */
-  async check(peer: PeerId, last = false): Promise<{ closed: number; busy: number }> {
-    const result = { closed: 0, busy: 0 };
-    if (this.#stopped || this.#open(peer).length < 2) return result;
-    const keeper = keeperOf(this.#open(peer), this.#o.self)!;
-    if (!(await this.#o.alive(keeper))) {
-      if (this.#stopped || keeper.status !== 'open') return result;
-      this.#o.log.info({ peer: peer.toString(), connection: keeper.id }, 'a connection to a peer connected twice did not answer a ping: closing it');
-      void keeper.close().catch(() => {});
-      result.closed++;
-      // The others are looked at again: more than one may be left.
-      if (this.#open(peer).length > 1) result.busy++;
-      return result;
-    }
-    if (this.#stopped) return result;
-    for (const c of this.#open(peer)) {
-      if (c === keeper) continue;
-      if (c.streams.length > 0 && !last) {
-        result.busy++;
-        continue;
+  check(peer: PeerId): Promise<{ closed: number; left: number }> {
+    const id = peer.toString();
+    const run = (this.#checks.get(id) ?? Promise.resolve()).then(() => this.#check(peer));
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.#checks.set(id, settled);
+    void settled.then(() => {
+      if (this.#checks.get(id) === settled) this.#checks.delete(id);
+    });
+    return run;
+  }
+
+  async #check(peer: PeerId): Promise<{ closed: number; left: number }> {
+    const open = this.#open(peer);
+    if (this.#stopped || open.length < 2) return { closed: 0, left: 0 };
+    const keeper = keeperOf(open, this.#o.self)!;
+    const spares = open.filter((c) => c !== keeper);
+    // The end with the lower peer ID decides; the other closes spares only when that has not
+    // happened long after (the first may not see the same connections: one it holds may be dead).
+    const decides = this.#o.self < peer.toString();
+    const now = Date.now();
+    const age = (c: Connection) => now - c.timeline.open;
+    const closable = (c: Connection) =>
+      decides ? c.streams.length === 0 || age(c) >= (CHECKS - 0.5) * this.#o.delayMs : age(c) >= (CHECKS + 0.5) * this.#o.delayMs;
+    const closing = spares.filter(closable);
+    if (closing.length === 0) return { closed: 0, left: spares.length };
+    // Before closing what may carry streams, make sure the peer answers on the keeper. A peer
+    // that restarted may have connected again before its old connection was found dead: then
+    // the keeper is closed, but only when a spare answers (a slow peer answers on none).
+    const alive = await this.#o.alive(keeper);
+    if (this.#stopped) return { closed: 0, left: spares.length };
+    if (alive === false) {
+      for (const c of spares) {
+        if (c.status === 'open' && (await this.#o.alive(c)) === true && keeper.status === 'open' && !this.#stopped) {
+          this.#o.log.info({ peer: peer.toString(), connection: keeper.id }, 'a peer connected twice answered on a newer connection only: closing the older');
+          void keeper.close().catch(() => {});
+          return { closed: 1, left: spares.length - 1 };
+        }
       }
+      return { closed: 0, left: spares.length };
+    }
+    if (alive === undefined) return { closed: 0, left: spares.length };
+    let closed = 0;
+    for (const c of closing) {
+      if (c.status !== 'open') continue;
       this.#o.log.debug({ peer: peer.toString(), connection: c.id, direction: c.direction, streams: c.streams.length }, 'closing a spare connection to a connected peer');
       void c.close().catch(() => {});
-      result.closed++;
+      closed++;
     }
-    return result;
+    return { closed, left: spares.length - closed };
   }
 
   /** Looks for a lost gossip stream to the closed connection's peer `delayMs` from now, and again as long after. */
@@ -179,53 +214,65 @@ export function hasGossipStream(host: MeshHost, conn: Connection): boolean {
   return conn.streams.some((s) => s.direction === 'outbound' && s.writeStatus === 'writable' && s.protocol !== undefined && protocols.includes(s.protocol));
 }
 
+/** Errors that say nothing of the peer: a local limit, or a peer that answered without ping. */
+const UNTOLD = new Set(['TooManyOutboundProtocolStreamsError', 'UnsupportedProtocolError']);
+
 /**
  * Whether the peer answers a ping over `conn` within `timeoutMs`: libp2p's ping protocol (32
- * random bytes, echoed) on a new stream of that connection.
+ * random bytes, echoed) on a new stream of that connection. Undefined when this node could not
+ * tell (a local stream limit, or a peer that does not speak the ping protocol).
  */
-export async function pingOver(conn: Connection, timeoutMs: number): Promise<boolean> {
+export async function pingOver(conn: Connection, timeoutMs: number): Promise<boolean | undefined> {
+  if (conn.status !== 'open') return false;
   const signal = AbortSignal.timeout(timeoutMs);
+  let stream: Stream;
   try {
-    const stream = await conn.newStream(PING_PROTOCOL, { signal });
-    try {
-      const sent = randomBytes(PING_BYTES);
-      const echoed = new Promise<boolean>((resolve) => {
-        const got: Uint8Array[] = [];
-        let length = 0;
-        const done = (ok: boolean) => {
-          stream.removeEventListener('message', onMessage);
-          stream.removeEventListener('close', onClose);
-          signal.removeEventListener('abort', onClose);
-          resolve(ok);
-        };
-        const onMessage = (e: { data: { subarray(): Uint8Array } | Uint8Array }) => {
-          const bytes = e.data instanceof Uint8Array ? e.data : e.data.subarray();
-          got.push(bytes);
-          length += bytes.length;
-          if (length >= PING_BYTES) done(Buffer.concat(got).subarray(0, PING_BYTES).equals(sent));
-        };
-        const onClose = () => done(false);
-        stream.addEventListener('message', onMessage);
-        stream.addEventListener('close', onClose);
-        signal.addEventListener('abort', onClose);
-      });
-      if (!stream.send(sent)) await stream.onDrain({ signal });
-      return await echoed;
-    } finally {
-      await stream.close({ signal: AbortSignal.timeout(timeoutMs) }).catch(() => stream.abort(new Error('ping done')));
-    }
+    stream = await conn.newStream(PING_PROTOCOL, { signal });
+  } catch (err) {
+    return UNTOLD.has((err as Error).name) ? undefined : false;
+  }
+  let ok = false;
+  try {
+    const sent = randomBytes(PING_BYTES);
+    const echoed = new Promise<boolean>((resolve) => {
+      const got: Uint8Array[] = [];
+      let length = 0;
+      const done = (answer: boolean) => {
+        stream.removeEventListener('message', onMessage);
+        stream.removeEventListener('close', onClose);
+        signal.removeEventListener('abort', onClose);
+        resolve(answer);
+      };
+      const onMessage = (e: { data: { subarray(): Uint8Array } | Uint8Array }) => {
+        const bytes = e.data instanceof Uint8Array ? e.data : e.data.subarray();
+        got.push(bytes);
+        length += bytes.length;
+        if (length >= PING_BYTES) done(Buffer.concat(got).subarray(0, PING_BYTES).equals(sent));
+      };
+      const onClose = () => done(false);
+      stream.addEventListener('message', onMessage);
+      stream.addEventListener('close', onClose);
+      signal.addEventListener('abort', onClose);
+    });
+    if (!stream.send(sent)) await stream.onDrain({ signal });
+    ok = await echoed;
+    return ok;
   } catch {
     return false;
+  } finally {
+    // A stream left half open would count against the ping protocol's stream limit.
+    if (ok) await stream.close({ signal: AbortSignal.timeout(timeoutMs) }).catch(() => stream.abort(new Error('ping done')));
+    else stream.abort(new Error('no answer to a ping'));
   }
 }
 
 /** A DuplicateConnections over `host`'s connections and gossipsub, told of each connection that opens or closes. */
-export function watchDuplicateConnections(host: MeshHost, delayMs: number, log: MeshLogger): DuplicateConnections {
+export function watchDuplicateConnections(host: MeshHost, delayMs: number, log: MeshLogger, pingTimeoutMs = PING_TIMEOUT_MS): DuplicateConnections {
   const d = new DuplicateConnections({
     self: host.peerId.toString(),
     connections: (peer) => host.getConnections(peer),
     gossips: (conn) => hasGossipStream(host, conn),
-    alive: (conn) => pingOver(conn, delayMs),
+    alive: (conn) => pingOver(conn, pingTimeoutMs),
     delayMs,
     log,
   });

@@ -78,7 +78,9 @@ export async function createHost(opts: HostOptions): Promise<MeshHost> {
     connectionMonitor: { pingInterval: LIMITS.PEER_PING_INTERVAL_MS },
     services: {
       identify: identify(),
-      ping: ping(),
+      // One ping stream of the connection monitor and one of the check of a peer connected
+      // twice (packages/mesh/src/duplicates.ts) may be open at once.
+      ping: ping({ maxOutboundStreams: 2, maxInboundStreams: 4 }),
       pubsub: gossipsub({
         // Heads are self-authenticating (signed by their bank): no gossip signature, and the
         // message ID is the hash of the bytes, so the same head from two relays is one message.

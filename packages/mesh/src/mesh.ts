@@ -195,7 +195,7 @@ export class Mesh {
   /** The sync channel to each peer (peer ID), opened on first use. */
   readonly #channels = new Map<string, SyncChannel>();
   /** The push stream to each bank (hex key), open or opening. */
-  readonly #pushStreams = new Map<string, Promise<Stream>>();
+  readonly #pushStreams = new Map<string, { conn: Connection; stream: Promise<Stream> }>();
   readonly #pushCounts = { sent: 0, unsent: 0, received: 0, refused: 0 };
   readonly #redialer: Redialer;
   readonly #helloDeadlines: HelloDeadlines;
@@ -571,20 +571,28 @@ export class Mesh {
     }
   }
 
-  /** The open push stream to bank `key` over `conn`, opened if there is none. */
+  /**
+   * The open push stream to bank `key` over `conn`, opened if there is none. A stream held on
+   * another connection (a spare, soon closed) is closed once what was written on it is sent, and
+   * the pushes go on over `conn`.
+   */
   #pushStream(key: string, conn: Connection): Promise<Stream> {
     const held = this.#pushStreams.get(key);
-    if (held) return held;
+    if (held?.conn === conn) return held.stream;
+    if (held) {
+      this.#pushStreams.delete(key);
+      void held.stream.then((s) => s.close().catch((err: Error) => s.abort(err))).catch(() => {});
+    }
     const opening = conn.newStream(PROTOCOLS.push, { signal: this.#signal() }).then((stream) => {
       stream.addEventListener('close', () => {
-        if (this.#pushStreams.get(key) === opening) this.#pushStreams.delete(key);
+        if (this.#pushStreams.get(key)?.stream === opening) this.#pushStreams.delete(key);
       });
       return stream;
     });
     opening.catch(() => {
-      if (this.#pushStreams.get(key) === opening) this.#pushStreams.delete(key);
+      if (this.#pushStreams.get(key)?.stream === opening) this.#pushStreams.delete(key);
     });
-    this.#pushStreams.set(key, opening);
+    this.#pushStreams.set(key, { conn, stream: opening });
     return opening;
   }
 

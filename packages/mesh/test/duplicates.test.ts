@@ -1,11 +1,12 @@
-// Two banks that dial each other keep one connection: the spare is closed once it is known
-// to be idle (packages/mesh/src/duplicates.ts), and gossip, pushes and sync carry on over the
-// connection that is kept.
+// Two banks that dial each other keep one connection, the same at both ends: the spare is
+// closed once idle, or after CHECKS looks (packages/mesh/src/duplicates.ts), and gossip (with
+// the gossipsub patch of patches/), pushes and sync carry on over the connection that is kept.
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { Connection, PeerId } from '@libp2p/interface';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CHECKS, DuplicateConnections, hasGossipStream, keeperOf, pingOver, SIMULTANEOUS_MS, watchDuplicateConnections, type DuplicateConnectionsOptions } from '../src/duplicates.ts';
+import { LIMITS } from '@mutual/interface';
 import { createHost, type MeshHost } from '../src/host.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
 
@@ -35,8 +36,6 @@ function conn(id: string, open: number, o: { streams?: number; status?: string; 
 function duplicates(conns: () => Connection[], o: Partial<DuplicateConnectionsOptions> = {}): DuplicateConnections {
   return new DuplicateConnections({ self: SELF, connections: conns, gossips: () => true, alive: async () => true, delayMs: 10, log: SILENT, ...o });
 }
-
-const settle = () => vi.advanceTimersByTimeAsync(0);
 
 describe('keeperOf', () => {
   // peer-a sorts first: its dials are this node's inbound connections.
@@ -69,98 +68,149 @@ describe('keeperOf', () => {
 });
 
 describe('DuplicateConnections', () => {
-  it('closes the idle open connections to a peer other than the keeper', async () => {
-    const keeper = conn('keeper', 1, { streams: 3 });
-    const spare = conn('spare', 2);
-    const spare2 = conn('spare2', 0, { direction: 'outbound' });
-    const d = duplicates(() => [spare, keeper, spare2]);
-    expect(await d.check(peer)).toEqual({ closed: 2, busy: 0 });
+  /** Sorts before the peer: this end decides. */
+  const DECIDER = 'peer-0';
+  const DELAY = 2000;
+  /** A connection opened `ago` ms before now. */
+  const aged = (id: string, ago: number, o: Parameters<typeof conn>[2] = {}) => conn(id, Date.now() - ago, o);
+  const deciding = (conns: () => Connection[], o: Partial<DuplicateConnectionsOptions> = {}) => duplicates(conns, { self: DECIDER, delayMs: DELAY, ...o });
+
+  it('closes the idle spares once the peer answers on the keeper', async () => {
+    const keeper = aged('keeper', 60_000, { streams: 3 });
+    const spare = aged('spare', DELAY);
+    const spare2 = aged('spare2', DELAY, { direction: 'outbound' });
+    const pinged: Connection[] = [];
+    const d = deciding(() => [spare, keeper, spare2], { alive: async (c) => (pinged.push(c), true) });
+    expect(await d.check(peer)).toEqual({ closed: 2, left: 0 });
+    expect(pinged).toEqual([keeper]);
     expect(keeper.close).not.toHaveBeenCalled();
     expect(spare.close).toHaveBeenCalledOnce();
     expect(spare2.close).toHaveBeenCalledOnce();
     expect(d.preferred(peer)).toBe(keeper);
   });
 
-  it('leaves a spare that carries streams, unless it is the last look', async () => {
-    const keeper = conn('keeper', 1);
-    const busy = conn('busy', 2, { streams: 1 });
-    const d = duplicates(() => [keeper, busy]);
-    expect(await d.check(peer)).toEqual({ closed: 0, busy: 1 });
-    expect(busy.close).not.toHaveBeenCalled();
-    expect(await d.check(peer, true)).toEqual({ closed: 1, busy: 0 });
-    expect(busy.close).toHaveBeenCalledOnce();
+  it('leaves a busy spare until it is CHECKS looks old, then closes it, and pings only when it closes something', async () => {
+    const keeper = aged('keeper', 60_000);
+    const young = aged('young', DELAY, { streams: 1 });
+    const alive = vi.fn(async () => true);
+    expect(await deciding(() => [keeper, young], { alive }).check(peer)).toEqual({ closed: 0, left: 1 });
+    expect(young.close).not.toHaveBeenCalled();
+    expect(alive).not.toHaveBeenCalled();
+    const old = aged('old', CHECKS * DELAY, { streams: 1 });
+    expect(await deciding(() => [keeper, old]).check(peer)).toEqual({ closed: 1, left: 0 });
+    expect(old.close).toHaveBeenCalledOnce();
     expect(keeper.close).not.toHaveBeenCalled();
   });
 
-  it('closes a keeper that does not answer a ping, and leaves the others', async () => {
-    const dead = conn('dead', 1, { streams: 2 });
-    const fresh = conn('fresh', 2, { streams: 1 });
-    const pinged: Connection[] = [];
-    const d = duplicates(() => [dead, fresh], { alive: async (c) => (pinged.push(c), false) });
-    expect(await d.check(peer, true)).toEqual({ closed: 1, busy: 0 });
-    expect(pinged).toEqual([dead]);
+  it('at the end with the higher peer ID, closes a spare only a look after the deciding end would have', async () => {
+    const keeper = aged('keeper', 60_000);
+    const spare = aged('spare', CHECKS * DELAY);
+    expect(await duplicates(() => [keeper, spare], { self: 'peer-z', delayMs: DELAY }).check(peer)).toEqual({ closed: 0, left: 1 });
+    expect(spare.close).not.toHaveBeenCalled();
+    const older = aged('older', (CHECKS + 1) * DELAY, { streams: 2 });
+    expect(await duplicates(() => [keeper, older], { self: 'peer-z', delayMs: DELAY }).check(peer)).toEqual({ closed: 1, left: 0 });
+    expect(older.close).toHaveBeenCalledOnce();
+    expect(keeper.close).not.toHaveBeenCalled();
+  });
+
+  it('closes a keeper that does not answer when a spare does; nothing when none does or it cannot tell', async () => {
+    const dead = aged('dead', 60_000, { streams: 2 });
+    const fresh = aged('fresh', DELAY);
+    expect(await deciding(() => [dead, fresh], { alive: async (c) => c === fresh }).check(peer)).toEqual({ closed: 1, left: 0 });
     expect(dead.close).toHaveBeenCalledOnce();
     expect(fresh.close).not.toHaveBeenCalled();
+
+    const slow = aged('slow', 60_000, { streams: 2 });
+    const other = aged('other', DELAY);
+    expect(await deciding(() => [slow, other], { alive: async () => false }).check(peer)).toEqual({ closed: 0, left: 1 });
+    expect(await deciding(() => [slow, other], { alive: async () => undefined }).check(peer)).toEqual({ closed: 0, left: 1 });
+    expect(slow.close).not.toHaveBeenCalled();
+    expect(other.close).not.toHaveBeenCalled();
   });
 
   it('does nothing with one open connection, counting only open ones, and pings nothing', async () => {
-    const only = conn('only', 2);
-    const closing = conn('closing', 1, { status: 'closing' });
+    const only = aged('only', DELAY);
+    const closing = aged('closing', 60_000, { status: 'closing' });
     const alive = vi.fn(async () => true);
-    const d = duplicates(() => [closing, only], { alive });
-    expect(await d.check(peer)).toEqual({ closed: 0, busy: 0 });
+    expect(await deciding(() => [closing, only], { alive }).check(peer)).toEqual({ closed: 0, left: 0 });
     expect(only.close).not.toHaveBeenCalled();
     expect(closing.close).not.toHaveBeenCalled();
     expect(alive).not.toHaveBeenCalled();
   });
 
-  it('checks a peer the given delay after its connection opens, and not after stop', async () => {
+  it('runs one check of a peer at a time', async () => {
+    const keeper = aged('keeper', 60_000);
+    const spare = aged('spare', DELAY);
+    const answers: Array<(alive: boolean) => void> = [];
+    const d = deciding(() => [keeper, spare], { alive: () => new Promise<boolean>((r) => answers.push(r)) });
+    const first = d.check(peer);
+    const second = d.check(peer);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(answers).toHaveLength(1);
+    answers[0]!(true);
+    expect(await first).toEqual({ closed: 1, left: 0 });
+    // The second finds one connection left, and pings nothing.
+    expect(await second).toEqual({ closed: 0, left: 0 });
+    expect(answers).toHaveLength(1);
+  });
+
+  it('looks at a peer the given delay after its connection opens, and not after stop', async () => {
     vi.useFakeTimers();
     try {
-      const keeper = conn('keeper', 1, { streams: 1 });
-      const spare = conn('spare', 2);
-      const d = duplicates(() => [keeper, spare], { delayMs: 2000 });
+      const keeper = aged('keeper', 60_000, { streams: 1 });
+      const spare = aged('spare', 0);
+      const d = deciding(() => [keeper, spare]);
       d.opened(spare);
-      await vi.advanceTimersByTimeAsync(1999);
+      await vi.advanceTimersByTimeAsync(DELAY - 1);
       expect(spare.close).not.toHaveBeenCalled();
       await vi.advanceTimersByTimeAsync(1);
       expect(spare.close).toHaveBeenCalledOnce();
 
-      const later = conn('later', 3);
-      const d2 = duplicates(() => [keeper, later], { delayMs: 2000 });
+      const later = aged('later', 0);
+      const d2 = deciding(() => [keeper, later]);
       d2.opened(later);
       d2.stop();
-      await vi.advanceTimersByTimeAsync(5000);
+      await vi.advanceTimersByTimeAsync(DELAY * 3);
       expect(later.close).not.toHaveBeenCalled();
     } finally {
       vi.useRealTimers();
     }
   });
 
-  it('looks again at a spare that carries a stream, and closes it at the CHECKS-th look', async () => {
+  it('looks again while spares are left, closes a busy one at the CHECKS-th look, and stops looking', async () => {
     vi.useFakeTimers();
     try {
-      const keeper = conn('keeper', 1, { streams: 1 });
-      const spare = conn('spare', 2, { streams: 1 }); // an exchange in progress
-      const d = duplicates(() => [keeper, spare], { delayMs: 2000 });
+      const keeper = aged('keeper', 60_000, { streams: 1 });
+      const spare = aged('spare', 0, { streams: 1 }); // an exchange in progress
+      const d = deciding(() => [keeper, spare]);
       d.opened(spare);
-      await vi.advanceTimersByTimeAsync(2000 * 2);
+      await vi.advanceTimersByTimeAsync(DELAY * 2);
       expect(spare.close).not.toHaveBeenCalled();
       (spare.streams as unknown[]).length = 0; // the exchange is over
-      await vi.advanceTimersByTimeAsync(2000);
+      await vi.advanceTimersByTimeAsync(DELAY);
       expect(spare.close).toHaveBeenCalledOnce();
 
-      const stuck = conn('stuck', 3, { streams: 1 }); // a stream that stays open
+      const stuck = aged('stuck', 0, { streams: 1 }); // a stream that stays open
       let looks = 0;
-      const d2 = duplicates(() => (looks++, [keeper, stuck]), { delayMs: 2000 });
+      const d2 = deciding(() => (looks++, [keeper, stuck]));
       d2.opened(stuck);
-      await vi.advanceTimersByTimeAsync(2000 * (CHECKS - 1));
+      await vi.advanceTimersByTimeAsync(DELAY * (CHECKS - 1));
       expect(stuck.close).not.toHaveBeenCalled();
-      await vi.advanceTimersByTimeAsync(2000);
+      await vi.advanceTimersByTimeAsync(DELAY);
       expect(stuck.close).toHaveBeenCalledOnce();
       const seen = looks;
-      await vi.advanceTimersByTimeAsync(2000 * 3);
+      await vi.advanceTimersByTimeAsync(DELAY * 3);
       expect(looks).toBe(seen);
+
+      // At the other end: looked at CHECKS + 1 times at most, however busy.
+      const kept = aged('kept', 0, { streams: 1 });
+      let looks3 = 0;
+      const d3 = duplicates(() => (looks3++, [keeper, kept]), { self: 'peer-z', delayMs: DELAY, alive: async () => undefined });
+      d3.opened(kept);
+      await vi.advanceTimersByTimeAsync(DELAY * (CHECKS + 4));
+      expect(kept.close).not.toHaveBeenCalled();
+      expect(looks3).toBeGreaterThan(0);
+      expect(looks3).toBeLessThanOrEqual(2 * (CHECKS + 1));
     } finally {
       vi.useRealTimers();
     }
@@ -310,6 +360,26 @@ describe('two hosts connected twice', () => {
     await gossipFlows(b, a);
   }, 30_000);
 
+  it('dialing each other at the same instant, are left with one connection, the same at both ends, its ping answered', async () => {
+    const [a, b] = [await gossipHost(), await gossipHost()];
+    const said: string[] = [];
+    const log = { ...SILENT, info: (_o: unknown, msg?: string) => void said.push(msg ?? '') };
+    const opened = new Map<MeshHost, number>();
+    for (const h of [a, b]) {
+      watchDuplicateConnections(h, 300, log);
+      h.addEventListener('connection:open', () => opened.set(h, (opened.get(h) ?? 0) + 1));
+    }
+    await Promise.all([a.dial(b.getMultiaddrs()[0]!, { force: true }), b.dial(a.getMultiaddrs()[0]!, { force: true })]);
+    // Each end has seen both connections open (its inbound one a little after its own dial).
+    await waitFor('both connections at both ends', () => opened.get(a) === 2 && opened.get(b) === 2, 5000);
+    await waitFor('one connection at each end', () => open(a, b).length === 1 && open(b, a).length === 1, 15_000);
+    expect(open(a, b)[0]!.direction).not.toBe(open(b, a)[0]!.direction);
+    await waitFor('gossip streams both ways', () => gossipStream(a, b) && gossipStream(b, a), 10_000);
+    await gossipFlows(a, b);
+    await gossipFlows(b, a);
+    expect(said).toEqual([]);
+  }, 30_000);
+
   it('are left with one connection, the same at both ends, though neither was idle; and gossip flows', async () => {
     const { a, b } = await connectedTwice(true);
     // 300 ms a look, CHECKS looks at most: the busy spare is closed within about 1.5 s.
@@ -371,9 +441,9 @@ describe('banks that dial each other', () => {
     await waitFor('the two connected again', () => connectionsTo(a).length === 1 && connectionsTo(b).length === 1, 30_000);
     // b keeps redialing a's address (its backoff doubles from REDIAL_MIN_MS, 0.5 s), so its own
     // connection to a comes a few seconds after a's; DUPLICATE_CONNECTION_CHECK_MS later the
-    // pair is down to one connection again.
+    // pair is down to one connection again, or CHECKS such intervals later if the spare was busy.
     await new Promise((r) => setTimeout(r, 8000));
-    await waitFor('one connection again', () => connectionsTo(a).join() === '1' && connectionsTo(b).join() === '1', 5000);
+    await waitFor('one connection again', () => connectionsTo(a).join() === '1' && connectionsTo(b).join() === '1', (CHECKS + 2) * LIMITS.DUPLICATE_CONNECTION_CHECK_MS);
     await a.commit(2);
     await waitFor('b to replicate a', () => replicated(b, a));
   }, 60_000);
