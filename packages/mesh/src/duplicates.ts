@@ -3,7 +3,10 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { MeshHost } from './host.ts';
 import type { MeshLogger } from './mesh.ts';
 
-/** Looks at a peer's connections at most this many times after one opens. */
+/**
+ * At this look after a connection opened, a spare still carrying streams is closed; the peer is
+ * looked at CHECKS + 1 times at most (the end that does not decide closes a look later).
+ */
 export const CHECKS = 5;
 
 /** libp2p's ping protocol, which every host of the mesh answers. */
