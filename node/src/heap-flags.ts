@@ -38,7 +38,8 @@ export const RESTARTED_ENV = 'MUTUAL_NODE_RESTARTED_WITH_V8_FLAGS';
 /**
  * The arguments (after the node executable) that run this process's script again with the
  * missing flags of {@link NODE_V8_FLAGS} added after its own options; undefined when none is
- * missing, when this process is already such a restart, or when it runs no script file.
+ * missing, when this process is already such a restart, when it runs no script file, or when it
+ * was asked for help (`--help`, `-h`).
  */
 export function restartArgs(
   execArgv: readonly string[] = process.execArgv,
@@ -46,6 +47,8 @@ export function restartArgs(
   env: NodeJS.ProcessEnv = process.env,
 ): string[] | undefined {
   if (env[RESTARTED_ENV] !== undefined) return undefined;
+  // Asked for help only: nothing to run for long.
+  if (argv.slice(2).some((a) => a === '--help' || a === '-h')) return undefined;
   const script = argv[1];
   if (script === undefined || script === '' || execArgv.some((a) => a === '-e' || a === '--eval' || a === '-p' || a === '--print')) return undefined;
   const missing = missingV8Flags(execArgv, env.NODE_OPTIONS ?? '');

@@ -100,6 +100,6 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
 }
 
 if (import.meta.main) {
-  if (!wantsHelp(process.argv.slice(2))) restartWithV8Flags();
+  restartWithV8Flags();
   void main();
 }

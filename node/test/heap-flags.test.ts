@@ -38,6 +38,11 @@ describe('restartArgs', () => {
     expect(restartArgs([], argv, { [RESTARTED_ENV]: '1' })).toBeUndefined();
   });
 
+  it('is undefined when asked for help only', () => {
+    expect(restartArgs([], ['/usr/bin/node', '/app/node/src/main.ts', '--help'], {})).toBeUndefined();
+    expect(restartArgs([], ['/usr/bin/node', '/app/packages/cli/bin/mutual.js', 'node', '-h'], {})).toBeUndefined();
+  });
+
   it('is undefined without a script file to run again', () => {
     expect(restartArgs([], ['/usr/bin/node'], {})).toBeUndefined();
     expect(restartArgs(['-e', 'main()'], ['/usr/bin/node'], {})).toBeUndefined();
