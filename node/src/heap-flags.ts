@@ -1,3 +1,5 @@
+import { wantsHelp } from './options.ts';
+
 /**
  * The V8 flags a bank node runs with. Every way this project starts one passes them: `npm start`,
  * the image's CMD, `mutual demo`, the benchmarks and the tests' daemons (a test checks the first
@@ -48,7 +50,7 @@ export function restartArgs(
 ): string[] | undefined {
   if (env[RESTARTED_ENV] !== undefined) return undefined;
   // Asked for help only: nothing to run for long.
-  if (argv.slice(2).some((a) => a === '--help' || a === '-h')) return undefined;
+  if (wantsHelp(argv.slice(2))) return undefined;
   const script = argv[1];
   if (script === undefined || script === '' || execArgv.some((a) => a === '-e' || a === '--eval' || a === '-p' || a === '--print')) return undefined;
   const missing = missingV8Flags(execArgv, env.NODE_OPTIONS ?? '');

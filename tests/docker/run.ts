@@ -188,7 +188,7 @@ try {
     for (const b of BANKS) {
       const logs = run(engine!, ['logs', container(b)], { quiet: true });
       check(/"msg":"bank node started"/.test(logs.out + logs.err), `${b}: no 'bank node started' in its log`);
-      check(!/started without the V8 flags|restarted with the V8 flags/.test(logs.out + logs.err), `${b} started without the V8 flags of NODE_V8_FLAGS`);
+      check(!/started without the V8 flags|restarted with the V8 flags/.test(logs.out + logs.err), `${b} did not start with the V8 flags of NODE_V8_FLAGS`);
     }
   });
 

@@ -176,15 +176,13 @@ export class DuplicateConnections {
    * of which carries gossipsub's stream (newer ones get a stream of their own when identified).
    */
   gossipLost(peer: PeerId, before: number): boolean {
-    const open = this.#open(peer);
-    const older = open.filter((c) => c.timeline.open <= before);
-    return older.length > 0 && !open.some((c) => this.#o.gossips(c));
+    return this.#withoutGossip(peer, before).length > 0;
   }
 
   /** Closes the connections of {@link gossipLost}; returns how many it closed. */
   checkGossip(peer: PeerId, before: number): number {
-    if (this.#stopped || !this.gossipLost(peer, before)) return 0;
-    const older = this.#open(peer).filter((c) => c.timeline.open <= before);
+    const older = this.#stopped ? [] : this.#withoutGossip(peer, before);
+    if (older.length === 0) return 0;
     this.#o.log.info({ peer: peer.toString(), connections: older.length }, 'gossip stream to a connected peer lost with its connection: reconnecting');
     for (const c of older) void c.close().catch(() => {});
     return older.length;
@@ -196,6 +194,12 @@ export class DuplicateConnections {
     this.#timers.clear();
   }
 
+  /** The connections of `peer` opened before `before` when none of its connections carries gossipsub's stream, else none. */
+  #withoutGossip(peer: PeerId, before: number): Connection[] {
+    const open = this.#open(peer);
+    return open.some((c) => this.#o.gossips(c)) ? [] : open.filter((c) => c.timeline.open <= before);
+  }
+
   #open(peer: PeerId): Connection[] {
     return this.#o.connections(peer).filter((c) => c.status === 'open');
   }
@@ -204,7 +208,11 @@ export class DuplicateConnections {
     if (this.#stopped) return;
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      if (!this.#stopped) void fn();
+      if (this.#stopped) return;
+      // Whatever goes wrong in a look is logged, never an unhandled rejection (which stops a node).
+      Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => this.#o.log.warn({ err }, 'looking at the connections to a peer failed'));
     }, this.#o.delayMs);
     timer.unref();
     this.#timers.add(timer);

@@ -177,6 +177,23 @@ describe('DuplicateConnections', () => {
     }
   });
 
+  it('logs a look that fails instead of leaving a rejection unhandled', async () => {
+    vi.useFakeTimers();
+    try {
+      const keeper = aged('keeper', 60_000, { streams: 1 });
+      const spare = aged('spare', 0);
+      const warn = vi.fn();
+      const d = deciding(() => [keeper, spare], { alive: async () => Promise.reject(new Error('no ping')), log: { ...SILENT, warn } });
+      d.opened(spare);
+      await vi.advanceTimersByTimeAsync(DELAY);
+      expect(warn).toHaveBeenCalledOnce();
+      expect(warn.mock.calls[0]![1]).toBe('looking at the connections to a peer failed');
+      expect(spare.close).not.toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('looks again while spares are left, closes a busy one at the CHECKS-th look, and stops looking', async () => {
     vi.useFakeTimers();
     try {
