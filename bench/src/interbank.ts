@@ -22,7 +22,7 @@ import { DOMAIN, pb, signedMessage, toU64 } from '@mutual/protocol';
 import { signDetached } from '@mutual/verifier';
 import { fundingLabor, measureApply, population, type Prepared } from './apply.ts';
 import type { Benchmark, BenchContext } from './context.ts';
-import type { BankTrace, FromBank, ToBank } from './interbank-bank.ts';
+import type { BankSpec, BankTrace, FromBank, ToBank } from './interbank-bank.ts';
 import { fmt, fmtSummary, summarize, type Summary } from './stats.ts';
 
 const CHILD = resolve(import.meta.dirname, 'interbank-bank.ts');
@@ -37,6 +37,8 @@ const TARGET_P99_MS = 100;
 
 interface Sizes {
   readonly banks: number;
+  /** processes the banks run in, bank i in process i mod processes */
+  readonly processes: number;
   readonly payers: number;
   /** offered load of the latency runs, transfers/s */
   readonly rate: number;
@@ -54,13 +56,15 @@ interface Sizes {
 // The warm-up at the offered rate is long enough for the banks' code to be compiled: a bank
 // is a long-running process, and five seconds in V8 was still optimizing functions that the
 // offered rate had just made hot, about a tenth of the machine's CPU (perf, docs/BENCHMARKS.md).
-const FULL: Sizes = { banks: 10, payers: 100, rate: 500, warmUpMs: 30_000, runMs: 10_000, window: 2000, maxWarmUpMs: 5000, maxRunMs: 10_000, floorRate: 20, floorMs: 5000 };
-const QUICK: Sizes = { banks: 3, payers: 16, rate: 100, warmUpMs: 1000, runMs: 2000, window: 300, maxWarmUpMs: 1000, maxRunMs: 2000, floorRate: 20, floorMs: 1000 };
+const FULL: Sizes = { banks: 10, processes: 10, payers: 100, rate: 500, warmUpMs: 30_000, runMs: 10_000, window: 2000, maxWarmUpMs: 5000, maxRunMs: 10_000, floorRate: 20, floorMs: 5000 };
+const QUICK: Sizes = { banks: 3, processes: 3, payers: 16, rate: 100, warmUpMs: 1000, runMs: 2000, window: 300, maxWarmUpMs: 1000, maxRunMs: 2000, floorRate: 20, floorMs: 1000 };
 
 /**
  * `MUTUAL_BENCH_INTERBANK_BANKS` and `MUTUAL_BENCH_INTERBANK_RATE` change the number of banks and
- * the offered rate of the latency runs, to see how latency depends on the number of bank
- * processes sharing the machine's cores. The target rows hold only for 10 banks at 500/s.
+ * the offered rate of the latency runs, to see how latency depends on the number of banks
+ * sharing the machine's cores. The target rows hold only for 10 banks at 500/s.
+ * `MUTUAL_BENCH_INTERBANK_PROCESSES` runs the banks in fewer processes (one each by default;
+ * bank i in process i mod the number), to see what each process's own overhead costs.
  */
 export function withOverrides(base: Sizes, env: NodeJS.ProcessEnv = process.env): Sizes {
   const read = (name: string, min: number, max: number): number | undefined => {
@@ -72,7 +76,8 @@ export function withOverrides(base: Sizes, env: NodeJS.ProcessEnv = process.env)
   };
   const banks = read('MUTUAL_BENCH_INTERBANK_BANKS', 2, 30) ?? base.banks;
   const rate = read('MUTUAL_BENCH_INTERBANK_RATE', 1, 10_000) ?? base.rate;
-  return { ...base, banks, rate };
+  const processes = read('MUTUAL_BENCH_INTERBANK_PROCESSES', 1, banks) ?? banks;
+  return { ...base, banks, rate, processes };
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -189,6 +194,7 @@ class Mesh {
 
   async start(root: string): Promise<void> {
     const n = this.sizes.banks;
+    const groups = this.sizes.processes;
     const ports = await freePorts(n);
     const env = {
       ...process.env,
@@ -197,31 +203,58 @@ class Mesh {
       MUTUAL_LOG_LEVEL: 'info',
     };
     const started: Array<Promise<Bank>> = [];
-    for (let i = 0; i < n; i++) {
-      const data = join(root, `bank${i}`);
-      const logFile = join(root, `bank${i}.log`);
-      const fd = openSync(logFile, 'a');
-      const args = ['--data', data, '--rpc', '127.0.0.1:0', '--listen', `/ip4/127.0.0.1/tcp/${ports[i]}`, '--name', `Bench ${i}`, '--bioregion', 'bench', '--rate-limit', '1000000'];
-      // Every bank dials every other: they start together, and a dial to one not yet up is retried.
-      for (let j = 0; j < n; j++) if (j !== i) args.push('--bootstrap', `/ip4/127.0.0.1/tcp/${ports[j]}`);
-      const proc = fork(CHILD, args, { execPath: process.execPath, execArgv: [...process.execArgv, ...NODE_V8_FLAGS], stdio: ['ignore', fd, fd, 'ipc'], env: { ...env, MUTUAL_HOME: join(root, `home${i}`) } });
+    // Bank i runs in process i mod groups.
+    for (let g = 0; g < groups; g++) {
+      const specs: BankSpec[] = [];
+      for (let i = g; i < n; i += groups) {
+        const args = ['--data', join(root, `bank${i}`), '--rpc', '127.0.0.1:0', '--listen', `/ip4/127.0.0.1/tcp/${ports[i]}`, '--name', `Bench ${i}`, '--bioregion', 'bench', '--rate-limit', '1000000'];
+        // Every bank dials every other: they start together, and a dial to one not yet up is retried.
+        for (let j = 0; j < n; j++) if (j !== i) args.push('--bootstrap', `/ip4/127.0.0.1/tcp/${ports[j]}`);
+        specs.push({ i, args, log: join(root, `bank${i}.log`) });
+      }
+      const outFile = join(root, `process${g}.log`);
+      const fd = openSync(outFile, 'a');
+      const proc = fork(CHILD, [], {
+        execPath: process.execPath,
+        execArgv: [...process.execArgv, ...NODE_V8_FLAGS],
+        stdio: ['ignore', fd, fd, 'ipc'],
+        env: { ...env, MUTUAL_BENCH_BANKS: JSON.stringify(specs) },
+      });
       closeSync(fd);
-      started.push(
-        new Promise<Bank>((res, rej) => {
-          const timer = setTimeout(() => rej(new Error(`bank ${i} did not start within 120 s (see ${logFile})`)), 120_000);
-          proc.once('exit', (code) => rej(new Error(`bank ${i} exited (${code}) while starting: ${readFileSync(logFile, 'utf8').slice(-2000)}`)));
-          proc.once('message', (m: FromBank) => {
-            clearTimeout(timer);
-            if (m.type !== 'started') return rej(new Error(`bank ${i} failed to start: ${m.type === 'failed' ? m.message : m.type}`));
-            const bank: Bank = { i, proc, id: m.bank, hex: m.bankHex, url: m.rpc, token: readFileSync(join(data, 'admin.token'), 'utf8').trim(), logFile };
-            proc.on('message', (x: FromBank) => bank.waiter?.(x));
-            proc.on('exit', (code) => {
-              if (!this.abort.signal.aborted) this.failure ??= new Error(`bank ${i} exited (${code}) during the benchmark`);
-            });
-            res(bank);
-          });
-        }),
-      );
+      const waiting = new Map<number, { res: (b: Bank) => void; rej: (e: Error) => void }>();
+      const fail = (e: Error) => {
+        for (const w of waiting.values()) w.rej(e);
+        waiting.clear();
+      };
+      const timer = setTimeout(() => fail(new Error(`banks ${specs.map((s) => s.i).join(', ')} did not start within 120 s (see ${outFile} and their logs)`)), 120_000);
+      const known = new Map<number, Bank>();
+      proc.on('message', (m: FromBank) => {
+        if (m.type === 'started') {
+          const spec = specs.find((s) => s.i === m.i)!;
+          const bank: Bank = { i: m.i, proc, id: m.bank, hex: m.bankHex, url: m.rpc, token: readFileSync(join(root, `bank${m.i}`, 'admin.token'), 'utf8').trim(), logFile: spec.log };
+          known.set(m.i, bank);
+          waiting.get(m.i)?.res(bank);
+          waiting.delete(m.i);
+          if (waiting.size === 0) clearTimeout(timer);
+        } else if (m.type === 'failed') {
+          clearTimeout(timer);
+          fail(new Error(`bank ${m.i} failed to start: ${m.message}`));
+        } else if (m.type === 'trace') known.get(m.i)?.waiter?.(m);
+        else for (const b of known.values()) b.waiter?.(m);
+      });
+      proc.on('exit', (code) => {
+        clearTimeout(timer);
+        const tail = (f: string) => {
+          try {
+            return readFileSync(f, 'utf8').slice(-2000);
+          } catch {
+            return '';
+          }
+        };
+        fail(new Error(`the process of banks ${specs.map((s) => s.i).join(', ')} exited (${code}) while starting: ${tail(outFile)}${specs.map((s) => tail(s.log)).join('')}`));
+        if (!this.abort.signal.aborted) this.failure ??= new Error(`the process of banks ${specs.map((s) => s.i).join(', ')} exited (${code}) during the benchmark`);
+      });
+      for (const spec of specs) started.push(new Promise<Bank>((res, rej) => waiting.set(spec.i, { res, rej })));
     }
     const settled = await Promise.allSettled(started);
     for (const s of settled) if (s.status === 'fulfilled') this.banks.push(s.value);
@@ -229,6 +262,11 @@ class Mesh {
     if (failed) throw failed.reason;
     this.banks.sort((x, y) => x.i - y.i);
     this.banks.forEach((b) => this.byId.set(b.id, b.i));
+  }
+
+  /** The bank processes, each once. */
+  processes(): ChildProcess[] {
+    return [...new Set(this.banks.map((b) => b.proc))];
   }
 
   async call(b: Bank, method: string, path: string, body?: unknown, admin = false): Promise<unknown> {
@@ -466,22 +504,25 @@ class Mesh {
   async profile(what: 'start' | 'stop', phase: 'idle' | 'floor' | 'rate'): Promise<void> {
     const dir = process.env.MUTUAL_BENCH_PROFILE_DIR;
     if (!dir || (process.env.MUTUAL_BENCH_PROFILE_PHASE ?? 'rate') !== phase) return;
+    const procs = this.processes();
     if (what === 'start') {
-      for (const b of this.banks) b.proc.send({ type: 'profile-start' } satisfies ToBank);
+      for (const proc of procs) proc.send({ type: 'profile-start' } satisfies ToBank);
       return;
     }
     await Promise.all(
-      this.banks.map(
-        (b) =>
+      procs.map(
+        (proc) =>
           new Promise<void>((res) => {
+            const mine = this.banks.filter((b) => b.proc === proc);
             const timer = setTimeout(res, 30_000);
-            b.waiter = (m) => {
+            const done = (m: FromBank) => {
               if (m.type !== 'profiled') return;
               clearTimeout(timer);
-              b.waiter = undefined;
+              for (const b of mine) b.waiter = undefined;
               res();
             };
-            b.proc.send({ type: 'profile-stop', file: join(dir, `bank${b.i}.cpuprofile`) } satisfies ToBank);
+            for (const b of mine) b.waiter = done;
+            proc.send({ type: 'profile-stop', file: join(dir, `bank${mine.map((b) => b.i).join('+')}.cpuprofile`) } satisfies ToBank);
           }),
       ),
     );
@@ -499,14 +540,15 @@ class Mesh {
               b.waiter = undefined;
               res(m.trace);
             };
-            b.proc.send({ type: 'trace' } satisfies ToBank);
+            b.proc.send({ type: 'trace', i: b.i } satisfies ToBank);
           }),
       ),
     );
   }
 
+  /** CPU seconds of the bank processes so far. */
   cpu(): number {
-    return this.banks.reduce((s, b) => s + cpuSeconds(b.proc.pid), 0);
+    return this.processes().reduce((s, p) => s + cpuSeconds(p.pid), 0);
   }
 
   /** CPU seconds of this process (the load generator and its event-stream readers) so far. */
@@ -519,20 +561,20 @@ class Mesh {
     this.abort.abort();
     for (const a of this.agents) a.destroy();
     await Promise.all(
-      this.banks.map(
-        (b) =>
+      this.processes().map(
+        (proc) =>
           new Promise<void>((res) => {
-            if (b.proc.exitCode !== null || b.proc.signalCode !== null) return res();
+            if (proc.exitCode !== null || proc.signalCode !== null) return res();
             const timer = setTimeout(() => {
-              b.proc.kill('SIGKILL');
+              proc.kill('SIGKILL');
               res();
             }, 20_000);
-            b.proc.once('exit', () => {
+            proc.once('exit', () => {
               clearTimeout(timer);
               res();
             });
-            if (b.proc.connected) b.proc.send({ type: 'stop' } satisfies ToBank);
-            else b.proc.kill('SIGTERM');
+            if (proc.connected) proc.send({ type: 'stop' } satisfies ToBank);
+            else proc.kill('SIGTERM');
           }),
       ),
     );
@@ -686,7 +728,7 @@ export const interbankBenchmark: Benchmark = {
     try {
       const t0 = Date.now();
       await m.start(root);
-      ctx.log(`${sizes.banks} banks started in ${Date.now() - t0} ms`);
+      ctx.log(`${sizes.banks} banks started in ${sizes.processes} processes in ${Date.now() - t0} ms`);
       await m.waitForAgreement(120_000);
       ctx.log(`federation agreement in force at every bank after ${Date.now() - t0} ms`);
       await m.fund();
@@ -818,7 +860,7 @@ export const interbankBenchmark: Benchmark = {
       const cpu = summarize(runs.map((r) => r.cpu));
       const max: Summary = summarize(maxRates);
       const ratio = max.median / apply.median;
-      const label = `${sizes.banks} banks, ${sizes.rate}/s offered`;
+      const label = `${sizes.banks} banks${sizes.processes === sizes.banks ? '' : ` in ${sizes.processes} processes`}, ${sizes.rate}/s offered`;
       rows.push(
         { metric: `latency submit at A to credit on B's event stream, p50 (${label}; from the POST's send)`, value: fmtSummary(p50, ' ms'), ...(targeted ? { target: `<= ${TARGET_P50_MS} ms`, met: p50.median <= TARGET_P50_MS } : {}) },
         { metric: `latency, p99 (${label})`, value: fmtSummary(p99, ' ms'), ...(targeted ? { target: `<= ${TARGET_P99_MS} ms`, met: p99.median <= TARGET_P99_MS } : {}) },

@@ -26,6 +26,8 @@ export interface LoggerOptions {
   readonly level: LogLevel;
   /** Human-readable lines (pino-pretty) instead of JSON; default: when stdout is a terminal. */
   readonly pretty?: boolean;
+  /** Where the lines go: a file descriptor or a file's path (appended to); default: stdout. */
+  readonly destination?: number | string;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions): Logger {
   const options = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { pid: process.pid } };
   if (opts.pretty ?? process.stdout.isTTY === true) {
-    return pino(options, pretty({ colorize: true, sync: true, destination: 1, translateTime: 'SYS:standard' }));
+    return pino(options, pretty({ colorize: true, sync: true, destination: opts.destination ?? 1, translateTime: 'SYS:standard' }));
   }
-  return pino(options, pino.destination({ dest: 1, sync: true }));
+  return pino(options, pino.destination({ dest: opts.destination ?? 1, sync: true }));
 }
