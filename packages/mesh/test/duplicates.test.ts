@@ -409,6 +409,25 @@ describe('two hosts connected twice', () => {
   }, 30_000);
 });
 
+describe('two hosts connected once', () => {
+  it('gossipsub opens its stream again on the same connection when the stream alone ends (patches/)', async () => {
+    const [a, b] = [await gossipHost(), await gossipHost()];
+    const conn = await a.dial(b.getMultiaddrs()[0]!);
+    await waitFor('gossip streams both ways', () => gossipStream(a, b) && gossipStream(b, a));
+    await gossipFlows(a, b);
+    // What an overflowing write buffer does to the stream (libp2p aborts it), or a peer resetting
+    // it: the stream ends, the connection stays.
+    const protocols = a.services.pubsub.protocols;
+    const stream = conn.streams.find((s) => s.direction === 'outbound' && s.protocol !== undefined && protocols.includes(s.protocol))!;
+    stream.abort(new Error('write buffer overflow'));
+    await waitFor('the stream gone', () => !gossipStream(a, b), 5000);
+    await waitFor('a gossip stream again on the same connection', () => gossipStream(a, b), 10_000);
+    expect(open(a, b)).toEqual([conn]);
+    await gossipFlows(a, b);
+    await gossipFlows(b, a);
+  }, 30_000);
+});
+
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((res, rej) => {
