@@ -15,7 +15,7 @@ import { leafHash } from '@mutual/merkle';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fundedMember, openHolder, type TestHolder } from './support/holders.ts';
-import { bankDirs, killAll, logLines, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
+import { bankDirs, killAll, logLines, setDaemonEnv, startMeshDaemon, stopMeshDaemon, waitFederated, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
 
 const NAMES = ['Alder', 'Birch', 'Cedar', 'Dogwood', 'Elm'] as const;
 const MEMBERS_PER_BANK = 3;
@@ -23,7 +23,7 @@ const MEMBERS_PER_BANK = 3;
 let tmp: string;
 const daemons: MeshDaemon[] = [];
 const members: TestHolder[][] = [];
-const saved = { found: process.env.MUTUAL_FOUND_FEDERATION, limit: process.env.MUTUAL_CLEARING_LIMIT };
+let restoreEnv: (() => void) | undefined;
 /** Interbank transfers the payer bank acknowledged: bank index and outgoing entry index. */
 const acknowledged: Array<{ bank: number; index: number }> = [];
 
@@ -142,15 +142,9 @@ async function diagnose(): Promise<string> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mutual-federation-system-'));
-  process.env.MUTUAL_FOUND_FEDERATION = String(NAMES.length);
-  process.env.MUTUAL_CLEARING_LIMIT = '100000';
+  restoreEnv = setDaemonEnv({ MUTUAL_FOUND_FEDERATION: String(NAMES.length), MUTUAL_CLEARING_LIMIT: '100000' });
   for (let i = 0; i < NAMES.length; i++) daemons.push(await startBank(i, daemons.flatMap((d) => d.listen)));
-  for (const d of daemons) {
-    await waitFor(`${d.bank} has an agreement in force`, async () => {
-      const r = await fetch(`${d.url}/v1/agreements`);
-      return ((await r.json()) as { agreements: Array<{ inForce: boolean }> }).agreements.some((x) => x.inForce);
-    }, 90_000);
-  }
+  await waitFederated(daemons, 90_000);
   for (let i = 0; i < NAMES.length; i++) {
     const list: TestHolder[] = [];
     for (let m = 0; m < MEMBERS_PER_BANK; m++) list.push(await fundedMember(daemons[i]!, '24'));
@@ -161,10 +155,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await killAll();
-  for (const [k, v] of [['MUTUAL_FOUND_FEDERATION', saved.found], ['MUTUAL_CLEARING_LIMIT', saved.limit]] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv?.();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

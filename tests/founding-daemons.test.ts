@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bankDirs, killAll, logLines, startBioregion, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
+import { bankDirs, killAll, logLines, setDaemonEnv, startBioregion, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
 
 interface AgreementRow {
   id: string;
@@ -18,7 +18,7 @@ interface AgreementRow {
 
 let tmp: string;
 const daemons: Record<'a' | 'b' | 'c', MeshDaemon> = {} as never;
-const saved = { found: process.env.MUTUAL_FOUND_FEDERATION, limit: process.env.MUTUAL_CLEARING_LIMIT };
+let restoreEnv: (() => void) | undefined;
 
 const agreements = async (d: MeshDaemon): Promise<AgreementRow[]> => {
   const r = await fetch(`${d.url}/v1/agreements`);
@@ -29,17 +29,13 @@ const agreements = async (d: MeshDaemon): Promise<AgreementRow[]> => {
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mutual-founding-daemons-'));
   // The daemons are children of this process and inherit its environment.
-  process.env.MUTUAL_FOUND_FEDERATION = '3';
-  process.env.MUTUAL_CLEARING_LIMIT = '750';
+  restoreEnv = setDaemonEnv({ MUTUAL_FOUND_FEDERATION: '3', MUTUAL_CLEARING_LIMIT: '750' });
   Object.assign(daemons, await startBioregion(tmp));
 }, 120_000);
 
 afterAll(async () => {
   await killAll();
-  for (const [k, v] of [['MUTUAL_FOUND_FEDERATION', saved.found], ['MUTUAL_CLEARING_LIMIT', saved.limit]] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv?.();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -8,11 +8,11 @@ import { MutualClient, type InterbankTransfer } from '@mutual/client';
 import { formatAccountId } from '@mutual/codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceOf, fundedMember, openHolder, type TestHolder } from './support/holders.ts';
-import { bankDirs, killAll, startBioregion, startMeshDaemon, stopMeshDaemon, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
+import { bankDirs, killAll, setDaemonEnv, startBioregion, startMeshDaemon, stopMeshDaemon, waitFederated, waitFor, type MeshDaemon } from './support/mesh-daemon.ts';
 
 let tmp: string;
 const daemons: Record<'a' | 'b' | 'c', MeshDaemon> = {} as never;
-const saved = { found: process.env.MUTUAL_FOUND_FEDERATION, limit: process.env.MUTUAL_CLEARING_LIMIT };
+let restoreEnv: (() => void) | undefined;
 let payer: TestHolder;
 let payee: TestHolder;
 
@@ -38,25 +38,16 @@ async function send(from: TestHolder, to: { id: string; bank: string }, amount: 
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'mutual-interbank-daemons-'));
-  process.env.MUTUAL_FOUND_FEDERATION = '3';
-  process.env.MUTUAL_CLEARING_LIMIT = '50';
+  restoreEnv = setDaemonEnv({ MUTUAL_FOUND_FEDERATION: '3', MUTUAL_CLEARING_LIMIT: '50' });
   Object.assign(daemons, await startBioregion(tmp));
-  for (const d of Object.values(daemons)) {
-    await waitFor(`${d.bank} has an agreement in force`, async () => {
-      const r = await fetch(`${d.url}/v1/agreements`);
-      return ((await r.json()) as { agreements: Array<{ inForce: boolean }> }).agreements.some((x) => x.inForce);
-    }, 60_000);
-  }
+  await waitFederated(Object.values(daemons), 60_000);
   payer = await fundedMember(daemons.a, '20');
   payee = await openHolder(daemons.b);
 }, 150_000);
 
 afterAll(async () => {
   await killAll();
-  for (const [k, v] of [['MUTUAL_FOUND_FEDERATION', saved.found], ['MUTUAL_CLEARING_LIMIT', saved.limit]] as const) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+  restoreEnv?.();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

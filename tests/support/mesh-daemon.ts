@@ -166,8 +166,23 @@ export async function startBioregion(root: string, args: readonly string[] = [])
   return { a: started[0]!, b: started[1]!, c: started[2]! };
 }
 
-/** Waits until a federation agreement is in force at every daemon of `ds` (`GET /v1/agreements`). */
-export async function waitFederated(ds: readonly MeshDaemon[]): Promise<void> {
+/**
+ * Sets variables of this process's environment, which the daemons it starts inherit; returns
+ * what puts back the values they had (unset where they were unset).
+ */
+export function setDaemonEnv(vars: Record<string, string>): () => void {
+  const before = Object.keys(vars).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, vars);
+  return () => {
+    for (const [k, v] of before) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/** Waits until a federation agreement is in force at every daemon of `ds` (`GET /v1/agreements`), each within `deadlineMs`. */
+export async function waitFederated(ds: readonly MeshDaemon[], deadlineMs = 30_000): Promise<void> {
   for (const d of ds) {
     await waitFor(
       `an agreement in force at ${d.bank}`,
@@ -177,7 +192,7 @@ export async function waitFederated(ds: readonly MeshDaemon[]): Promise<void> {
         const body = (await r.json()) as { agreements: Array<{ inForce: boolean }> };
         return body.agreements.some((x) => x.inForce) || undefined;
       },
-      30_000,
+      deadlineMs,
     );
   }
 }
