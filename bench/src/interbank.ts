@@ -12,7 +12,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NODE_V8_FLAGS } from '../../node/src/heap-flags.ts';
@@ -24,6 +23,7 @@ import { fundingLabor, measureApply, population, type Prepared } from './apply.t
 import type { Benchmark, BenchContext } from './context.ts';
 import type { BankSpec, BankTrace, FromBank, ToBank } from './interbank-bank.ts';
 import { fmt, fmtSummary, summarize, type Summary } from './stats.ts';
+import { freePorts } from '../../tests/support/ports.ts';
 
 const CHILD = resolve(import.meta.dirname, 'interbank-bank.ts');
 /** Requests in flight per bank; each lane owns a share of the payers and sends them in order. */
@@ -120,23 +120,6 @@ interface Queued {
 function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((res, rej) => {
-          const s = createServer();
-          s.once('error', rej);
-          s.listen(0, '127.0.0.1', () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 /**

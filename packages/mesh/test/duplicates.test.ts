@@ -2,13 +2,13 @@
 // closed once idle, or after CHECKS looks (packages/mesh/src/duplicates.ts), and gossip (with
 // the gossipsub patch of patches/), pushes and sync carry on over the connection that is kept.
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Connection, PeerId } from '@libp2p/interface';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CHECKS, DuplicateConnections, hasGossipStream, keeperOf, pingOver, SIMULTANEOUS_MS, watchDuplicateConnections, type DuplicateConnectionsOptions } from '../src/duplicates.ts';
 import { LIMITS } from '@mutual/interface';
 import { createHost, type MeshHost } from '../src/host.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
+import { freePorts } from '../../../tests/support/ports.ts';
 
 afterEach(stopAll);
 
@@ -427,19 +427,6 @@ describe('two hosts connected once', () => {
     await gossipFlows(b, a);
   }, 30_000);
 });
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(0, '127.0.0.1', () => res(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 /** Banks started together, each listing every other as a bootstrap peer. */
 async function dialingEachOther(n: number): Promise<TestBank[]> {
