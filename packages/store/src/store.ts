@@ -865,6 +865,7 @@ export class LedgerStore {
     return ops.batch.write({ sync: true }).then(
       () => {
         this.#durableHead = ops.head;
+        this.#takeIn(changes);
         this.#dirtyApplied = new Map();
         this.#dirtyLaborDays = new Map();
         this.#dirtyOutgoing = new Map();
@@ -959,21 +960,28 @@ export class LedgerStore {
       put(keys.inbound(x.bank, x.index), encodeU64(x.entryIndex));
       this.#dirtyInbound.set(entryKey(x.bank, x.index), x.entryIndex);
     }
+    for (const { bank, position } of changes.positions.values()) put(keys.position(bank), records.position.encode(position));
+    return head;
+  }
+
+  /**
+   * What a commit changed of the state this store shows (bank, totals, rates, agreement, net
+   * positions), taken in once its batch is durable: a read never sees a commit that may yet
+   * fail, and after a failed write the store still shows its last durable state.
+   */
+  #takeIn(changes: StateChanges): void {
     if (changes.positions.size > 0) {
       const positions = new Map(this.#positions);
       for (const [k, { bank, position }] of changes.positions) {
-        put(keys.position(bank), records.position.encode(position));
         positions.set(k, { ...position });
         this.#positionBanks.set(k, bank);
       }
       this.#positions = positions;
     }
-
     this.#bank = changes.bank;
     this.#totals = changes.totals;
     if (changes.rates) this.#rates = changes.rates;
     if (changes.agreement) this.#agreement = changes.agreement.inForce;
-    return head;
   }
 
   #evict(): void {

@@ -1,0 +1,85 @@
+// A commit whose write fails (a full disk, an I/O error): nothing of it is acknowledged or
+// shown, the store refuses further work and says so once, and the data directory reopens
+// with the state of the last durable commit.
+import { isMutualError } from '@mutual/interface';
+import { AccountKind } from '@mutual/protocol';
+import type { Level } from 'level';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LedgerStore } from '../src/index.ts';
+import { DAY, newHolder, openAccount, signed, storeOptions, tempDir } from './fixture.ts';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** Makes every later chained batch of `db` fail to write, as a full disk would. */
+function failWrites(db: Level<Uint8Array, Uint8Array>): void {
+  const batch = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
+  Object.assign(db, {
+    batch: (...args: unknown[]) => {
+      if (args.length > 0) return (batch as (...a: unknown[]) => unknown)(...args);
+      const b = batch();
+      Object.assign(b, {
+        write: async () => {
+          await b.close();
+          throw Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+        },
+      });
+      return b;
+    },
+  });
+}
+
+describe('a commit whose write fails', () => {
+  it('is not acknowledged nor shown; the store refuses more work and reopens with the last durable state', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const bank = newHolder();
+    const fatal: Error[] = [];
+    let store = await LedgerStore.open(storeOptions(dir, bank, { onFatal: (err) => void fatal.push(err) }));
+    const coop = await openAccount(store, AccountKind.cooperative);
+    const alice = await openAccount(store);
+    const [first] = await store.submitSigned([signed(store, coop, 1n, { labor: { worker: alice.id, day: DAY, milliHours: 8000n, category: 'standard' } })]);
+    expect(first?.code).toBe('APPLIED');
+    const before = { size: store.size, head: store.head.bytes, totals: { ...store.totals }, rates: store.rates, alice: (await store.getAccount(alice.id))!.balance };
+    expect(before.totals.issued).toBe(8000n);
+
+    failWrites(store.db);
+    const labor = signed(store, coop, 2n, { labor: { worker: alice.id, day: DAY - 1, milliHours: 5000n, category: 'standard' } });
+    const failed = await store.submitSigned([labor]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(isMutualError(failed) && failed.code).toBe('STORE_CLOSED');
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.message).toMatch(/No space left on device/);
+
+    // Nothing of the failed commit is visible: not its entry, its head, its totals nor its balance.
+    expect(store.size).toBe(before.size);
+    expect(Buffer.from(store.head.bytes).equals(Buffer.from(before.head))).toBe(true);
+    expect(store.totals).toEqual(before.totals);
+    expect(store.rates).toEqual(before.rates);
+    expect((await store.getAccount(alice.id))!.balance).toBe(before.alice);
+    expect(await store.getEntry(before.size)).toBeUndefined();
+
+    // Later work is refused, without a second fatal report.
+    await expect(store.submit([{ type: 'openAccount', holderKey: newHolder().publicKey, kind: AccountKind.member, label: '' }])).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    expect(fatal).toHaveLength(1);
+    await store.close();
+
+    // Reopened: the last durable commit, and the same signed instruction applies now.
+    store = await LedgerStore.open(storeOptions(dir, bank));
+    try {
+      expect(store.size).toBe(before.size);
+      expect(store.totals).toEqual(before.totals);
+      expect((await store.getAccount(alice.id))!.balance).toBe(before.alice);
+      const [again] = await store.submitSigned([labor]);
+      expect(again?.code).toBe('APPLIED');
+      expect(store.totals.issued).toBe(13_000n);
+      expect((await store.getAccount(alice.id))!.balance).toBe(before.alice + 5000n);
+    } finally {
+      await store.close();
+    }
+  });
+});
