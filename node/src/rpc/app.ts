@@ -126,7 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => metrics.close());
 
   const { store } = deps;
-  healthRoutes(app, { isReady: deps.isReady ?? (() => true), metrics });
+  healthRoutes(app, { isReady: deps.isReady ?? (() => true), failed: () => store.failed, metrics });
   statusRoutes(app, { store, version: NODE_VERSION });
   accountRoutes(app, { store, admin: requireAdmin(deps.adminToken) });
   instructionRoutes(app, { store, metrics });

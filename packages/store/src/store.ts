@@ -309,6 +309,11 @@ export class LedgerStore {
     return this.#bank;
   }
 
+  /** Whether the store stopped after a failed write (it then refuses work until reopened). */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
   /** The latest durable signed tree head. */
   get head(): SignedHead {
     assert(this.#durableHead !== undefined, 'an open store has a head');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveAccountId } from '@mutual/codec';
 import { AccountKind, type AccountKindNumber } from '@mutual/protocol';
+import type { Level } from 'level';
 import { LedgerStore, type StoreOptions } from '../src/index.ts';
 import { instructionBody, newHolder, signBytes, signInstruction, verify, type ActionProps, type Holder } from '../../ledger/test/fixture.ts';
 
@@ -38,3 +39,21 @@ export function signed(store: LedgerStore, who: Acct, seq: bigint, action: Actio
 }
 
 export const DAY = Math.floor(Date.now() / 86_400_000);
+
+/** Makes every later chained batch of `db` fail to write, as a full disk would. */
+export function failWrites(db: Level<Uint8Array, Uint8Array>): void {
+  const batch = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
+  Object.assign(db, {
+    batch: (...args: unknown[]) => {
+      if (args.length > 0) return (batch as (...a: unknown[]) => unknown)(...args);
+      const b = batch();
+      Object.assign(b, {
+        write: async () => {
+          await b.close();
+          throw Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' });
+        },
+      });
+      return b;
+    },
+  });
+}

@@ -3,33 +3,14 @@
 // with the state of the last durable commit.
 import { isMutualError } from '@mutual/interface';
 import { AccountKind } from '@mutual/protocol';
-import type { Level } from 'level';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LedgerStore } from '../src/index.ts';
-import { DAY, newHolder, openAccount, signed, storeOptions, tempDir } from './fixture.ts';
+import { DAY, failWrites, newHolder, openAccount, signed, storeOptions, tempDir } from './fixture.ts';
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
-
-/** Makes every later chained batch of `db` fail to write, as a full disk would. */
-function failWrites(db: Level<Uint8Array, Uint8Array>): void {
-  const batch = db.batch.bind(db) as () => ReturnType<typeof db.batch>;
-  Object.assign(db, {
-    batch: (...args: unknown[]) => {
-      if (args.length > 0) return (batch as (...a: unknown[]) => unknown)(...args);
-      const b = batch();
-      Object.assign(b, {
-        write: async () => {
-          await b.close();
-          throw Object.assign(new Error('IO error: No space left on device'), { code: 'LEVEL_IO_ERROR' });
-        },
-      });
-      return b;
-    },
-  });
-}
 
 describe('a commit whose write fails', () => {
   it('is not acknowledged nor shown; the store refuses more work and reopens with the last durable state', async () => {

@@ -22,7 +22,7 @@ const statusResponse = {
 export function statusRoutes(app: FastifyInstance, deps: { store: LedgerStore; version: string }): void {
   const { store } = deps;
   app.get('/v1/status', { schema: { tags: ['ledger'], response: { 200: statusResponse, ...errors(429) } } }, async () => {
-    // log.size and head are what is durable; totals may already count a commit being written.
+    // The head, totals and rates of the last durable commit, read together.
     const head = store.head;
     const totals = store.totals;
     return {
