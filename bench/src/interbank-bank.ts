@@ -61,29 +61,31 @@ const now = () => performance.timeOrigin + performance.now();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const send = (m: FromBank) => process.send?.(m);
 
-const newTrace = (): BankTrace => ({ commits: [], credits: [], heads: [], pushes: [], appends: [], served: [] });
+/** A bank's trace, and the largest head size of each other bank (hex) it has recorded. */
+interface Traced {
+  readonly trace: BankTrace;
+  readonly newest: Map<string, number>;
+}
+const newTraced = (): Traced => ({ trace: { commits: [], credits: [], heads: [], pushes: [], appends: [], served: [] }, newest: new Map() });
 /** Each bank's trace, found from the replica store and the clearing that belong to it. */
-const traceOf = new WeakMap<object, BankTrace>();
-/** The trace of the bank being started: its replica store is opened during BankNode.start. */
-let starting: BankTrace | undefined;
-const newest = new Map<BankTrace, Map<string, number>>();
+const tracedOf = new WeakMap<object, Traced>();
+/** The bank being started: its replica store is opened during BankNode.start. */
+let starting: Traced | undefined;
 
 const openReplicas = ReplicaStore.open.bind(ReplicaStore);
 ReplicaStore.open = async function (...args: Parameters<typeof ReplicaStore.open>) {
   const replicas = await openReplicas(...args);
-  if (starting) traceOf.set(replicas, starting);
+  if (starting) tracedOf.set(replicas, starting);
   return replicas;
 };
 const recordHead = ReplicaStore.prototype.recordHead;
 ReplicaStore.prototype.recordHead = function (this: ReplicaStore, head: SignedHead): Promise<boolean> {
-  const trace = traceOf.get(this);
-  if (trace) {
+  const traced = tracedOf.get(this);
+  if (traced) {
     const key = hex(head.bank);
-    const sizes = newest.get(trace) ?? new Map<string, number>();
-    newest.set(trace, sizes);
-    if (head.size > (sizes.get(key) ?? 0)) {
-      sizes.set(key, head.size);
-      trace.heads.push([key, head.size, now()]);
+    if (head.size > (traced.newest.get(key) ?? 0)) {
+      traced.newest.set(key, head.size);
+      traced.trace.heads.push([key, head.size, now()]);
     }
   }
   return recordHead.call(this, head);
@@ -91,20 +93,20 @@ ReplicaStore.prototype.recordHead = function (this: ReplicaStore, head: SignedHe
 const append = ReplicaStore.prototype.append;
 ReplicaStore.prototype.append = async function (this: ReplicaStore, ...args: Parameters<ReplicaStore['append']>) {
   const r = await append.apply(this, args);
-  if (typeof r === 'number') traceOf.get(this)?.appends.push([hex(args[0]), r, now()]);
+  if (typeof r === 'number') tracedOf.get(this)?.trace.appends.push([hex(args[0]), r, now()]);
   return r;
 };
 
 // Every sync request for another bank's log, answered by this node, starts with this.
 const servableHead = ReplicaStore.prototype.servableHead;
 ReplicaStore.prototype.servableHead = function (this: ReplicaStore, bank: Uint8Array) {
-  traceOf.get(this)?.served.push(now());
+  tracedOf.get(this)?.trace.served.push(now());
   return servableHead.call(this, bank);
 };
 
 const receive = Clearing.prototype.receive;
 Clearing.prototype.receive = function (this: Clearing, bank: Uint8Array, entries: Parameters<Clearing['receive']>[1]) {
-  const trace = traceOf.get(this);
+  const trace = tracedOf.get(this)?.trace;
   if (trace) {
     const t = now();
     const key = hex(bank);
@@ -117,12 +119,13 @@ const specs = JSON.parse(process.env.MUTUAL_BENCH_BANKS ?? '[]') as BankSpec[];
 const banks = new Map<number, { node: BankNode; trace: BankTrace }>();
 // One at a time, so that a replica store opened during a start is that bank's.
 for (const spec of specs) {
-  const trace = newTrace();
-  starting = trace;
+  const traced = newTraced();
+  const { trace } = traced;
+  starting = traced;
   try {
     const options = loadOptions(spec.args, process.env);
     const node = await BankNode.start(options, createLogger({ level: options.logLevel, pretty: false, destination: spec.log }));
-    traceOf.set(node.clearing, trace);
+    tracedOf.set(node.clearing, traced);
     banks.set(spec.i, { node, trace });
     node.store.subscribe((e) => {
       const t = now();

@@ -31,10 +31,11 @@ export const SIMULTANEOUS_MS = 50;
 export function keeperOf(open: readonly Connection[], self: string): Connection | undefined {
   if (open.length === 0) return undefined;
   const oldest = (cs: readonly Connection[]) => cs.reduce((a, b) => (b.timeline.open < a.timeline.open ? b : a));
-  const together = open.filter((c) => c.timeline.open <= oldest(open).timeline.open + SIMULTANEOUS_MS);
+  const first = oldest(open).timeline.open;
+  const together = open.filter((c) => c.timeline.open <= first + SIMULTANEOUS_MS);
   const remote = open[0]!.remotePeer.toString();
-  const first = remote < self ? remote : self;
-  const preferred = together.filter((c) => (c.direction === 'outbound' ? self : remote) === first);
+  const lower = remote < self ? remote : self;
+  const preferred = together.filter((c) => (c.direction === 'outbound' ? self : remote) === lower);
   return oldest(preferred.length > 0 ? preferred : together);
 }
 

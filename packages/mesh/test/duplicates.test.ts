@@ -68,6 +68,11 @@ describe('keeperOf', () => {
 });
 
 describe('DuplicateConnections', () => {
+  // Tests that use fake timers start them themselves.
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   /** Sorts before the peer: this end decides. */
   const DECIDER = 'peer-0';
   const DELAY = 2000;
@@ -156,81 +161,69 @@ describe('DuplicateConnections', () => {
 
   it('looks at a peer the given delay after its connection opens, and not after stop', async () => {
     vi.useFakeTimers();
-    try {
-      const keeper = aged('keeper', 60_000, { streams: 1 });
-      const spare = aged('spare', 0);
-      const d = deciding(() => [keeper, spare]);
-      d.opened(spare);
-      await vi.advanceTimersByTimeAsync(DELAY - 1);
-      expect(spare.close).not.toHaveBeenCalled();
-      await vi.advanceTimersByTimeAsync(1);
-      expect(spare.close).toHaveBeenCalledOnce();
+    const keeper = aged('keeper', 60_000, { streams: 1 });
+    const spare = aged('spare', 0);
+    const d = deciding(() => [keeper, spare]);
+    d.opened(spare);
+    await vi.advanceTimersByTimeAsync(DELAY - 1);
+    expect(spare.close).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(spare.close).toHaveBeenCalledOnce();
 
-      const later = aged('later', 0);
-      const d2 = deciding(() => [keeper, later]);
-      d2.opened(later);
-      d2.stop();
-      await vi.advanceTimersByTimeAsync(DELAY * 3);
-      expect(later.close).not.toHaveBeenCalled();
-    } finally {
-      vi.useRealTimers();
-    }
+    const later = aged('later', 0);
+    const d2 = deciding(() => [keeper, later]);
+    d2.opened(later);
+    d2.stop();
+    await vi.advanceTimersByTimeAsync(DELAY * 3);
+    expect(later.close).not.toHaveBeenCalled();
   });
 
   it('logs a look that fails instead of leaving a rejection unhandled', async () => {
     vi.useFakeTimers();
-    try {
-      const keeper = aged('keeper', 60_000, { streams: 1 });
-      const spare = aged('spare', 0);
-      const warn = vi.fn();
-      const d = deciding(() => [keeper, spare], { alive: async () => Promise.reject(new Error('no ping')), log: { ...SILENT, warn } });
-      d.opened(spare);
-      await vi.advanceTimersByTimeAsync(DELAY);
-      expect(warn).toHaveBeenCalledOnce();
-      expect(warn.mock.calls[0]![1]).toBe('looking at the connections to a peer failed');
-      expect(spare.close).not.toHaveBeenCalled();
-    } finally {
-      vi.useRealTimers();
-    }
+    const keeper = aged('keeper', 60_000, { streams: 1 });
+    const spare = aged('spare', 0);
+    const warn = vi.fn();
+    const d = deciding(() => [keeper, spare], { alive: async () => Promise.reject(new Error('no ping')), log: { ...SILENT, warn } });
+    d.opened(spare);
+    await vi.advanceTimersByTimeAsync(DELAY);
+    expect(warn).toHaveBeenCalledOnce();
+    expect(warn.mock.calls[0]![1]).toBe('looking at the connections to a peer failed');
+    expect(spare.close).not.toHaveBeenCalled();
   });
 
   it('looks again while spares are left, closes a busy one at the CHECKS-th look, and stops looking', async () => {
     vi.useFakeTimers();
-    try {
-      const keeper = aged('keeper', 60_000, { streams: 1 });
-      const spare = aged('spare', 0, { streams: 1 }); // an exchange in progress
-      const d = deciding(() => [keeper, spare]);
-      d.opened(spare);
-      await vi.advanceTimersByTimeAsync(DELAY * 2);
-      expect(spare.close).not.toHaveBeenCalled();
-      (spare.streams as unknown[]).length = 0; // the exchange is over
-      await vi.advanceTimersByTimeAsync(DELAY);
-      expect(spare.close).toHaveBeenCalledOnce();
+    const keeper = aged('keeper', 60_000, { streams: 1 });
+    const spare = aged('spare', 0, { streams: 1 }); // an exchange in progress
+    const d = deciding(() => [keeper, spare]);
+    d.opened(spare);
+    await vi.advanceTimersByTimeAsync(DELAY * 2);
+    expect(spare.close).not.toHaveBeenCalled();
+    (spare.streams as unknown[]).length = 0; // the exchange is over
+    await vi.advanceTimersByTimeAsync(DELAY);
+    expect(spare.close).toHaveBeenCalledOnce();
 
-      const stuck = aged('stuck', 0, { streams: 1 }); // a stream that stays open
-      let looks = 0;
-      const d2 = deciding(() => (looks++, [keeper, stuck]));
-      d2.opened(stuck);
-      await vi.advanceTimersByTimeAsync(DELAY * (CHECKS - 1));
-      expect(stuck.close).not.toHaveBeenCalled();
-      await vi.advanceTimersByTimeAsync(DELAY);
-      expect(stuck.close).toHaveBeenCalledOnce();
-      const seen = looks;
-      await vi.advanceTimersByTimeAsync(DELAY * 3);
-      expect(looks).toBe(seen);
+    const stuck = aged('stuck', 0, { streams: 1 }); // a stream that stays open
+    let looks = 0;
+    const d2 = deciding(() => (looks++, [keeper, stuck]));
+    d2.opened(stuck);
+    await vi.advanceTimersByTimeAsync(DELAY * (CHECKS - 1));
+    expect(stuck.close).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(DELAY);
+    expect(stuck.close).toHaveBeenCalledOnce();
+    const seen = looks;
+    await vi.advanceTimersByTimeAsync(DELAY * 3);
+    expect(looks).toBe(seen);
 
-      // At the other end: looked at CHECKS + 1 times at most, however busy.
-      const kept = aged('kept', 0, { streams: 1 });
-      let looks3 = 0;
-      const d3 = duplicates(() => (looks3++, [keeper, kept]), { self: 'peer-z', delayMs: DELAY, alive: async () => undefined });
-      d3.opened(kept);
-      await vi.advanceTimersByTimeAsync(DELAY * (CHECKS + 4));
-      expect(kept.close).not.toHaveBeenCalled();
-      expect(looks3).toBeGreaterThan(0);
-      expect(looks3).toBeLessThanOrEqual(2 * (CHECKS + 1));
-    } finally {
-      vi.useRealTimers();
-    }
+    // At the other end: looked at CHECKS + 1 times at most, however busy.
+    const kept = aged('kept', 0, { streams: 1 });
+    let looks3 = 0;
+    const d3 = duplicates(() => (looks3++, [keeper, kept]), { self: 'peer-z', delayMs: DELAY, alive: async () => undefined });
+    d3.opened(kept);
+    await vi.advanceTimersByTimeAsync(DELAY * (CHECKS + 4));
+    expect(kept.close).not.toHaveBeenCalled();
+    expect(looks3).toBeGreaterThan(0);
+    expect(looks3).toBeLessThanOrEqual(2 * (CHECKS + 1));
   });
 
   it('closes the connections older than a close when none carries the gossip stream, and only those', () => {
@@ -258,33 +251,29 @@ describe('DuplicateConnections', () => {
 
   it('after a close, closes a connection without gossip only when it still has none one delay later', async () => {
     vi.useFakeTimers();
-    try {
-      const gone = conn('gone', 1, { status: 'closed' });
-      const left = conn('left', 0, { streams: 1 });
-      let gossiping = false;
-      const d = duplicates(() => [gone, left], { gossips: () => gossiping, delayMs: 2000 });
-      d.closed(gone);
-      await vi.advanceTimersByTimeAsync(2000);
-      gossiping = true; // gossipsub opened its stream again on `left`
-      await vi.advanceTimersByTimeAsync(2000);
-      expect(left.close).not.toHaveBeenCalled();
+    const gone = conn('gone', 1, { status: 'closed' });
+    const left = conn('left', 0, { streams: 1 });
+    let gossiping = false;
+    const d = duplicates(() => [gone, left], { gossips: () => gossiping, delayMs: 2000 });
+    d.closed(gone);
+    await vi.advanceTimersByTimeAsync(2000);
+    gossiping = true; // gossipsub opened its stream again on `left`
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(left.close).not.toHaveBeenCalled();
 
-      gossiping = false;
-      d.closed(gone);
-      await vi.advanceTimersByTimeAsync(3999);
-      expect(left.close).not.toHaveBeenCalled();
-      await vi.advanceTimersByTimeAsync(1);
-      expect(left.close).toHaveBeenCalledOnce();
+    gossiping = false;
+    d.closed(gone);
+    await vi.advanceTimersByTimeAsync(3999);
+    expect(left.close).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(left.close).toHaveBeenCalledOnce();
 
-      const left2 = conn('left2', 0, { streams: 1 });
-      const d2 = duplicates(() => [gone, left2], { gossips: () => false, delayMs: 2000 });
-      d2.closed(gone);
-      d2.stop();
-      await vi.advanceTimersByTimeAsync(5000);
-      expect(left2.close).not.toHaveBeenCalled();
-    } finally {
-      vi.useRealTimers();
-    }
+    const left2 = conn('left2', 0, { streams: 1 });
+    const d2 = duplicates(() => [gone, left2], { gossips: () => false, delayMs: 2000 });
+    d2.closed(gone);
+    d2.stop();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(left2.close).not.toHaveBeenCalled();
   });
 });
 
