@@ -47,6 +47,7 @@ export class BankNode {
   #ready = false;
   /** Automatic founding of a federation (--found-federation), when asked for. */
   #founding: Founding | undefined;
+  readonly #federation: Federation;
   #stopping: Promise<void> | undefined;
 
   private constructor(parts: {
@@ -58,8 +59,10 @@ export class BankNode {
     discoveryFile: string;
     pool: VerifierPool;
     logger: Logger;
+    federation: Federation;
   }) {
     this.store = parts.store;
+    this.#federation = parts.federation;
     this.mesh = parts.mesh;
     this.clearing = parts.clearing;
     // Heads are gossiped at most one per HEAD_GOSSIP_INTERVAL_MS (the latest), at once when
@@ -167,7 +170,9 @@ export class BankNode {
       const url = localRpcUrl(options.rpc.host, port);
       const discoveryFile = writeDiscovery(options.home, port, { rpc: url, data: data.dir, pid: process.pid });
       clearing.start();
-      node = new BankNode({ store, mesh, clearing, app, url, discoveryFile, pool, logger: log });
+      node = new BankNode({ store, mesh, clearing, app, url, discoveryFile, pool, logger: log, federation });
+      // An agreement that became complete while the node was stopped, or before a crash let it commit its adoption.
+      federation.adoptPending().catch((err: unknown) => log.warn({ err }, 'adopting an agreement failed'));
       ready = () => node!.#ready;
       node.#ready = true;
       if (options.founding) {
@@ -203,6 +208,7 @@ export class BankNode {
       this.#ready = false;
       this.#logger.info('stopping');
       await this.#founding?.stop();
+      this.#federation.stop();
       try {
         await this.app.close();
       } finally {

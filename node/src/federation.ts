@@ -1,4 +1,4 @@
-import { MutualError } from '@mutual/interface';
+import { LIMITS, MutualError } from '@mutual/interface';
 import {
   agreementMessage,
   bytesEqual,
@@ -7,7 +7,6 @@ import {
   hasSigned,
   isMember,
   type AgreementView,
-  type Result,
 } from '@mutual/ledger';
 import { pb, toU64 } from '@mutual/protocol';
 import type { AgreementPool, LedgerStore } from '@mutual/store';
@@ -49,6 +48,9 @@ export interface AgreementStatus {
  * as soon as it is complete and this bank has signed it, so that every member records it
  * without another step.
  */
+
+/** How long adoption waits to try again when the ledger's queue is full. */
+export const ADOPTION_RETRY_MS = 2_000;
 export class Federation {
   readonly #store: LedgerStore;
   readonly #pool: AgreementPool;
@@ -57,6 +59,11 @@ export class Federation {
   readonly #log: FederationLogger | undefined;
   readonly #clock: () => bigint;
   readonly #counterparties: Counterparties | undefined;
+  /** Adoptions run one at a time: each reads the agreement in force the previous one left. */
+  #adoption: Promise<void> = Promise.resolve();
+  /** Agreements the ledger refused to adopt, each as `<in force>:<agreement>` (hex IDs). */
+  readonly #refused = new Set<string>();
+  #retry: NodeJS.Timeout | undefined;
 
   constructor(parts: {
     store: LedgerStore;
@@ -119,7 +126,7 @@ export class Federation {
     const a = known.agreement;
     if (!isMember(a, this.#me)) throw new MutualError('NOT_AGREEMENT_MEMBER', 'this bank is not a member of the agreement');
     if (hasSigned(a, this.#me)) {
-      await this.#adoptIfDue(a);
+      if (a.complete) await this.adoptPending();
       return a;
     }
     const signed = encodeSignedAgreement(a.bytes, [...a.signatures, { bank: this.#me, signature: this.#sign(agreementMessage(a.bytes)) }]);
@@ -141,21 +148,70 @@ export class Federation {
       // Before anyone can hold the agreement complete with this bank's signature, and send under it.
       this.#counterparties?.note(r.agreement);
       await this.#mesh?.publishAgreement(r.signed);
-      await this.#adoptIfDue(r.agreement, r.signed);
     }
+    // Also when nothing changed: an amendment that came complete before the agreement it amends
+    // was adopted is adopted right after it.
+    if (r.agreement.complete && isMember(r.agreement, this.#me)) await this.adoptPending();
     return r.agreement;
   }
 
-  /** Adopts `a` if it is complete, this bank signed it, and it is not in force yet. */
-  async #adoptIfDue(a: AgreementView, signed?: Uint8Array): Promise<Result | undefined> {
-    if (!a.complete || !hasSigned(a, this.#me)) return undefined;
-    const current = this.#store.agreementInForce;
-    if (current && bytesEqual(current.id, a.id)) return undefined;
-    const bytes = signed ?? encodeSignedAgreement(a.bytes, a.signatures);
-    const [r] = await this.#store.submit([{ type: 'adoptAgreement', signed: bytes }]);
-    if (r?.code === 'APPLIED') this.#log?.info({ agreement: Buffer.from(a.id).toString('hex'), entryIndex: r.entryIndex }, 'adopted a federation agreement');
-    else this.#log?.warn({ agreement: Buffer.from(a.id).toString('hex'), code: r?.code }, 'a complete agreement was not adopted');
-    return r;
+  /**
+   * Adopts, in turn, each complete agreement of the pool that lists this bank and can follow
+   * the one in force: a founding agreement or, with none in force, the amendment by which this
+   * bank joins; then each amendment of the one in force. Run at start (an adoption the node
+   * stopped before), and whenever an agreement that names this bank is complete. When the
+   * ledger's queue is full it tries again ADOPTION_RETRY_MS later.
+   */
+  adoptPending(): Promise<void> {
+    const run = this.#adoption.then(() => this.#adoptAll());
+    this.#adoption = run.catch(() => {});
+    return run;
+  }
+
+  /** Stops a retry that is waiting. */
+  stop(): void {
+    clearTimeout(this.#retry);
+    this.#retry = undefined;
+  }
+
+  async #adoptAll(): Promise<void> {
+    const me = this.#me;
+    const bioregion = this.#store.bank.bioregion;
+    // Each round adopts one agreement or ends; one pool's worth of rounds bounds a chain of amendments.
+    for (let round = 0; round < LIMITS.MAX_POOLED_AGREEMENTS; round++) {
+      const current = this.#store.agreementInForce?.id;
+      const at = current ? Buffer.from(current).toString('hex') : '';
+      let adopted = false;
+      for (const { agreement: a, signed } of await this.#pool.list()) {
+        if (!a.complete || a.bioregion !== bioregion || !isMember(a, me)) continue;
+        if (current && (bytesEqual(current, a.id) || !a.previous || !bytesEqual(a.previous, current))) continue;
+        const key = `${at}:${Buffer.from(a.id).toString('hex')}`;
+        if (this.#refused.has(key)) continue;
+        let r;
+        try {
+          [r] = await this.#store.submit([{ type: 'adoptAgreement', signed }]);
+        } catch (err) {
+          // A closed store: the node is stopping, or stopped after a failed write (logged there).
+          if (err instanceof MutualError && err.code === 'STORE_CLOSED') return;
+          if (!(err instanceof MutualError) || err.code !== 'OVERLOADED') throw err;
+          this.#log?.warn({ agreement: Buffer.from(a.id).toString('hex') }, 'adopting an agreement waits: the ledger is busy');
+          this.#retry ??= setTimeout(() => {
+            this.#retry = undefined;
+            this.adoptPending().catch((e: unknown) => this.#log?.warn({ err: e }, 'adopting an agreement failed'));
+          }, ADOPTION_RETRY_MS).unref();
+          return;
+        }
+        if (r?.code === 'APPLIED') {
+          this.#log?.info({ agreement: Buffer.from(a.id).toString('hex'), entryIndex: r.entryIndex }, 'adopted a federation agreement');
+          this.#refused.clear();
+          adopted = true;
+          break;
+        }
+        this.#refused.add(key);
+        this.#log?.warn({ agreement: Buffer.from(a.id).toString('hex'), code: r?.code, problem: r?.message }, 'a complete agreement was not adopted');
+      }
+      if (!adopted) return;
+    }
   }
 
   /** Every agreement in the pool, with this bank's view of it. */
@@ -166,14 +222,18 @@ export class Federation {
     const inForce = this.#store.agreementInForce?.id;
     const all = (await this.#pool.list()).map((x) => x.agreement);
     // Adoption moves the agreement in force along `previous` links only, so the agreements
-    // this bank adopted are exactly the chain from the one in force back to its founding.
+    // this bank adopted are the chain from the one in force back to its founding, or to the
+    // amendment by which it joined.
     const adopted = new Set<string>();
     const byId = new Map(all.map((a) => [Buffer.from(a.id).toString('hex'), a]));
     let at = inForce;
     while (at && !adopted.has(Buffer.from(at).toString('hex'))) {
       const k = Buffer.from(at).toString('hex');
+      const a = byId.get(k);
+      // A bank that joined by an amendment never adopted the agreements before it.
+      if (a && !isMember(a, this.#me)) break;
       adopted.add(k);
-      at = byId.get(k)?.previous;
+      at = a?.previous;
     }
     return all.map((a) => ({
       agreement: a,

@@ -157,6 +157,34 @@ describe('federation agreements over the mesh', () => {
     expect(a.store.size).toBe(size);
   }, 40_000);
 
+  it('a bank joins by an amendment signed by the members and itself, and adopts it as its first agreement', async () => {
+    const [a, b, c] = await threeBanks();
+    const founding = await a.federation.propose({ members: [b.keys.publicKey], clearingLimit: 1_000n });
+    await waitFor('b sees the founding proposal', async () => (await list(b)).length === 1);
+    await b.federation.signAgreement(founding.id);
+    for (const x of [a, b]) await waitFor(`${x.store.bank.name} adopts the founding agreement`, () => x.store.agreementInForce !== undefined);
+
+    const amendment = await a.federation.propose({ members: [b.keys.publicKey, c.keys.publicKey], clearingLimit: 2_000n, amends: founding.id });
+    await waitFor('b and c see the amendment', async () => (await list(b)).length === 2 && (await list(c)).length === 2);
+    await b.federation.signAgreement(amendment.id);
+    await waitFor('c sees b\'s signature', async () => (await list(c)).find((r: { id: string }) => r.id === Buffer.from(amendment.id).toString('hex'))?.members[1].signed === true);
+    await c.federation.signAgreement(amendment.id);
+    const amendmentId = Buffer.from(amendment.id).toString('hex');
+    for (const x of [a, b, c]) {
+      await waitFor(`${x.store.bank.name} adopts the amendment`, async () => x.store.agreementInForce !== undefined && Buffer.from(x.store.agreementInForce.id).toString('hex') === amendmentId && (await kinds(x)).at(-2) === 'agreementAdopted');
+      expect(x.store.agreementInForce!.members).toHaveLength(3);
+      expect(x.store.agreementInForce!.clearingLimit).toBe(2_000n);
+      expect((await verifyStore(x.store)).ok).toBe(true);
+    }
+    // The joining bank adopted one agreement, the amendment; the founding one was never its own.
+    const rows = async (x: Bank) => Object.fromEntries((await list(x)).map((r: { id: string; adopted: boolean; inForce: boolean }) => [r.id, [r.adopted, r.inForce]]));
+    const foundingId = Buffer.from(founding.id).toString('hex');
+    expect(await rows(c)).toEqual({ [foundingId]: [false, false], [amendmentId]: [true, true] });
+    expect(await rows(a)).toEqual({ [foundingId]: [true, false], [amendmentId]: [true, true] });
+    expect((await kinds(c)).filter((k) => k === 'agreementAdopted')).toHaveLength(1);
+    expect((await kinds(a)).filter((k) => k === 'agreementAdopted')).toHaveLength(2);
+  }, 60_000);
+
   it('rejects a gossiped agreement with a forged signature: nothing changes', async () => {
     const [a, b, c] = await threeBanks();
     // B (a member) makes an agreement of the three, signs it as itself and forges C's and A's signatures.

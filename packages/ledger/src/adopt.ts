@@ -21,7 +21,9 @@ export function adoptAgreement(o: Overlay, signed: Uint8Array, ctx: ApplyContext
   const current = o.agreement;
   if (current && bytesEqual(current.id, a.id)) return { code: 'AGREEMENT_NOT_CURRENT', message: 'the agreement is in force already' };
   if (!a.previous && current) return { code: 'AGREEMENT_NOT_CURRENT', message: 'a founding agreement, but an agreement is in force: propose an amendment of it' };
-  if (a.previous && (!current || !bytesEqual(a.previous, current.id))) {
+  // With no agreement in force, an amendment is how a bank joins a federation: the agreement
+  // it amends was never this bank's to adopt.
+  if (a.previous && current && !bytesEqual(a.previous, current.id)) {
     return { code: 'AGREEMENT_NOT_CURRENT', message: 'the agreement amends another agreement than the one in force' };
   }
   if (!a.complete) return { code: 'AGREEMENT_INCOMPLETE', message: 'not every member has signed the agreement' };

@@ -130,8 +130,6 @@ describe('amendments', () => {
   it('refuses an amendment of another agreement, a founding agreement while one is in force, and one that leaves out a current member', () => {
     const { bank, b, c, members, all } = setup();
     const founding = agreementBytes({ members });
-    const orphan = agreementBytes({ members, previous: agreementId(founding) });
-    expect(adopt(bank, signAgreement(orphan, all))).toMatchObject({ code: 'AGREEMENT_NOT_CURRENT' });
     expect(adopt(bank, signAgreement(founding, all))).toMatchObject({ code: 'APPLIED' });
     const other = agreementBytes({ members, clearingLimit: 1n });
     expect(adopt(bank, signAgreement(other, all))).toMatchObject({ code: 'AGREEMENT_NOT_CURRENT' });
@@ -140,6 +138,28 @@ describe('amendments', () => {
     const withoutC = agreementBytes({ members: members.slice(0, 2), previous: agreementId(founding) });
     expect(adopt(bank, signAgreement(withoutC, [bank.bank, b]))).toMatchObject({ code: 'AGREEMENT_INCOMPLETE' });
     void c;
+  });
+
+  it('a joining bank, with no agreement in force, adopts the amendment that adds it, then only amendments of that one', () => {
+    const { bank, b, c, members, all } = setup();
+    const others = members.slice(1);
+    const founding = agreementBytes({ members: others });
+    expect(adopt(bank, signAgreement(founding, [b, c]))).toMatchObject({ code: 'NOT_AGREEMENT_MEMBER' });
+    const joining = agreementBytes({ members, previous: agreementId(founding), clearingLimit: 7n });
+    expect(adopt(bank, signAgreement(joining, [b, c]))).toMatchObject({ code: 'AGREEMENT_INCOMPLETE' });
+    expect(adopt(bank, signAgreement(joining, all))).toMatchObject({ code: 'APPLIED' });
+    expect(bank.state.agreement).toMatchObject({ clearingLimit: 7n });
+    expect(Buffer.from(bank.state.agreement!.id)).toEqual(Buffer.from(agreementId(joining)));
+    // In force now: another amendment of the founding agreement is not current, one of the joining one is.
+    const sibling = agreementBytes({ members, previous: agreementId(founding), clearingLimit: 8n });
+    expect(adopt(bank, signAgreement(sibling, all))).toMatchObject({ code: 'AGREEMENT_NOT_CURRENT' });
+    const next = agreementBytes({ members, previous: agreementId(joining), clearingLimit: 9n });
+    expect(adopt(bank, signAgreement(next, all))).toMatchObject({ code: 'APPLIED' });
+    expect(bank.state.agreement).toMatchObject({ clearingLimit: 9n });
+    // The log replays to the same agreement in force.
+    const fresh = new MemoryLedgerState();
+    expect(replayEntries(fresh, bank.entries, verify)).toBeUndefined();
+    expect(Buffer.from(fresh.agreement!.id)).toEqual(Buffer.from(agreementId(next)));
   });
 });
 
