@@ -10,13 +10,20 @@ export type PoolOutcome =
   | { readonly ok: false; readonly message: string };
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
-const signersOf = (a: AgreementView) => a.signatures.map((x) => x.bank);
+
+/** One stored agreement; `agreement` is absent when its bytes do not verify (never served). */
+interface Held {
+  readonly agreement: AgreementView | undefined;
+  readonly signed: Uint8Array;
+}
 
 /**
  * The federation agreements this node has seen (proposed here, or gossiped), each as one
  * SignedAgreement holding the union of the valid signatures seen. Offers are applied one at
  * a time, so that two merges of one agreement never lose a signature. One instance per
- * database: the index of what it holds is its own.
+ * database: what it holds is read once and kept, verified, in memory (at most
+ * MAX_POOLED_AGREEMENTS of at most MAX_AGREEMENT_BYTES each), so that listing the pool, which
+ * any peer may ask for, verifies no signature again.
  */
 export class AgreementPool {
   readonly #db: Level<Uint8Array, Uint8Array>;
@@ -25,10 +32,10 @@ export class AgreementPool {
   readonly #trusted: (bank: Uint8Array) => boolean;
   #tail: Promise<unknown> = Promise.resolve();
   /**
-   * The signers of each agreement stored (hex ID), in the order the agreements came in (those
-   * stored before the pool opened first, in ID order); read on the first offer.
+   * Every agreement stored (hex ID), in the order they came in (those stored before the pool
+   * opened first, in ID order, after those that do not verify).
    */
-  #held: Map<string, readonly Uint8Array[]> | undefined;
+  #held: Promise<Map<string, Held>> | undefined;
 
   /**
    * @param member - when given, only agreements that name this bank are kept: a bank can
@@ -37,11 +44,17 @@ export class AgreementPool {
    *   banks this bank federates with); default none.
    *
    * Anyone can make a validly signed agreement that names this bank among keys of their own,
-   * so the pool holds at most MAX_POOLED_AGREEMENTS, and an agreement that neither this bank
-   * nor a trusted bank signed is held only until the pool is full: the next one in takes the
-   * place of the oldest such. A flood of agreements from made-up banks thus never shuts out
-   * the ones that matter, and leaves the pool when it stops; an agreement this bank or a
-   * trusted bank signed stays, and past MAX_POOLED_AGREEMENTS of those a new one is refused.
+   * so the pool holds at most MAX_POOLED_AGREEMENTS. When it is full, a new agreement takes
+   * the place of, in this order:
+   * - the oldest that neither this bank nor a trusted bank signed: a flood of agreements from
+   *   made-up banks thus never shuts out the ones that matter, and leaves the pool when it
+   *   stops;
+   * - if the newcomer was signed by this bank or a trusted bank, the oldest agreement this bank
+   *   has not signed of the trusted bank that signed the most such: a bank this bank federates
+   *   with that floods the pool displaces its own proposals, not the others' (a newcomer from
+   *   a made-up bank is refused instead).
+   * An agreement this bank signed stays; past MAX_POOLED_AGREEMENTS of those a new one is
+   * refused.
    */
   constructor(db: Level<Uint8Array, Uint8Array>, verify: VerifyFn, member?: Uint8Array, opts: { trusted?: (bank: Uint8Array) => boolean } = {}) {
     this.#db = db;
@@ -62,47 +75,71 @@ export class AgreementPool {
     if (!check.ok) return { ok: false, message: check.message };
     const incoming = check.agreement;
     if (this.#member && !isMember(incoming, this.#member)) return { ok: false, message: 'the agreement does not name this bank' };
-    const held = (this.#held ??= await this.#readHeld());
+    const held = await this.#read();
     const id = hex(incoming.id);
-    const known = held.has(id) ? await this.get(incoming.id) : undefined;
+    const known = held.get(id)?.agreement;
     if (!known) {
       if (!held.has(id) && held.size >= LIMITS.MAX_POOLED_AGREEMENTS) {
-        let evict: string | undefined;
-        for (const [key, signers] of held) {
-          if (this.#keeps(signers)) continue;
-          evict = key;
-          break;
-        }
+        const evict = this.#toEvict(held, incoming);
         if (evict === undefined) return { ok: false, message: `the pool already holds ${LIMITS.MAX_POOLED_AGREEMENTS} agreements signed by this bank or the banks it federates with` };
         await this.#db.del(keys.agreement(Buffer.from(evict, 'hex')));
         held.delete(evict);
       }
       await this.#db.put(keys.agreement(incoming.id), signed);
-      held.set(id, signersOf(incoming));
+      held.set(id, { agreement: incoming, signed });
       return { ok: true, agreement: incoming, signed, changed: true };
     }
-    const merged = mergeSignatures(known.agreement, incoming);
-    if (merged.length === known.signed.length) return { ok: true, ...known, changed: false };
+    const current = held.get(id)!.signed;
+    const merged = mergeSignatures(known, incoming);
+    if (merged.length === current.length) return { ok: true, agreement: known, signed: current, changed: false };
     const view = checkSignedAgreement(merged, this.#verify);
     // Merging valid signatures of one agreement can only grow past the size bound; keep the old one then.
-    if (!view.ok) return { ok: true, ...known, changed: false };
+    if (!view.ok) return { ok: true, agreement: known, signed: current, changed: false };
     await this.#db.put(keys.agreement(incoming.id), merged);
-    held.set(id, signersOf(view.agreement));
+    held.set(id, { agreement: view.agreement, signed: merged });
     return { ok: true, agreement: view.agreement, signed: merged, changed: true };
   }
 
-  /** Whether an agreement with these signers stays in the pool however full it is. */
-  #keeps(signers: readonly Uint8Array[]): boolean {
-    return signers.some((s) => (this.#member !== undefined && bytesEqual(s, this.#member)) || this.#trusted(s));
+  /** The ID of the agreement a newcomer takes the place of in a full pool, if any (see the constructor). */
+  #toEvict(held: Map<string, Held>, newcomer: AgreementView): string | undefined {
+    for (const [key, h] of held) if (!h.agreement || !this.#keeps(h.agreement)) return key;
+    if (!this.#keeps(newcomer)) return undefined;
+    const mine = (a: AgreementView) => this.#member !== undefined && a.signatures.some((s) => bytesEqual(s.bank, this.#member!));
+    const counts = new Map<string, number>();
+    for (const h of held.values()) {
+      if (mine(h.agreement!)) continue;
+      for (const s of h.agreement!.signatures) if (this.#trusted(s.bank)) counts.set(hex(s.bank), (counts.get(hex(s.bank)) ?? 0) + 1);
+    }
+    let heaviest: string | undefined;
+    for (const [bank, n] of counts) if (heaviest === undefined || n > counts.get(heaviest)!) heaviest = bank;
+    if (heaviest === undefined) return undefined;
+    for (const [key, h] of held) {
+      if (!mine(h.agreement!) && h.agreement!.signatures.some((s) => hex(s.bank) === heaviest)) return key;
+    }
+    return undefined;
   }
 
-  async #readHeld(): Promise<Map<string, readonly Uint8Array[]>> {
-    const good: Array<[string, readonly Uint8Array[]]> = [];
-    const bad: Array<[string, readonly Uint8Array[]]> = [];
+  /** Whether an agreement stays in the pool ahead of those from made-up banks. */
+  #keeps(a: AgreementView): boolean {
+    return a.signatures.some((s) => (this.#member !== undefined && bytesEqual(s.bank, this.#member)) || this.#trusted(s.bank));
+  }
+
+  #read(): Promise<Map<string, Held>> {
+    this.#held ??= this.#load().catch((err: unknown) => {
+      this.#held = undefined;
+      throw err;
+    });
+    return this.#held;
+  }
+
+  async #load(): Promise<Map<string, Held>> {
+    const good: Array<[string, Held]> = [];
+    const bad: Array<[string, Held]> = [];
     for await (const [k, v] of this.#db.iterator(keys.range(KEYSPACES.agreements))) {
       const check = checkSignedAgreement(v, this.#verify);
-      if (check.ok) good.push([hex(k.subarray(1)), signersOf(check.agreement)]);
-      else bad.push([hex(k.subarray(1)), []]);
+      const key = hex(k.subarray(1));
+      if (check.ok && hex(check.agreement.id) === key) good.push([key, { agreement: check.agreement, signed: v }]);
+      else bad.push([key, { agreement: undefined, signed: v }]);
     }
     // What does not verify is not served (see get): it counts, and is the first to go.
     return new Map([...bad, ...good]);
@@ -111,20 +148,14 @@ export class AgreementPool {
   /** The agreement with this ID, with every signature gathered. */
   async get(id: Uint8Array): Promise<{ agreement: AgreementView; signed: Uint8Array } | undefined> {
     if (id.length !== 32) return undefined;
-    const signed = await this.#db.get(keys.agreement(id));
-    if (!signed) return undefined;
-    const check = checkSignedAgreement(signed, this.#verify);
-    if (!check.ok || !bytesEqual(check.agreement.id, id)) return undefined;
-    return { agreement: check.agreement, signed };
+    const h = (await this.#read()).get(hex(id));
+    return h?.agreement ? { agreement: h.agreement, signed: h.signed } : undefined;
   }
 
   /** Every agreement in the pool, oldest proposal first. */
   async list(): Promise<Array<{ agreement: AgreementView; signed: Uint8Array }>> {
     const out: Array<{ agreement: AgreementView; signed: Uint8Array }> = [];
-    for await (const [k, v] of this.#db.iterator(keys.range(KEYSPACES.agreements))) {
-      const check = checkSignedAgreement(v, this.#verify);
-      if (check.ok && bytesEqual(check.agreement.id, k.subarray(1))) out.push({ agreement: check.agreement, signed: v });
-    }
+    for (const h of (await this.#read()).values()) if (h.agreement) out.push({ agreement: h.agreement, signed: h.signed });
     return out.sort((a, b) => (a.agreement.createdMs < b.agreement.createdMs ? -1 : a.agreement.createdMs > b.agreement.createdMs ? 1 : 0));
   }
 }

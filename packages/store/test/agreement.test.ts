@@ -162,4 +162,36 @@ describe('the agreement pool', () => {
     await flood(reopened, LIMITS.MAX_POOLED_AGREEMENTS, 3n);
     expect((await ids()).filter((x) => x < 1_000_000n).sort()).toEqual([1n, 2n, 3n]);
   });
+
+  it('a bank it federates with that fills the pool displaces its own proposals, not this bank\'s or another\'s', async () => {
+    const flooder = newHolder();
+    const other = newHolder();
+    const trusted = (k: Uint8Array) => [flooder, other].some((h) => Buffer.from(k).equals(Buffer.from(h.publicKey)));
+    const pool = new AgreementPool(store.db, verify, bank.publicKey, { trusted });
+    const members = (h: { publicKey: Uint8Array }) => [{ key: bank.publicKey }, { key: h.publicKey }];
+    const others = signAgreement(agreementBytes({ members: members(other), clearingLimit: 1n }), [other]);
+    expect((await pool.offer(others)).ok).toBe(true);
+    for (let i = 0; i < LIMITS.MAX_POOLED_AGREEMENTS; i++) {
+      const bytes = agreementBytes({ members: members(flooder), clearingLimit: 1_000_000n + BigInt(i) });
+      expect((await pool.offer(signAgreement(bytes, [flooder]))).ok).toBe(true);
+    }
+    const ids = async () => (await new AgreementPool(store.db, verify, bank.publicKey).list()).map((x) => x.agreement.clearingLimit);
+    let held = await ids();
+    expect(held).toHaveLength(LIMITS.MAX_POOLED_AGREEMENTS);
+    // The other bank's proposal stayed; the flooder's own oldest went.
+    expect(held).toContain(1n);
+    expect(held).not.toContain(1_000_000n);
+    // This bank can still propose, and the other bank too; a made-up bank cannot get in.
+    const mine = signAgreement(agreementBytes({ members: members(flooder), clearingLimit: 2n }), [bank]);
+    expect(await pool.offer(mine)).toMatchObject({ ok: true, changed: true });
+    const othersNext = signAgreement(agreementBytes({ members: members(other), clearingLimit: 3n }), [other]);
+    expect(await pool.offer(othersNext)).toMatchObject({ ok: true, changed: true });
+    const stranger = newHolder();
+    expect(await pool.offer(signAgreement(agreementBytes({ members: members(stranger), clearingLimit: 4n }), [stranger]))).toMatchObject({ ok: false });
+    held = await ids();
+    expect(held).toHaveLength(LIMITS.MAX_POOLED_AGREEMENTS);
+    expect(held.filter((x) => x < 1_000_000n).sort()).toEqual([1n, 2n, 3n]);
+    expect(held).not.toContain(1_000_001n);
+    expect(held).not.toContain(1_000_002n);
+  });
 });
