@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { parseAmount } from '@mutual/codec';
 import { LIMITS, MutualError } from '@mutual/interface';
+import { isWellFormedText } from '@mutual/ledger';
 import { parsePort, parseTcpMultiaddr, type TcpMultiaddr } from './multiaddr.ts';
 
 /** Log levels of the node's logger. */
@@ -305,5 +306,6 @@ function nameProblem(s: string): string | undefined {
   if (Buffer.byteLength(s, 'utf8') > LIMITS.MAX_NAME_BYTES) return `is longer than ${LIMITS.MAX_NAME_BYTES} bytes of UTF-8`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\uFFFD]/.test(s)) return 'must not contain control characters';
+  if (!isWellFormedText(s)) return 'is not well-formed text (a surrogate without its pair)';
   return undefined;
 }

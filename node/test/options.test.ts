@@ -96,6 +96,7 @@ describe('validation', () => {
     expect(refusal(['--name', ''])).toMatch(/^--name: must not be empty/);
     expect(refusal(['--bioregion', 'x'.repeat(65)])).toMatch(/^--bioregion: is longer than 64 bytes/);
     expect(refusal(['--name', 'tab\there'])).toMatch(/control characters/);
+    expect(refusal(['--name', 'Alder \uD83C'])).toMatch(/well-formed/);
     expect(refusal(['--rate-limit', '0'])).toMatch(/^--rate-limit: .*requests per minute/);
     expect(refusal(['--rate-limit', '2.5'])).toMatch(/^--rate-limit/);
   });

@@ -76,6 +76,12 @@ describe('request bodies', () => {
     );
   });
 
+  it('a label with a surrogate without its pair is VALIDATION_FAILED, and nothing is written', async () => {
+    const payload = `{"publicKey":"${newHolder().key}","kind":"member","label":"bike \\ud83d"}`;
+    expect(JSON.parse(payload).label).toBe('bike \uD83D');
+    await refused({ method: 'POST', url: '/v1/accounts', headers: { ...json, ...admin() }, payload }, 400, 'VALIDATION_FAILED', /label/);
+  });
+
   it('an empty batch is VALIDATION_FAILED', async () => {
     await refused({ method: 'POST', url: '/v1/labor', payload: { instructions: [] } }, 400, 'VALIDATION_FAILED', /body\.instructions/);
   });

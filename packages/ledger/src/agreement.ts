@@ -3,7 +3,7 @@ import { LIMITS } from '@mutual/interface';
 import { DOMAIN, decodeStrict, pb, signedMessage, u64, type mutual } from '@mutual/protocol';
 import type { VerifyFn } from './apply.ts';
 import { bkey, bytesEqual } from './keys.ts';
-import { isWellFormedText } from './prepare.ts';
+import { isName } from './prepare.ts';
 import { rateScheduleProblem } from './rates.ts';
 
 /** A member bank of an agreement. */
@@ -43,7 +43,6 @@ export interface AgreementInForce {
 
 export type AgreementCheck = { readonly ok: true; readonly agreement: AgreementView } | { readonly ok: false; readonly code: 'AGREEMENT_INVALID'; readonly message: string };
 
-const utf8 = new TextEncoder();
 
 /** The agreement ID: SHA-256 of the exact Agreement bytes. */
 export function agreementId(agreementBytes: Uint8Array): Uint8Array {
@@ -83,13 +82,13 @@ function checkParts(
   const a = decodeStrict(pb.Agreement, bytes);
   if (!a) return bad('the agreement is not a well-formed Agreement');
   const bioregion = a.bioregion ?? '';
-  if (!nameOk(bioregion)) return bad(`the bioregion is at most ${LIMITS.MAX_NAME_BYTES} bytes of UTF-8`);
+  if (!isName(bioregion)) return bad(`the bioregion is at most ${LIMITS.MAX_NAME_BYTES} bytes of UTF-8`);
   const members = (a.members ?? []).map((m) => ({ bank: m.bank ?? new Uint8Array(), name: m.name ?? '' }));
   if (members.length < 2 || members.length > LIMITS.MAX_AGREEMENT_MEMBERS) return bad(`an agreement has 2 to ${LIMITS.MAX_AGREEMENT_MEMBERS} members`);
   const seen = new Set<string>();
   for (const m of members) {
     if (m.bank.length !== 32) return bad('a member bank key is not 32 bytes');
-    if (!nameOk(m.name)) return bad(`a member name is at most ${LIMITS.MAX_NAME_BYTES} bytes of UTF-8`);
+    if (!isName(m.name)) return bad(`a member name is at most ${LIMITS.MAX_NAME_BYTES} bytes of UTF-8`);
     if (seen.has(bkey(m.bank))) return bad('a bank is a member twice');
     seen.add(bkey(m.bank));
   }
@@ -130,9 +129,6 @@ function checkParts(
   };
 }
 
-function nameOk(s: string): boolean {
-  return utf8.encode(s).length <= LIMITS.MAX_NAME_BYTES && isWellFormedText(s);
-}
 
 /** Whether `bank` is a member of `a`. */
 export function isMember(a: { readonly members: readonly AgreementMember[] }, bank: Uint8Array): boolean {

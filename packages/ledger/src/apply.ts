@@ -3,7 +3,7 @@ import { LIMITS } from '@mutual/interface';
 import { AccountKind, DOMAIN, PROTOCOL_VERSION, pb, signedMessage, type mutual } from '@mutual/protocol';
 import { adoptAgreement } from './adopt.ts';
 import { bytesEqual } from './keys.ts';
-import { isWellFormedText } from './prepare.ts';
+import { isName, isWellFormedText } from './prepare.ts';
 import { u64Field } from './u64.ts';
 import { applyCredit, applyRefund, applyReject, outgoingProblem, recordOutgoing, type ForkCheck } from './interbank.ts';
 import { issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
@@ -67,9 +67,7 @@ function applyOne(o: Overlay, c: Command, ctx: ApplyContext, today: number, entr
   if (c.type === 'genesis') {
     assert(o.size === 0 && o.bank === undefined, 'genesis only on an empty log');
     for (const s of [c.name, c.bioregion]) {
-      if (utf8.encode(s).length > LIMITS.MAX_NAME_BYTES || !isWellFormedText(s)) {
-        return { code: 'VALIDATION_FAILED', message: `bank and bioregion names are at most ${LIMITS.MAX_NAME_BYTES} bytes of UTF-8` };
-      }
+      if (!isName(s)) return { code: 'VALIDATION_FAILED', message: `bank and bioregion names are at most ${LIMITS.MAX_NAME_BYTES} bytes of well-formed text` };
     }
     o.setBank({ key: ctx.bankKey, name: c.name, bioregion: c.bioregion });
     const index = appendEntry(o, ctx, entries, {
@@ -84,7 +82,7 @@ function applyOne(o: Overlay, c: Command, ctx: ApplyContext, today: number, entr
       if (c.holderKey.length !== 32) return { code: 'VALIDATION_FAILED', message: 'holder key must be 32 bytes' };
       if (!Object.values(AccountKind).includes(c.kind)) return { code: 'VALIDATION_FAILED', message: 'unknown account kind' };
       if (utf8.encode(c.label).length > LIMITS.MAX_LABEL_BYTES || !isWellFormedText(c.label)) {
-        return { code: 'VALIDATION_FAILED', message: `label is at most ${LIMITS.MAX_LABEL_BYTES} bytes of UTF-8` };
+        return { code: 'VALIDATION_FAILED', message: `label is at most ${LIMITS.MAX_LABEL_BYTES} bytes of well-formed text` };
       }
       const id = deriveAccountId(ctx.bankKey, c.holderKey);
       if (o.getAccount(id)) return { code: 'ACCOUNT_EXISTS', message: 'an account for this holder key exists already' };

@@ -27,7 +27,7 @@ export { conservationProblem } from './conservation.ts';
 export { openTreeHead, signTreeHead, wasOpened, type SignedHead } from './heads.ts';
 export { netPosition, type ForkCheck } from './interbank.ts';
 export { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
-export { isCategoryName, isWellFormedText, prepareInstruction } from './prepare.ts';
+export { isCategoryName, isName, isWellFormedText, prepareInstruction } from './prepare.ts';
 export { keepNewest } from './recent.ts';
 export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
 export { decodeEntry, entryRefOf, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem, preverifyEntries, type SignatureItem } from './replay.ts';

@@ -119,11 +119,21 @@ function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+/** A UTF-16 surrogate without its pair: a string that holds one has no UTF-8 form. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
- * Whether a text field is acceptable. Invalid UTF-8 never gets here (strict decoding refuses
- * it); U+FFFD is refused as well, since it is what lenient decoders substitute for bad bytes
- * and a memo must read the same everywhere (protocol/README.md, "Text").
+ * Whether a text field is acceptable. Text decoded from a message is valid UTF-8 (strict
+ * decoding refuses anything else), but text from a JavaScript string (an RPC body, an option)
+ * may hold a lone surrogate, which protobufjs would write as bytes that are not UTF-8 (or as
+ * U+FFFD): refused. U+FFFD is refused as well, since it is what lenient decoders substitute
+ * for bad bytes and a memo must read the same everywhere (protocol/README.md, "Text").
  */
 export function isWellFormedText(s: string): boolean {
-  return !s.includes('\uFFFD');
+  return !s.includes('\uFFFD') && !LONE_SURROGATE.test(s);
+}
+
+/** Whether a bank, bioregion or member name is acceptable: at most MAX_NAME_BYTES of well-formed text. */
+export function isName(s: string): boolean {
+  return utf8.encode(s).length <= LIMITS.MAX_NAME_BYTES && isWellFormedText(s);
 }

@@ -1,7 +1,7 @@
 import { AccountKind, pb, toU64 } from '@mutual/protocol';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LIMITS } from '@mutual/interface';
-import { conservationProblem, replayEntries, MemoryLedgerState } from '../src/index.ts';
+import { conservationProblem, isName, isWellFormedText, replayEntries, MemoryLedgerState } from '../src/index.ts';
 import { DAY, instructionBody, newHolder, signInstruction, TestBank, verify, type Holder } from './fixture.ts';
 
 type Acct = Holder & { id: Uint8Array };
@@ -157,6 +157,20 @@ describe('accounts', () => {
     expect(bank.apply([{ type: 'openAccount', holderKey: newHolder().publicKey, kind: 9 as never, label: '' }])[0]!.code).toBe('VALIDATION_FAILED');
     expect(bank.apply([{ type: 'openAccount', holderKey: newHolder().publicKey, kind: AccountKind.member, label: 'x'.repeat(65) }])[0]!.code).toBe('VALIDATION_FAILED');
     expect(bank.state.totals.accounts).toBe(3n);
+  });
+
+  it('refuses a label or a name that has no UTF-8 form (a surrogate without its pair), and keeps the log replayable', () => {
+    // Short and long: protobufjs writes short strings itself (bytes that are not UTF-8) and long ones through Node (U+FFFD).
+    for (const label of ['\uD83D', 'a\uDE00b', 'x'.repeat(45) + '\uD83D', '\uDE00\uD83D']) {
+      expect(bank.apply([{ type: 'openAccount', holderKey: newHolder().publicKey, kind: AccountKind.member, label }])[0]).toMatchObject({ code: 'VALIDATION_FAILED' });
+    }
+    expect(bank.apply([{ type: 'openAccount', holderKey: newHolder().publicKey, kind: AccountKind.member, label: 'bike shop \uD83D\uDEB2' }])[0]!.code).toBe('APPLIED');
+    const fresh = new MemoryLedgerState();
+    expect(replayEntries(fresh, bank.entries, verify)).toBeUndefined();
+    expect(isWellFormedText('\uD83D\uDEB2')).toBe(true);
+    expect(isWellFormedText('\uD83D')).toBe(false);
+    expect(isWellFormedText('\uFFFD')).toBe(false);
+    expect(isName('Cascadia \uD83C')).toBe(false);
   });
 });
 

@@ -1,5 +1,4 @@
-import { LIMITS } from '@mutual/interface';
-import { bytesEqual, isWellFormedText, openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
+import { bytesEqual, isName, openTreeHead, type SignedHead, type VerifyFn } from '@mutual/ledger';
 import { decodeStrict, pb } from '@mutual/protocol';
 
 /** What a peer said of itself in its hello, checked. */
@@ -15,7 +14,6 @@ export function encodeHello(hello: { bank: Uint8Array; name: string; bioregion: 
   return pb.Hello.encode({ bank: hello.bank, name: hello.name, bioregion: hello.bioregion, head: hello.head.bytes }).finish();
 }
 
-const nameOk = (s: string) => isWellFormedText(s) && Buffer.byteLength(s) <= LIMITS.MAX_NAME_BYTES;
 
 /**
  * Checks a peer's hello: strict decoding, a bank that is the connection's remote key (so
@@ -26,7 +24,7 @@ export function checkHello(bytes: Uint8Array, remoteKey: Uint8Array, verify: Ver
   const h = decodeStrict(pb.Hello, bytes);
   if (!h) return 'not a well-formed Hello';
   if (h.bank?.length !== 32 || !bytesEqual(h.bank, remoteKey)) return 'the bank is not the peer key of the connection';
-  if (!nameOk(h.name ?? '') || !nameOk(h.bioregion ?? '')) return 'a name is not valid text of at most MAX_NAME_BYTES';
+  if (!isName(h.name ?? '') || !isName(h.bioregion ?? '')) return 'a name is not valid text of at most MAX_NAME_BYTES';
   const head = h.head ? openTreeHead(h.head, verify, h.bank) : undefined;
   if (!head) return 'the head does not verify under the bank key';
   return { bank: h.bank, name: h.name ?? '', bioregion: h.bioregion ?? '', head };

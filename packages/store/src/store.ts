@@ -9,6 +9,7 @@ import {
   DEFAULT_RATES,
   entryKey,
   entryRefOf,
+  isName,
   keepNewest,
   laborDayKey,
   openTreeHead,
@@ -215,6 +216,10 @@ export class LedgerStore {
       for await (const _ of this.#db.keys({ limit: 1 })) throw corrupt('it has records but no format version');
       this.#formatWritten = false;
       if (!this.#opts.genesis) throw new MutualError('CONFIG_INVALID', 'a new ledger needs a bank name and bioregion');
+      // Checked before the commit: a refused genesis would leave the rates of the same commit without a bank.
+      for (const s of [this.#opts.genesis.name, this.#opts.genesis.bioregion]) {
+        if (!isName(s)) throw new MutualError('CONFIG_INVALID', `genesis refused: bank and bioregion names are at most ${LIMITS.MAX_NAME_BYTES} bytes of well-formed text`);
+      }
       const results = await this.submit([
         { type: 'genesis', name: this.#opts.genesis.name, bioregion: this.#opts.genesis.bioregion },
         { type: 'adoptRates', rates: DEFAULT_RATES },

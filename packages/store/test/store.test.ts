@@ -67,6 +67,14 @@ describe('a new ledger', () => {
     await expect(LedgerStore.open({ ...storeOptions(t.dir, newHolder()), genesis: undefined })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     t.cleanup();
   });
+
+  it('refuses, as a configuration error, a name the genesis entry cannot hold', async () => {
+    for (const genesis of [{ name: 'x'.repeat(65), bioregion: 'Cascadia' }, { name: 'Alder', bioregion: 'Cascadia \uD83C' }]) {
+      const t = tempDir();
+      await expect(LedgerStore.open({ ...storeOptions(t.dir, newHolder()), genesis })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/genesis refused/) });
+      t.cleanup();
+    }
+  });
 });
 
 describe('group commit', () => {
