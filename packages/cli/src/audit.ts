@@ -1,6 +1,6 @@
 import type { MutualClient } from '@mutual/client';
 import { formatAmount, fromBase64, toHex } from '@mutual/codec';
-import { bytesEqual, conservationProblem, MemoryLedgerState, openTreeHead, preverifyEntries, replayEntries, type SignedHead } from '@mutual/ledger';
+import { bytesEqual, conservationProblem, MemoryLedgerState, openTreeHead, preverifyEntries, replayEntries, wholeCommands, type SignedHead } from '@mutual/ledger';
 import { Frontier, leafHash, verifyForkPath } from '@mutual/merkle';
 import { decodeStrict, pb } from '@mutual/protocol';
 import { LIMITS } from '@mutual/interface';
@@ -133,11 +133,16 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
     return { at, chunk, pre };
   };
   let current = await prepareNext();
+  // Entries of a command a page ends inside of, replayed with the next page.
+  let carried: Uint8Array[] = [];
   while (current) {
     const pre = await current.pre;
     const next = await prepareNext();
     if (replaying) {
-      const p = replayEntries(state, current.chunk, verify, pre);
+      const all = carried.length > 0 ? [...carried, ...current.chunk] : current.chunk;
+      const n = next ? wholeCommands(all) : all.length;
+      carried = all.slice(n);
+      const p = replayEntries(state, n === all.length ? all : all.slice(0, n), verify, pre);
       if (p) {
         problem(`entry ${p.index}: ${p.problem}`);
         replaying = false;

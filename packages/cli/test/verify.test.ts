@@ -1,9 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBankId, toBase64 } from '@mutual/codec';
+import { agreementMessage, encodeSignedAgreement } from '@mutual/ledger';
 import { AccountKind, pb } from '@mutual/protocol';
+import { keyPairFromSeed, signDetached } from '@mutual/verifier';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BANK_ID, fakeNode, forgedHead, populate, type FakeNode } from './fake-node.ts';
+import { AUDIT_PAGE_ENTRIES } from '../src/audit.ts';
+import { BANK_ID, bankKeys, fakeNode, forgedHead, populate, type FakeNode } from './fake-node.ts';
 import { mutual, tempDir } from './io.ts';
 
 let node: FakeNode;
@@ -76,6 +80,26 @@ describe('mutual audit', () => {
     const human = await run(['audit', '--threads', '1']);
     expect(human.stdout).toMatch(/^audit of mbank1\S+: OK\n/);
     expect(human.stdout).toContain('conservation holds');
+  });
+
+  it('replays an adoption whose two entries fall in two pages', async () => {
+    // The adoption at the last index of the first page, its rates first in the second.
+    const opens = (n: number) => Array.from({ length: n }, () => ({ type: 'openAccount' as const, holderKey: keyPairFromSeed(new Uint8Array(randomBytes(32))).publicKey, kind: AccountKind.member, label: '' }));
+    while (node.store.size < AUDIT_PAGE_ENTRIES - 1) await node.store.submit(opens(AUDIT_PAGE_ENTRIES - 1 - node.store.size));
+    const other = keyPairFromSeed(new Uint8Array(32).fill(9));
+    const bytes = pb.Agreement.encode({
+      bioregion: node.store.bank.bioregion,
+      members: [bankKeys, other].map((k, i) => ({ bank: k.publicKey, name: `Bank ${i}` })),
+      rates: [{ category: 'standard', rateMilli: 1000 }],
+      clearingLimit: 1000,
+      createdMs: 1_700_000_000_000,
+    }).finish();
+    const signed = encodeSignedAgreement(bytes, [bankKeys, other].map((k) => ({ bank: k.publicKey, signature: signDetached(agreementMessage(bytes), k.secretKey) })));
+    expect((await node.store.submit([{ type: 'adoptAgreement', signed }]))[0]!.code).toBe('APPLIED');
+    expect(pb.Entry.decode((await node.store.getEntry(AUDIT_PAGE_ENTRIES - 1))!).kind).toBe('agreementAdopted');
+    const r = await run(['audit', '--bank', BANK_ID, '--json', '--threads', '1']);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, entries: node.store.size, replayed: node.store.size, problems: [] });
+    expect(r.code).toBe(0);
   });
 
   it('fails with exit 4 when an entry was changed', async () => {

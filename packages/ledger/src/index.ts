@@ -30,7 +30,7 @@ export { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
 export { isCategoryName, isName, isWellFormedText, prepareInstruction } from './prepare.ts';
 export { keepNewest } from './recent.ts';
 export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
-export { decodeEntry, entryRefOf, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem, preverifyEntries, type SignatureItem } from './replay.ts';
+export { decodeEntry, entryRefOf, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem, preverifyEntries, type SignatureItem, wholeCommands } from './replay.ts';
 export { u64Field } from './u64.ts';
 export { entryKey, MemoryLedgerState, Overlay, ZERO_POSITION, type AdoptedAgreement, type LedgerState, type StateChanges } from './state.ts';
 export {

@@ -160,6 +160,24 @@ export function replayEntries(
   return undefined;
 }
 
+/**
+ * How many of `entries` (the next ones of a log, in order) end on a whole command: all of them,
+ * unless the last is an AgreementAdopted, whose RateScheduleAdopted comes next in the same
+ * commit. A caller that replays a log in chunks replays that many and carries the rest over
+ * to the next chunk; the log's last chunk is replayed whole (a log that ends between the two
+ * is refused by the replay).
+ */
+export function wholeCommands(entries: readonly Uint8Array[]): number {
+  if (entries.length === 0) return 0;
+  let last;
+  try {
+    last = pb.Entry.decode(entries[entries.length - 1]!);
+  } catch {
+    return entries.length; // the replay reports it
+  }
+  return last.kind === 'agreementAdopted' ? entries.length - 1 : entries.length;
+}
+
 /** The message a holder signed for an entry's instruction, and the signer's account. */
 export function instructionOfEntry(e: mutual.v1.Entry): { message: Uint8Array; signature: Uint8Array; account: Uint8Array } | undefined {
   if (e.kind !== 'applied' || !e.applied?.body || !e.applied.signature) return undefined;

@@ -7,6 +7,7 @@ import {
   openTreeHead,
   preverifyEntries,
   replayEntries,
+  wholeCommands,
   type Account,
 } from '@mutual/ledger';
 import { Frontier, leafHash, nodeHash, perfectTreeHash } from '@mutual/merkle';
@@ -67,15 +68,18 @@ async function verifyAll(store: LedgerStore, opts: { onProgress?: (done: number,
   let expected = 0;
   let chunk: Uint8Array[] = [];
   let replayStopped = false;
-  const flush = async () => {
+  /** Replays the chunk; unless `last`, a command the chunk ends inside of waits for the next. */
+  const flush = async (last = false) => {
     if (replayStopped || chunk.length === 0) return;
-    const pre = verifyBatch ? await preverifyEntries(state, chunk, verifyBatch) : undefined;
-    const p = replayEntries(state, chunk, verify, pre);
+    const n = last ? chunk.length : wholeCommands(chunk);
+    const whole = n === chunk.length ? chunk : chunk.slice(0, n);
+    const pre = verifyBatch ? await preverifyEntries(state, whole, verifyBatch) : undefined;
+    const p = replayEntries(state, whole, verify, pre);
     if (p) {
       problem(`entry ${p.index}: ${p.problem}`);
       replayStopped = true;
     }
-    chunk = [];
+    chunk = chunk.slice(n);
   };
   for await (const [k, v] of db.iterator(keys.range(KEYSPACES.entries))) {
     const index = Number(decodeU64(k.subarray(1)));
@@ -108,7 +112,7 @@ async function verifyAll(store: LedgerStore, opts: { onProgress?: (done: number,
     }
     expected++;
   }
-  await flush();
+  await flush(true);
   opts.onProgress?.(expected, size);
   if (expected < size) problem(`the log should hold ${size} entries; ${expected} were found`);
   for (const s of heads.keys()) if (s > size || s === 0) problem(`a signed head of size ${s} lies outside the log`);

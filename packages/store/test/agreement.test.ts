@@ -51,6 +51,17 @@ describe('an adopted agreement in the store', () => {
     expect((await verifyStore(store)).ok).toBe(true);
   });
 
+  it('verifyStore replays an adoption whose two entries fall in two of its chunks', async () => {
+    // verifyStore replays 4096 entries at a time: the adoption at index 4095, its rates at 4096.
+    const opens = (n: number) => Array.from({ length: n }, () => ({ type: 'openAccount' as const, holderKey: newHolder().publicKey, kind: 1 as const, label: '' }));
+    while (store.size < 4095) await store.submit(opens(Math.min(1000, 4095 - store.size)));
+    await adoptOne();
+    expect(pb.Entry.decode((await store.getEntry(4095))!).kind).toBe('agreementAdopted');
+    const report = await verifyStore(store);
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
   it('verifyStore finds a record of the agreement in force that differs from the log', async () => {
     await adoptOne();
     // Another valid, complete agreement record: the open check passes, the replay does not.
