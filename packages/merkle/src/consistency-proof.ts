@@ -26,11 +26,18 @@ export async function consistencyProof(reader: NodeReader, m: number, n: number)
   assertIndex('m', m);
   assertIndex('n', n);
   if (m > n) throw new RangeError(`m (${m}) must not exceed n (${n})`);
-  if (m === 0 || m === n) return [];
+  return Promise.all(consistencyRanges(m, n).map(([start, end]) => rangeHash(reader, start, end)));
+}
 
+/**
+ * The ranges [start, end) of the entries whose hashes MTH(D[start:end]) make up PROOF(m, D_n),
+ * in the proof's order; empty when m == 0 or m == n. No argument checks: 0 <= m <= n.
+ */
+export function consistencyRanges(m: number, n: number): Array<[number, number]> {
+  if (m === 0 || m === n) return [];
   // SUBPROOF unrolled: [start, end) is the current D_n, `rest` the current m inside it,
-  // `whole` the flag b. Hashes are found root first; the RFC lists them deepest first.
-  const parts: Promise<Uint8Array>[] = [];
+  // `whole` the flag b. Ranges are found root first; the RFC lists them deepest first.
+  const ranges: Array<[number, number]> = [];
   let start = 0;
   let end = n;
   let rest = m;
@@ -38,15 +45,15 @@ export async function consistencyProof(reader: NodeReader, m: number, n: number)
   while (rest !== end - start) {
     const mid = start + splitPoint(end - start);
     if (start + rest <= mid) {
-      parts.push(rangeHash(reader, mid, end));
+      ranges.push([mid, end]);
       end = mid;
     } else {
-      parts.push(rangeHash(reader, start, mid));
+      ranges.push([start, mid]);
       rest -= mid - start;
       start = mid;
       whole = false;
     }
   }
-  if (!whole) parts.push(rangeHash(reader, start, end));
-  return (await Promise.all(parts)).reverse();
+  if (!whole) ranges.push([start, end]);
+  return ranges.reverse();
 }

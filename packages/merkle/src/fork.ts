@@ -1,8 +1,9 @@
 import { hashesEqual, isHash } from './hash.ts';
-import { consistencyProof } from './consistency-proof.ts';
+import { consistencyProof, consistencyRanges } from './consistency-proof.ts';
+import { nodeHash } from './hash.ts';
 import { rangeHash, type NodeReader } from './node-reader.ts';
 import { isProof } from './proof-input.ts';
-import { assertIndex, isIndex, isPowerOfTwo } from './tree-math.ts';
+import { assertIndex, isIndex, isPowerOfTwo, splitPoint } from './tree-math.ts';
 import { rootsFromPath } from './verify-consistency.ts';
 
 /**
@@ -52,4 +53,47 @@ export async function forkPath(reader: NodeReader, m: number, n: number): Promis
 export function toForkPath(m: number, proof: readonly Uint8Array[], firstHash: Uint8Array | undefined): Uint8Array[] | undefined {
   if (!isPowerOfTwo(m)) return [...proof];
   return firstHash === undefined ? undefined : [firstHash, ...proof];
+}
+
+/**
+ * The fork path from `m` to `n` (as {@link forkPath} makes it) for a tree of which `reader`
+ * holds only the first `size` entries (1 <= m <= size <= n), given `proof`, a verified
+ * consistency proof from `size` to the tree of `n` entries: what a replica that has verified
+ * its first `size` entries against a head of size `n` can prove about a head of size `m`.
+ *
+ * The hashes of the proof's ranges that lie beyond `size` are the subtrees the path from
+ * `size` passes on the right; every range the path from `m` needs is held by `reader`, one of
+ * those, or made of both (it then straddles `size`, and so lies on the path from `size`).
+ * Undefined when `proof` does not have the length PROOF(size, D_n) has.
+ */
+export async function forkPathBeyond(reader: NodeReader, m: number, size: number, n: number, proof: readonly Uint8Array[]): Promise<Uint8Array[] | undefined> {
+  assertIndex('m', m);
+  assertIndex('size', size);
+  assertIndex('n', n);
+  if (m < 1 || m > size || size > n) throw new RangeError(`sizes must satisfy 1 <= m (${m}) <= size (${size}) <= n (${n})`);
+  if (m === n) return [];
+  const beyond = new Map<string, Uint8Array>();
+  const ranges = consistencyRanges(size, n);
+  if (ranges.length !== proof.length) return undefined;
+  ranges.forEach(([start, end], i) => {
+    if (start >= size) beyond.set(`${start}-${end}`, proof[i]!);
+  });
+  const hash = async (start: number, end: number): Promise<Uint8Array | undefined> => {
+    if (end <= size) return rangeHash(reader, start, end);
+    const given = beyond.get(`${start}-${end}`);
+    if (given || start >= size) return given;
+    const mid = start + splitPoint(end - start);
+    const [left, right] = await Promise.all([hash(start, mid), hash(mid, end)]);
+    return left && right && nodeHash(left, right);
+  };
+  const needed = consistencyRanges(m, n);
+  // A power-of-two `m` is the first hash of the path, which a consistency proof leaves out.
+  if (isPowerOfTwo(m)) needed.unshift([0, m]);
+  const path: Uint8Array[] = [];
+  for (const [start, end] of needed) {
+    const h = await hash(start, end);
+    if (!h) return undefined;
+    path.push(h);
+  }
+  return path;
 }

@@ -23,4 +23,4 @@ export { consistencyProof } from './consistency-proof.ts';
 export { MAX_PROOF_LENGTH } from './proof-input.ts';
 export { rootFromInclusion, verifyInclusion } from './verify-inclusion.ts';
 export { rootsFromPath, verifyConsistency } from './verify-consistency.ts';
-export { forkPath, toForkPath, verifyForkPath } from './fork.ts';
+export { forkPath, forkPathBeyond, toForkPath, verifyForkPath } from './fork.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { consistencyProof, forkPath, leafHash, MAX_PROOF_LENGTH, toForkPath, verifyConsistency, verifyForkPath } from '../src/index.ts';
+import { consistencyProof, forkPath, forkPathBeyond, leafHash, MAX_PROOF_LENGTH, toForkPath, verifyConsistency, verifyForkPath } from '../src/index.ts';
 import { entries, hex, refMth } from './reference.ts';
 import { referenceStore } from './store.ts';
 
@@ -28,6 +28,42 @@ describe('verifyForkPath: same size', () => {
     expect(verifyForkPath(5, 4, a, b, [])).toBe(false);
     expect(verifyForkPath(2 ** 53, 2 ** 53, a, b, [])).toBe(false);
     expect(verifyForkPath(-1, 5, a, b, [])).toBe(false);
+  });
+});
+
+describe('forkPathBeyond: the fork path from what a replica of the first entries and a consistency proof hold', () => {
+  it('is the fork path of the whole tree, for every m <= size <= n up to 24', async () => {
+    const d = entries(24);
+    for (let n = 1; n <= 24; n++) {
+      const whole = referenceStore(d.slice(0, n));
+      for (let size = 1; size <= n; size++) {
+        // The replica's reader throws on any node past its `size` entries.
+        const replica = whole.reader(size);
+        const proof = await consistencyProof(whole.reader(n), size, n);
+        for (let m = 1; m <= size; m++) {
+          const path = await forkPathBeyond(replica, m, size, n, proof);
+          expect(path?.map(hex), `${m} ${size} ${n}`).toEqual((await forkPath(whole.reader(n), m, n)).map(hex));
+        }
+      }
+    }
+  });
+
+  it('makes a proof that verifies against a head of another log at m', async () => {
+    const d = entries(21);
+    const store = referenceStore(d);
+    const proof = await consistencyProof(store.reader(21), 13, 21);
+    for (const m of [1, 4, 7, 8, 13]) {
+      const path = (await forkPathBeyond(store.reader(13), m, 13, 21, proof))!;
+      expect(verifyForkPath(m, 21, refMth(forged(d, 0).slice(0, m)), refMth(d), path)).toBe(true);
+    }
+  });
+
+  it('is undefined for a proof of the wrong length, and refuses sizes out of order', async () => {
+    const store = referenceStore(entries(8));
+    const proof = await consistencyProof(store.reader(8), 5, 8);
+    expect(await forkPathBeyond(store.reader(5), 3, 5, 8, proof.slice(1))).toBeUndefined();
+    await expect(forkPathBeyond(store.reader(5), 6, 5, 8, proof)).rejects.toThrow(RangeError);
+    await expect(forkPathBeyond(store.reader(5), 0, 5, 8, proof)).rejects.toThrow(RangeError);
   });
 });
 

@@ -1,6 +1,6 @@
 import { LIMITS, MutualError } from '@mutual/interface';
 import { bytesEqual, openTreeHead, wasOpened, type SignedHead, type VerifyFn } from '@mutual/ledger';
-import { consistencyProof, forkPath, Frontier, leafHash, subtreeHash, verifyConsistency, type NodeReader } from '@mutual/merkle';
+import { consistencyProof, forkPath, forkPathBeyond, Frontier, leafHash, subtreeHash, verifyConsistency, type NodeReader } from '@mutual/merkle';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import type { Level } from 'level';
 import { corrupt } from './errors.ts';
@@ -42,6 +42,13 @@ interface Replica {
   ahead: Map<number, SignedHead>;
   /** The largest held head of a size within `size`: what this node serves the replica against. */
   servable: SignedHead | undefined;
+  /**
+   * The head the last chunk was proven against and the consistency proof from `size` to it:
+   * with the stored nodes, the fork path from any smaller size to that head, which makes it the
+   * witness against every head the verified tree contradicts (in memory; none before the first
+   * chunk since the store was opened).
+   */
+  proven: { head: SignedHead; proof: readonly Uint8Array[] } | undefined;
 }
 
 /** Heads beyond a replica's verified size kept in memory per bank (see Replica.ahead). */
@@ -55,7 +62,10 @@ export type ReplicaListener = (bank: Uint8Array, from: number, entries: readonly
 /** Called after a fork proof against a bank is durably recorded (the first one of that bank). */
 export type ForkListener = (evidence: ForkEvidence) => void;
 
-/** Held heads tried as the witness of a local fork proof (from the verified size down). */
+/**
+ * Stored heads tried, from the verified size down, as the witness of a local fork proof, and
+ * at open as the servable head.
+ */
 const WITNESS_CANDIDATES = 8;
 
 /**
@@ -91,7 +101,7 @@ export class ReplicaStore {
       const size = Number(decodeU64(v));
       const head = await store.#latestHead(bank);
       if (size > 0 && (head === undefined || head.size < size)) throw corrupt(`the replica of ${hex(bank)} has no signed head covering it`);
-      const r: Replica = { size, head, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), servable: undefined };
+      const r: Replica = { size, head, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), servable: undefined, proven: undefined };
       await store.#loadHeads(bank, r);
       store.#replicas.set(hex(bank), r);
     }
@@ -152,16 +162,25 @@ export class ReplicaStore {
 
   /**
    * Whether `head` (of a size within the verified replica) has another root than the verified
-   * tree at its size. If so, and a held head of a larger size within the replica is the
-   * verified tree's own, the fork path between them is made from the stored nodes and the
-   * proof recorded. Returns whether the head is inconsistent with the verified tree.
+   * tree at its size. If so, the fork proof against a head of that tree is recorded: the head
+   * the last chunk was proven against (`Replica.proven`), or else a held head of a larger size
+   * within the replica, the fork path made from the stored nodes. Returns whether the head is
+   * inconsistent with the verified tree.
    */
   async #checkAgainstTree(bank: Uint8Array, r: Replica, head: SignedHead): Promise<boolean> {
-    if (head.size < 1 || head.size > r.size) return false;
+    // Taken together: `proven` holds a proof from this very size.
+    const { size, proven } = r;
+    if (head.size < 1 || head.size > size) return false;
     const reader = this.#nodeReader(bank);
     if (bytesEqual(await subtreeHash(reader, 0, head.size), head.root)) return false;
+    if (this.isForked(bank)) return true;
+    if (proven) {
+      const path = await forkPathBeyond(reader, head.size, size, proven.head.size, proven.proof);
+      if (path) await this.recordFork(encodeForkProof(head, proven.head, path));
+      if (this.isForked(bank)) return true;
+    }
     const { gte } = replicaKeys.heads(bank);
-    for await (const v of this.#db.values({ gte, lt: replicaKeys.head(bank, r.size + 1), reverse: true, limit: WITNESS_CANDIDATES })) {
+    for await (const v of this.#db.values({ gte, lt: replicaKeys.head(bank, size + 1), reverse: true, limit: WITNESS_CANDIDATES })) {
       const witness = openTreeHead(v, this.#verify, bank);
       if (!witness || witness.size <= head.size) break;
       if (!bytesEqual(await subtreeHash(reader, 0, witness.size), witness.root)) continue;
@@ -193,7 +212,8 @@ export class ReplicaStore {
    * Returns true when it is newer than the latest held. A head of a size already held is not
    * stored again: if its root differs, the two heads are a fork proof, recorded
    * ({@link recordFork}). So is a head within the verified replica whose root is not the
-   * verified tree's, when a held head of the tree is the witness. Heads of a bank marked
+   * verified tree's, when a held head of the tree is the witness (the head the last chunk was
+   * proven against, or a stored one); such a head is never stored. Heads of a bank marked
    * forked are not recorded any more: its replica stays as it was.
    */
   async recordHead(head: SignedHead): Promise<boolean> {
@@ -307,11 +327,26 @@ export class ReplicaStore {
     });
     const ok = end === treeSize ? bytesEqual(frontier.root(), head.root) && proof.length === 0 : verifyConsistency(end, treeSize, frontier.root(), head.root, proof);
     if (!ok) return 'bad-proof';
+    if (suspects.length > 0 && !this.isForked(bank)) {
+      // Each suspect and the head the chunk is proven against are a fork proof. It is recorded
+      // (synced) before the chunk is written, so that no crash keeps the chunk and loses the
+      // suspect; the nodes the fork path needs are the chunk's own, read from the batch.
+      const pending = new Map<string, Uint8Array>();
+      keys.forEach((k, i) => pending.set(hex(k), values[i]!));
+      const reader = this.#nodeReader(bank, pending);
+      for (const s of suspects) {
+        const path = await forkPathBeyond(reader, s.size, end, treeSize, proof);
+        if (path && (await this.recordFork(encodeForkProof(s, head, path)))) break;
+      }
+    }
     keys.push(replicaKeys.meta(bank));
     values.push(encodeU64(end));
-    // The heads the chunk reaches, and the one it is proven against: what the replica serves
-    // against, and covers, after a restart.
+    // The heads the chunk reaches and bears out, and the one it is proven against: what the
+    // replica serves against, and covers, after a restart. A suspect is not written, and one
+    // already stored (the head an earlier chunk was proven against) is deleted: once the
+    // replica's size passes it, it would be the head served after a restart.
     for (const h of [...inside.values(), head]) {
+      if (suspects.includes(h)) continue;
       keys.push(replicaKeys.head(bank, h.size));
       values.push(h.bytes);
     }
@@ -322,12 +357,22 @@ export class ReplicaStore {
     // takes each key and value as arguments, which costs the main thread less than objects.
     const batch = this.#db.batch();
     for (let i = 0; i < keys.length; i++) batch.put(keys[i]!, values[i]!);
+    for (const h of suspects) batch.del(replicaKeys.head(bank, h.size));
     await batch.write();
     r.frontier = frontier;
     r.size = end;
+    // Copied: the hashes may be views of a whole response, which would be kept with them.
+    r.proven = { head, proof: proof.map((h) => Uint8Array.from(h)) };
     if (end === treeSize) servable = head;
     r.servable = servable;
-    for (const size of inside.keys()) r.ahead.delete(size);
+    // Heads recorded while the chunk was checked and written, of sizes it now covers, were not
+    // among those it was checked against: they are taken in as heads within the replica are.
+    const late: SignedHead[] = [];
+    for (const [size, h] of r.ahead) {
+      if (size > end) continue;
+      r.ahead.delete(size);
+      if (inside.get(size) !== h) late.push(h);
+    }
     for (const l of this.#listeners) {
       try {
         l(bank, from, entries);
@@ -335,7 +380,7 @@ export class ReplicaStore {
         // A listener's failure is its own: the chunk is stored.
       }
     }
-    for (const h of suspects) if (!this.isForked(bank)) await this.#checkAgainstTree(bank, r, h);
+    for (const h of late) await this.recordHead(h);
     return end;
   }
 
@@ -361,20 +406,31 @@ export class ReplicaStore {
     const key = hex(bank);
     let r = this.#replicas.get(key);
     if (!r) {
-      r = { size: 0, head: undefined, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), servable: undefined };
+      r = { size: 0, head: undefined, frontier: undefined, lock: Promise.resolve(), ahead: new Map(), servable: undefined, proven: undefined };
       this.#replicas.set(key, r);
     }
     return r;
   }
 
-  /** Loads the servable head of `r` and the heads stored beyond its size (the first MAX_HEADS_AHEAD of them). */
+  /**
+   * Loads the servable head of `r` (the largest stored within its size whose root is the
+   * verified tree's, among the WITNESS_CANDIDATES largest) and the heads stored beyond its size
+   * (the first MAX_HEADS_AHEAD of them).
+   */
   async #loadHeads(bank: Uint8Array, r: Replica): Promise<void> {
     const { gte, lt } = replicaKeys.heads(bank);
     r.servable = undefined;
     if (r.size > 0) {
-      for await (const v of this.#db.values({ gte, lt: replicaKeys.head(bank, r.size + 1), reverse: true, limit: 1 })) {
-        r.servable = openTreeHead(v, this.#verify, bank);
-        if (!r.servable) throw corrupt(`a held head of the replica of ${hex(bank)} does not verify`);
+      // A stored head is served only if the tree bears it out: one the tree passed while it was
+      // not held in memory (beyond MAX_HEADS_AHEAD) was never checked.
+      const reader = this.#nodeReader(bank);
+      for await (const v of this.#db.values({ gte, lt: replicaKeys.head(bank, r.size + 1), reverse: true, limit: WITNESS_CANDIDATES })) {
+        const h = openTreeHead(v, this.#verify, bank);
+        if (!h) throw corrupt(`a held head of the replica of ${hex(bank)} does not verify`);
+        if (h.size >= 1 && bytesEqual(await subtreeHash(reader, 0, h.size), h.root)) {
+          r.servable = h;
+          break;
+        }
       }
     }
     const ahead = new Map<number, SignedHead>();
@@ -395,10 +451,12 @@ export class ReplicaStore {
     return undefined;
   }
 
-  #nodeReader(bank: Uint8Array): NodeReader {
+  /** The node reader of a replica; `pending` holds values by key (hex) not yet written. */
+  #nodeReader(bank: Uint8Array, pending?: ReadonlyMap<string, Uint8Array>): NodeReader {
+    const read = (key: Uint8Array) => pending?.get(hex(key)) ?? readNow(this.#db, key);
     return logNodeReader({
-      node: (level, index) => readNow(this.#db, replicaKeys.node(bank, level, index)),
-      entry: (i) => readNow(this.#db, replicaKeys.entry(bank, i)),
+      node: (level, index) => read(replicaKeys.node(bank, level, index)),
+      entry: (i) => read(replicaKeys.entry(bank, i)),
       of: ' of a replica',
     });
   }
