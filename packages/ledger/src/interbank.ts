@@ -1,4 +1,4 @@
-import { CODES, LIMITS, type Code } from '@mutual/interface';
+import { LIMITS, type Code } from '@mutual/interface';
 import type { mutual } from '@mutual/protocol';
 import { isMember } from './agreement.ts';
 import { bytesEqual } from './keys.ts';
@@ -105,9 +105,12 @@ export function applyCredit(
   return { code: 'APPLIED', entryIndex: index, duplicate: false, amount: c.amount };
 }
 
+/** The codes an InterbankRejection may carry (protocol/README.md, "Interbank transfers"). */
+export const REJECTION_CODES: ReadonlySet<string> = new Set<Code>(['INTERBANK_UNAVAILABLE', 'BANK_FORKED', 'UNKNOWN_PAYEE', 'CLEARING_LIMIT', 'BALANCE_LIMIT']);
+
 /** Records a rejection of another bank's outgoing entry (nothing moves at this bank). */
 export function applyReject(o: Overlay, me: Uint8Array, c: { source: EntryRef; amount: bigint; code: string }, append: Append): Result {
-  const bad = refProblem(c.source, me) ?? amountProblem(c.amount) ?? (c.code in CODES ? undefined : 'the rejection code is not a known code');
+  const bad = refProblem(c.source, me) ?? amountProblem(c.amount) ?? (REJECTION_CODES.has(c.code) ? undefined : 'the rejection code is not one a rejection may carry');
   if (bad) return { code: 'VALIDATION_FAILED', message: bad };
   const prior = o.getInbound(c.source.bank, c.source.index);
   if (prior !== undefined) return { code: 'APPLIED', entryIndex: prior, duplicate: true };

@@ -141,6 +141,8 @@ describe('interbank transfers', () => {
       { type: 'interbankCredit', source: { bank: a.key, index: 3, leafHash: new Uint8Array(31) }, payee: payee.id, amount: 1n },
       { type: 'interbankCredit', source: { bank: a.key, index: 3, leafHash: new Uint8Array(32) }, payee: payee.id, amount: 0n },
       { type: 'interbankReject', source: { bank: a.key, index: 3, leafHash: new Uint8Array(32) }, amount: 1n, code: 'NOT_A_CODE' },
+      // Names of the code table's prototype, and codes that are not a rejection's.
+      ...['toString', 'constructor', '__proto__', 'DB_CORRUPT', 'INSUFFICIENT_FUNDS'].map((code): Command => ({ type: 'interbankReject', source: { bank: a.key, index: 3, leafHash: new Uint8Array(32) }, amount: 1n, code })),
       { type: 'interbankRefund', rejection: { bank: a.key, index: 3, leafHash: new Uint8Array(32) }, outgoingIndex: 4 },
     ];
     for (const r of b.apply(bad)) expect(r).toMatchObject({ code: 'VALIDATION_FAILED' });
