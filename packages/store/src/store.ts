@@ -869,7 +869,18 @@ export class LedgerStore {
       return Promise.resolve();
     }
 
-    const ops = this.#opsFor(entries, changes, timeMs);
+    let ops;
+    try {
+      ops = this.#opsFor(entries, changes, timeMs);
+    } catch (err) {
+      // Building the batch moves the in-memory tree and caches before it can fail (the head's
+      // signature, a broken invariant): nothing is written, and the store stops as after a
+      // failed write, showing only what is durable.
+      const e = new MutualError('STORE_CLOSED', `making a commit failed: ${(err as Error).message}`, { cause: err });
+      this.#fail(e);
+      for (const s of subs) s.reject(e);
+      return Promise.resolve();
+    }
     this.#lastTimeMs = timeMs;
     const firstIndex = changes.size - entries.length;
     return ops.batch.write({ sync: true }).then(

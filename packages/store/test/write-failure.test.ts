@@ -63,4 +63,44 @@ describe('a commit whose write fails', () => {
       await store.close();
     }
   });
+
+  it('that cannot be made (the head cannot be signed) is refused the same way, and nothing waits forever', async () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    const bank = newHolder();
+    const fatal: Error[] = [];
+    let failSigning = false;
+    const options = storeOptions(dir, bank, { onFatal: (err) => void fatal.push(err) });
+    const sign = options.sign;
+    let store = await LedgerStore.open({
+      ...options,
+      sign: (m) => {
+        if (failSigning) throw new Error('the signing key is not available');
+        return sign(m);
+      },
+    });
+    const alice = await openAccount(store);
+    const size = store.size;
+    const head = store.head.bytes;
+    failSigning = true;
+    const open = () => store.submit([{ type: 'openAccount', holderKey: newHolder().publicKey, kind: AccountKind.member, label: '' }]);
+    // Two submissions: the one being committed, and one queued behind it.
+    const answers = await Promise.allSettled([open(), open()]);
+    for (const a of answers) expect(a).toMatchObject({ status: 'rejected', reason: { code: 'STORE_CLOSED' } });
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.message).toMatch(/signing key is not available/);
+    expect(store.size).toBe(size);
+    expect(Buffer.from(store.head.bytes).equals(Buffer.from(head))).toBe(true);
+    expect(await store.getEntry(size)).toBeUndefined();
+    await expect(open()).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+    await store.close();
+    store = await LedgerStore.open(storeOptions(dir, bank));
+    try {
+      expect(store.size).toBe(size);
+      expect(await store.getAccount(alice.id)).toBeDefined();
+      expect((await open())[0]!.code).toBe('APPLIED');
+    } finally {
+      await store.close();
+    }
+  });
 });
