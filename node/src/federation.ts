@@ -9,7 +9,7 @@ import {
   type AgreementView,
 } from '@mutual/ledger';
 import { pb, toU64 } from '@mutual/protocol';
-import type { AgreementPool, LedgerStore } from '@mutual/store';
+import type { AgreementPool, LedgerStore, PoolOutcome } from '@mutual/store';
 import type { Counterparties } from './counterparties.ts';
 
 /** What the federation needs of the mesh: gossip, and the names of the banks it met. */
@@ -111,9 +111,10 @@ export class Federation {
     const signed = encodeSignedAgreement(bytes, [{ bank: this.#me, signature: this.#sign(agreementMessage(bytes)) }]);
     const check = checkSignedAgreement(signed, () => true);
     if (!check.ok) throw new MutualError('AGREEMENT_INVALID', check.message);
-    const view = await this.receive(signed);
-    if (!view) throw new MutualError('INTERNAL', 'the pool refused an agreement this bank made');
-    return view;
+    const r = await this.#receive(signed);
+    if (r.ok) return r.agreement;
+    if (r.full) throw new MutualError('AGREEMENT_POOL_FULL', r.message);
+    throw new MutualError('INTERNAL', `the pool refused an agreement this bank made: ${r.message}`);
   }
 
   /**
@@ -125,6 +126,8 @@ export class Federation {
     if (!known) throw new MutualError('NOT_FOUND', 'no such agreement in this node\'s pool');
     const a = known.agreement;
     if (!isMember(a, this.#me)) throw new MutualError('NOT_AGREEMENT_MEMBER', 'this bank is not a member of the agreement');
+    // An agreement of another bioregion could never be adopted here; signing it would only make its members counterparties.
+    if (a.bioregion !== this.#store.bank.bioregion) throw new MutualError('NOT_AGREEMENT_MEMBER', `the agreement is for bioregion "${a.bioregion}", not this bank's`);
     if (hasSigned(a, this.#me)) {
       if (a.complete) await this.adoptPending();
       return a;
@@ -139,10 +142,15 @@ export class Federation {
    * agreement as now known, or undefined for invalid bytes (nothing changes).
    */
   async receive(signed: Uint8Array): Promise<AgreementView | undefined> {
+    const r = await this.#receive(signed);
+    return r.ok ? r.agreement : undefined;
+  }
+
+  async #receive(signed: Uint8Array): Promise<PoolOutcome> {
     const r = await this.#pool.offer(signed);
     if (!r.ok) {
-      this.#log?.warn({ problem: r.message }, 'an invalid agreement was offered: ignored');
-      return undefined;
+      this.#log?.warn({ problem: r.message }, r.full ? 'an agreement was offered to a full pool: ignored' : 'an invalid agreement was offered: ignored');
+      return r;
     }
     if (r.changed) {
       // Before anyone can hold the agreement complete with this bank's signature, and send under it.
@@ -152,7 +160,7 @@ export class Federation {
     // Also when nothing changed: an amendment that came complete before the agreement it amends
     // was adopted is adopted right after it.
     if (r.agreement.complete && isMember(r.agreement, this.#me)) await this.adoptPending();
-    return r.agreement;
+    return r;
   }
 
   /**

@@ -1,7 +1,7 @@
 // Adoption of federation agreements by the node: in chain order, at start, and again when the
 // ledger was too busy to take it.
 import { join } from 'node:path';
-import { MutualError } from '@mutual/interface';
+import { LIMITS, MutualError } from '@mutual/interface';
 import { agreementId, agreementMessage, encodeSignedAgreement } from '@mutual/ledger';
 import { pb } from '@mutual/protocol';
 import { AgreementPool, LedgerStore } from '@mutual/store';
@@ -29,9 +29,9 @@ async function bank() {
 }
 
 /** A SignedAgreement of `members`, signed by all of them. */
-function agreement(members: readonly KeyPair[], clearingLimit: number, previous?: Uint8Array): Uint8Array {
+function agreement(members: readonly KeyPair[], clearingLimit: number, previous?: Uint8Array, bioregion = 'Cascadia'): Uint8Array {
   const bytes = pb.Agreement.encode({
-    bioregion: 'Cascadia',
+    bioregion,
     members: members.map((m, i) => ({ bank: m.publicKey, name: `Bank ${i}` })),
     rates: [{ category: 'standard', rateMilli: 1000 }],
     clearingLimit,
@@ -101,6 +101,31 @@ describe('adoption of agreements by the node', () => {
     const end = Date.now() + ADOPTION_RETRY_MS + 5_000;
     while (store.agreementInForce === undefined && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(inForce(store)).toBe(hex(idOf(v1)));
+  });
+
+  it('refuses to sign an agreement of another bioregion', async () => {
+    const { store, keys, sign, pool } = await bank();
+    const other = newHolder();
+    const federation = new Federation({ store, pool, sign });
+    // Signed by the other bank only: this bank is asked to sign it.
+    const full = pb.SignedAgreement.decode(agreement([keys, other], 1, undefined, 'Salish'));
+    const partial = encodeSignedAgreement(full.agreement, full.signatures.filter((s) => Buffer.from(s.bank).equals(Buffer.from(other.publicKey))));
+    const view = (await federation.receive(partial))!;
+    await expect(federation.signAgreement(view.id)).rejects.toMatchObject({ code: 'NOT_AGREEMENT_MEMBER', message: expect.stringMatching(/bioregion "Salish"/) });
+    expect((await pool.get(view.id))!.agreement.signatures).toHaveLength(1);
+  });
+
+  it('a proposal that the pool has no room for is AGREEMENT_POOL_FULL', async () => {
+    const { store, keys, sign, pool } = await bank();
+    const other = newHolder();
+    const mesh = { publishAgreement: async () => {}, bankName: async () => 'Birch' };
+    const federation = new Federation({ store, pool, sign, mesh });
+    // Agreements this bank signed, not complete (the other bank has not signed them): kept however full the pool is.
+    for (let i = 0; i < LIMITS.MAX_POOLED_AGREEMENTS; i++) {
+      const full = pb.SignedAgreement.decode(agreement([keys, other], i + 1));
+      expect((await pool.offer(encodeSignedAgreement(full.agreement, full.signatures.slice(0, 1)))).ok).toBe(true);
+    }
+    await expect(federation.propose({ members: [other.publicKey], clearingLimit: 999_999n })).rejects.toMatchObject({ code: 'AGREEMENT_POOL_FULL' });
   });
 
   it('does not adopt what the ledger refuses again and again, and goes on to the next', async () => {

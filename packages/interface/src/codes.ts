@@ -66,6 +66,7 @@ export const CODES = {
   AGREEMENT_INCOMPLETE: code('request', 409, 'The federation agreement is not signed yet by every member (and, for an amendment, every member of the agreement it amends).'),
   NOT_AGREEMENT_MEMBER: code('request', 403, 'This bank is not a member of the federation agreement, or not of its bioregion.'),
   AGREEMENT_NOT_CURRENT: code('request', 409, 'The agreement is adopted already, or amends another agreement than the one in force.'),
+  AGREEMENT_POOL_FULL: code('request', 409, "This node's pool holds MAX_POOLED_AGREEMENTS agreements this bank signed: no other can be proposed."),
   UNKNOWN_BANK: code('request', 400, 'A bank named in the request is not known to this node (not seen on the mesh): its name cannot be filled in.'),
   ACCOUNT_EXISTS: code('request', 409, 'An account for this holder key already exists at this bank.'),
   NOT_FOUND: code('request', 404, 'No such account, entry or route.'),

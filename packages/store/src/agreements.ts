@@ -7,7 +7,7 @@ import { keys } from './keys.ts';
 /** What offering a signed agreement to the pool did. */
 export type PoolOutcome =
   | { readonly ok: true; readonly agreement: AgreementView; readonly signed: Uint8Array; readonly changed: boolean }
-  | { readonly ok: false; readonly message: string };
+  | { readonly ok: false; readonly message: string; /** the pool is full of agreements it keeps */ readonly full?: true };
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 
@@ -81,7 +81,7 @@ export class AgreementPool {
     if (!known) {
       if (!held.has(id) && held.size >= LIMITS.MAX_POOLED_AGREEMENTS) {
         const evict = this.#toEvict(held, incoming);
-        if (evict === undefined) return { ok: false, message: `the pool already holds ${LIMITS.MAX_POOLED_AGREEMENTS} agreements signed by this bank or the banks it federates with` };
+        if (evict === undefined) return { ok: false, full: true, message: `the pool already holds ${LIMITS.MAX_POOLED_AGREEMENTS} agreements signed by this bank or the banks it federates with` };
         await this.#db.del(keys.agreement(Buffer.from(evict, 'hex')));
         held.delete(evict);
       }
