@@ -116,6 +116,31 @@ describe('the daemon', () => {
     expect(d.output()).not.toContain(seed);
   });
 
+  it('stopped by SIGTERM while it starts, finishes starting, then stops cleanly with exit 0', async () => {
+    const { proc, output } = spawnNode();
+    // The first line of the start: the key is made, the ledger and the mesh are not open yet.
+    const deadline = Date.now() + START_DEADLINE_MS;
+    while (!output().includes('created a new bank key')) {
+      if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`the daemon did not begin to start:\n${output()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    proc.kill('SIGTERM');
+    const { code } = await exited(proc, START_DEADLINE_MS + STOP_DEADLINE_MS);
+    expect(code, output()).toBe(0);
+    const msgs = output().split('\n').filter((l) => l.startsWith('{')).map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(msgs.indexOf('shutting down')).toBeGreaterThanOrEqual(0);
+    expect(msgs.indexOf('stopped')).toBeGreaterThan(msgs.indexOf('stopping'));
+    expect(msgs.indexOf('stopping')).toBeGreaterThan(msgs.indexOf('bank node started'));
+    // The ledger was closed, not abandoned: it opens and verifies.
+    const keys = readBankKey(join(data, 'bank.key'));
+    const store = await LedgerStore.open({ dir: join(data, 'ledger'), bankKey: keys.publicKey, sign: (m) => signDetached(m, keys.secretKey), verify });
+    try {
+      expect((await verifyStore(store)).ok).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses to start a second node on the same data directory, quickly and clearly, leaving the first alone', async () => {
     const first = await startDaemon();
     const key = readFileSync(join(data, 'bank.key'));

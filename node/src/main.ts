@@ -45,6 +45,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
 
   let stopping = false;
   let node: BankNode | undefined;
+  /** The start in progress: a signal during it stops the node once it has started. */
+  let starting: Promise<BankNode> | undefined;
   const shutdown = (why: string, code: number): void => {
     if (stopping) return;
     stopping = true;
@@ -53,7 +55,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
       logger.fatal({ deadlineMs: STOP_DEADLINE_MS }, 'did not stop in time; exiting');
       process.exit(EXIT.failed);
     }, STOP_DEADLINE_MS);
-    (node?.stop() ?? Promise.resolve()).then(
+    // A start that fails exits on its own, with its own code.
+    (node ? Promise.resolve(node) : (starting ?? Promise.resolve(undefined)).catch(() => undefined)).then((n) => n?.stop()).then(
       () => {
         clearTimeout(deadline);
         process.exit(code);
@@ -84,17 +87,13 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     // Loaded here, not imported: run as a script, this module restarts the process with the V8
     // flags (restartWithV8Flags) before the node's modules are loaded.
     const { BankNode } = await import('./bank-node.ts');
-    node = await BankNode.start(options, logger, { onFatal: () => shutdown('ledger write failed', EXIT.failed) });
+    starting = BankNode.start(options, logger, { onFatal: () => shutdown('ledger write failed', EXIT.failed) });
+    node = await starting;
   } catch (err) {
     const message = isMutualError(err) ? err.message : `cannot start: ${(err as Error).message}`;
     logger.fatal(isMutualError(err) ? { code: err.code } : { err }, message);
     fail(message);
     process.exit(EXIT.failed);
-  }
-  if (stopping) {
-    // A signal arrived while starting.
-    stopping = false;
-    shutdown('signal during start', EXIT.ok);
   }
   return node;
 }

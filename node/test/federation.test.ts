@@ -41,6 +41,7 @@ function agreement(members: readonly KeyPair[], clearingLimit: number, previous?
   return encodeSignedAgreement(bytes, members.map((m) => ({ bank: m.publicKey, signature: signDetached(agreementMessage(bytes), m.secretKey) })));
 }
 
+const sigs = (s: ReturnType<typeof pb.SignedAgreement.decode>) => s.signatures.map((x) => ({ bank: x.bank!, signature: x.signature! }));
 const idOf = (signed: Uint8Array) => agreementId(pb.SignedAgreement.decode(signed).agreement);
 const inForce = (store: LedgerStore) => (store.agreementInForce ? Buffer.from(store.agreementInForce.id).toString('hex') : undefined);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -109,7 +110,7 @@ describe('adoption of agreements by the node', () => {
     const federation = new Federation({ store, pool, sign });
     // Signed by the other bank only: this bank is asked to sign it.
     const full = pb.SignedAgreement.decode(agreement([keys, other], 1, undefined, 'Salish'));
-    const partial = encodeSignedAgreement(full.agreement, full.signatures.filter((s) => Buffer.from(s.bank).equals(Buffer.from(other.publicKey))));
+    const partial = encodeSignedAgreement(full.agreement, sigs(full).filter((s) => Buffer.from(s.bank).equals(Buffer.from(other.publicKey))));
     const view = (await federation.receive(partial))!;
     await expect(federation.signAgreement(view.id)).rejects.toMatchObject({ code: 'NOT_AGREEMENT_MEMBER', message: expect.stringMatching(/bioregion "Salish"/) });
     expect((await pool.get(view.id))!.agreement.signatures).toHaveLength(1);
@@ -123,7 +124,7 @@ describe('adoption of agreements by the node', () => {
     // Agreements this bank signed, not complete (the other bank has not signed them): kept however full the pool is.
     for (let i = 0; i < LIMITS.MAX_POOLED_AGREEMENTS; i++) {
       const full = pb.SignedAgreement.decode(agreement([keys, other], i + 1));
-      expect((await pool.offer(encodeSignedAgreement(full.agreement, full.signatures.slice(0, 1)))).ok).toBe(true);
+      expect((await pool.offer(encodeSignedAgreement(full.agreement, sigs(full).slice(0, 1)))).ok).toBe(true);
     }
     await expect(federation.propose({ members: [other.publicKey], clearingLimit: 999_999n })).rejects.toMatchObject({ code: 'AGREEMENT_POOL_FULL' });
   });
