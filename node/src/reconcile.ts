@@ -490,9 +490,11 @@ export class Reconciliation {
       problem(x, y, 'refund-without-rejection', `${at(outRef)} is refunded though ${what(credits[0]!)} credited it`, [outRef, ans(credits[0]!), ...t.refunds.map(refundRef)]);
     }
 
-    if (mine.length === 0) {
+    // A refund names a rejection past the payee bank's replica (also when another answer of the
+    // transfer is held: what the named one is cannot be told before it is replicated).
+    if (waitingForRejection) inFlight(x, y, { kind: 'rejection-not-replicated', entry: refundRef(t.refunds[0]!), amount: o.amount, pending: 0n });
+    else if (mine.length === 0) {
       if (t.refunds.length === 0) inFlight(x, y, { kind: 'unanswered', entry: outRef, amount: o.amount, pending: o.amount });
-      else if (waitingForRejection) inFlight(x, y, { kind: 'rejection-not-replicated', entry: refundRef(t.refunds[0]!), amount: o.amount, pending: 0n });
     } else if (credits.length === 0 && t.refunds.length === 0) {
       inFlight(x, y, { kind: 'unrefunded', entry: ans(rejections[0]!), amount: o.amount, pending: o.amount });
     }

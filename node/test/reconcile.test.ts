@@ -281,6 +281,17 @@ describe('reconciliation: mismatched', () => {
     expect(r.pairs.every((p) => p.state === 'mismatched')).toBe(true);
   });
 
+  it('a refund naming a rejection past the replica, while another rejection of the transfer is held: in flight, not matched', () => {
+    const { a, c, ma, pay } = federation();
+    const out = pay(a, ma, c, new Uint8Array(20).fill(3), 1_000n);
+    answer(c, a, out);
+    const later = c.entries.length + 5;
+    const refundIndex = refund(a, { bank: c.key, index: later, leafHash: new Uint8Array(32).fill(7) }, out);
+    const p = pairOf(reconcile(a, a, c), a, c);
+    expect(p.state).toBe('in-flight');
+    expect(p.inFlight).toEqual([{ kind: 'rejection-not-replicated', entry: { bank: a.key, index: refundIndex }, amount: 1_000n, pending: 0n }]);
+  });
+
   it('a refund of another amount or to another payer', () => {
     const { a, b, ma, pay } = federation();
     const out = pay(a, ma, b, new Uint8Array(20).fill(4), 1_000n);
