@@ -53,7 +53,13 @@ export class Context {
   adminClient(data: string | undefined): MutualClient {
     const found = findAdminToken(this.io, { rpc: this.options.rpc, ...(this.options.token ? { flag: this.options.token } : {}), ...(data ? { data } : {}) });
     if ('looked' in found) {
-      throw usageError(`this command needs the node's admin token; none found in: ${found.looked.join(', ')}. Pass --token or run it on the node's machine`, 'UNAUTHORIZED');
+      const how = 'give it with --token TOKEN or MUTUAL_ADMIN_TOKEN';
+      throw usageError(
+        found.refused
+          ? `this command needs the node's admin token; ${how}: ${found.refused}`
+          : `this command needs the node's admin token; none found in: ${found.looked.join(', ')}. Run it on the node's machine, or ${how}`,
+        'UNAUTHORIZED',
+      );
     }
     return this.client(found.token);
   }

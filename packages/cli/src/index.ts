@@ -11,5 +11,5 @@ export { run, main } from './main.ts';
 export { processIo, type Io, type NodeModule } from './io.ts';
 export { EXIT, EXIT_HELP, type ExitCode } from './exit-codes.ts';
 export { DEFAULT_RPC } from './context.ts';
-export { findAdminToken, type FoundToken } from './token.ts';
+export { findAdminToken, type FoundToken, type NoToken } from './token.ts';
 export { auditLog, AUDIT_PAGE_ENTRIES, type AuditOptions, type AuditReport } from './audit.ts';

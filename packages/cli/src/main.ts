@@ -18,7 +18,8 @@ import { processIo, type Io } from './io.ts';
 
 const ENV_HELP = `Environment:
   MUTUAL_RPC           the node's RPC URL (default ${DEFAULT_RPC})
-  MUTUAL_ADMIN_TOKEN   the admin token (else found in <data>/admin.token of a local node)
+  MUTUAL_ADMIN_TOKEN   the admin token (else found in <data>/admin.token of a node on this
+                       machine, and then sent only to that node at a loopback --rpc)
   MUTUAL_DATA          the node's data directory, for its admin token
   MUTUAL_HOME          where heads are remembered and local nodes are found (default ~/.mutual)`;
 
@@ -27,7 +28,7 @@ function program(io: Io): Command {
     .description('The command line of Mutual: accounts, labor notes and verifiable bank ledgers')
     .addOption(new Option('--rpc <url>', "the node's RPC (env MUTUAL_RPC)").default(io.env.MUTUAL_RPC || DEFAULT_RPC))
     .option('--json', 'machine-readable output on stdout (errors as JSON on stderr)')
-    .option('--token <token>', 'the admin token for admin commands')
+    .option('--token <token>', 'the admin token for admin commands, sent to --rpc (else found on this machine, for a node on this machine only)')
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({
       writeOut: (s) => io.stdout(s),

@@ -8,6 +8,7 @@ import type { HeadsMemory } from './heads-memory.ts';
 
 /** The bank an auditor checks against: pinned with `--bank`, or as the node names itself. */
 export interface Bank {
+  /** the canonical text of `key` (lower case), whatever case `--bank` or the node used */
   readonly id: string;
   readonly key: Uint8Array;
   /** whether the ID came from `--bank` rather than from the node being checked */
@@ -16,7 +17,10 @@ export interface Bank {
 
 /** The bank to verify against: `--bank`, else the node's own status (trust on first use). */
 export async function bankToVerify(client: MutualClient, flag: string | undefined): Promise<Bank> {
-  if (flag !== undefined) return { id: flag, key: parsingArg('--bank', () => parseBankId(flag)), pinned: true };
+  if (flag !== undefined) {
+    const key = parsingArg('--bank', () => parseBankId(flag));
+    return { id: formatBankId(key), key, pinned: true };
+  }
   const id = (await client.status()).bank.id;
   let key: Uint8Array;
   try {
@@ -24,7 +28,16 @@ export async function bankToVerify(client: MutualClient, flag: string | undefine
   } catch {
     throw verificationFailed(`the node names its bank with an invalid ID (${id.slice(0, 100)})`);
   }
-  return { id, key, pinned: false };
+  return { id: formatBankId(key), key, pinned: false };
+}
+
+/** Whether a bank ID as text names `key`, in whichever case it is written. */
+export function namesBank(id: string, key: Uint8Array): boolean {
+  try {
+    return bytesEqual(parseBankId(id), key);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -86,7 +99,7 @@ export async function rememberHead(
   head: SignedHead,
   o: { nowMs: number; latest: boolean },
 ): Promise<Remembered> {
-  const previous = memory.load(bank.id, bank.key);
+  const previous = memory.load(bank.key);
   if (previous) {
     try {
       // The log only grows: a latest head smaller than one the bank signed before is a rollback.
@@ -96,12 +109,12 @@ export async function rememberHead(
       await checkConsistent(client, previous, head);
     } catch (err) {
       if (err instanceof Failure) {
-        const file = memory.saveFork(bank.id, previous, head, err.message);
+        const file = memory.saveFork(bank.key, previous, head, err.message);
         throw verificationFailed(`${err.message}; both signed heads are saved as evidence in ${file}`, { evidence: file });
       }
       throw err;
     }
   }
-  if (!previous || head.size > previous.size) memory.save(bank.id, head, o.nowMs);
+  if (!previous || head.size > previous.size) memory.save(bank.key, head, o.nowMs);
   return { previousSize: previous?.size };
 }

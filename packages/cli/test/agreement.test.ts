@@ -58,6 +58,45 @@ describe('mutual agreement', () => {
     expect(n.calls).toEqual([]);
   });
 
+  it('propose refuses a bad --clearing-limit, --rate or --amends as a usage error, before asking the node', async () => {
+    const n = node();
+    const propose = (...args: string[]) => mutual(['agreement', 'propose', '--member', A, '--token', 't', ...args], { fetch: n.fetch });
+    const cases: Array<[string[], RegExp]> = [
+      [['--clearing-limit', 'lots'], /^error: INVALID_AMOUNT: --clearing-limit: /],
+      [['--clearing-limit', '-5'], /^error: INVALID_AMOUNT: --clearing-limit: /],
+      [['--clearing-limit', '1000', '--rate', 'standard=fast'], /^error: INVALID_AMOUNT: --rate standard: /],
+      [['--clearing-limit', '1000', '--rate', 'standard=0'], /^error: INVALID_AMOUNT: --rate standard: /],
+      [['--clearing-limit', '1000', '--rate', 'Standard=1'], /^error: AGREEMENT_INVALID: --rate: "Standard" is not a category name/],
+      [['--clearing-limit', '1000', '--rate', 'care=1', '--rate', 'care=2'], /^error: AGREEMENT_INVALID: --rate: category "care" appears twice/],
+      [['--clearing-limit', '1000', '--rate', 'care=100000'], /^error: AGREEMENT_INVALID: --rate: rate of "care" must be between/],
+      [['--clearing-limit', '1000', '--amends', 'nope'], /^error: INVALID_ENCODING: --amends: /],
+      [['--clearing-limit', '1000', '--amends', 'ab'.repeat(31)], /^error: INVALID_ENCODING: --amends: /],
+    ];
+    for (const [args, message] of cases) {
+      const r = await propose(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(n.calls).toEqual([]);
+    // Zero is a clearing limit (no credit between members); an ID in upper case is sent as the node writes it.
+    const ok = await propose('--clearing-limit', '0', '--amends', ID.toUpperCase());
+    expect(ok.code).toBe(0);
+    expect(n.calls[0]!.body).toEqual({ members: [A], clearingLimit: '0', amends: ID });
+  });
+
+  it('sign refuses an ID that is not 32 bytes of hex as a usage error, and takes upper case', async () => {
+    const n = node();
+    for (const bad of ['xyz', ID.slice(2), `${ID}00`]) {
+      const r = await mutual(['agreement', 'sign', bad, '--token', 't'], { fetch: n.fetch });
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toMatch(/^error: INVALID_ENCODING: agreement ID: /);
+    }
+    expect(n.calls).toEqual([]);
+    const r = await mutual(['agreement', 'sign', ID.toUpperCase(), '--token', 't'], { fetch: n.fetch });
+    expect(r.code).toBe(0);
+    expect(n.calls.map((c) => c.path)).toEqual([`/v1/agreements/${ID}/sign`]);
+  });
+
   it('sign posts to the agreement and says when it is in force', async () => {
     const n = node();
     const r = await mutual(['agreement', 'sign', ID, '--token', 't'], { fetch: n.fetch });

@@ -66,6 +66,15 @@ describe('mutual instructions', () => {
     expect(JSON.parse(rejJson.stderr)).toMatchObject({ error: { code: 'INSUFFICIENT_FUNDS' } });
   });
 
+  it("transfer --to-bank: the node's own bank, in either case, is a transfer within the bank", async () => {
+    const s = await setup();
+    const r = await mutual(['transfer', '2.5', '--key', 'me.key', '--to', OTHER, '--to-bank', BANK.toUpperCase(), '--wait', '5'], s);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`transferred 2.5 notes to ${OTHER} (log entry 12)\n`);
+    expect(s.posts[0]!.instruction.transfer!.payeeBank ?? new Uint8Array()).toHaveLength(0);
+  });
+
   it('balance --key: derives the account at the node bank; table for people, JSON for scripts', async () => {
     const s = await setup();
     const human = await mutual(['balance', '--key', 'me.key'], s);
@@ -98,5 +107,9 @@ describe('mutual history', () => {
     expect(r.stdout).toContain(`more: mutual history ${me} --before 7`);
     const j = await mutual(['history', me, '--json'], { fetch });
     expect(JSON.parse(j.stdout)).toEqual({ account: me, entries, next: 7 });
+    // The account in upper case is the same account.
+    const upper = await mutual(['history', me.toUpperCase(), '--limit', '2', '--before', '10'], { fetch });
+    expect(upper.stdout).toBe(r.stdout);
+    expect(urls.at(-1)).toBe(urls[0]);
   });
 });

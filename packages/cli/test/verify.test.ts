@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBankId, toBase64 } from '@mutual/codec';
 import { agreementMessage, encodeSignedAgreement } from '@mutual/ledger';
@@ -69,6 +69,29 @@ describe('mutual verify', () => {
     node.tamper.head = forgedHead(2);
     expect((await run(['verify'])).stderr).toMatch(/rolled back/);
   });
+
+  it('remembers a bank under one name however its ID is written', async () => {
+    const upper = BANK_ID.toUpperCase();
+    const first = await run(['verify', '--bank', upper, '--json']);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ bank: BANK_ID, previousSize: null });
+    expect(readdirSync(join(home, 'heads'))).toEqual([`${BANK_ID}.json`]);
+    // The head verified with --bank in upper case is the one a rollback is checked against.
+    node.tamper.head = forgedHead(2);
+    const rolledBack = await run(['verify', '--bank', BANK_ID]);
+    expect(rolledBack.code).toBe(4);
+    expect(rolledBack.stderr).toMatch(/rolled back/);
+    delete node.tamper.head;
+    await populateMore(node);
+    const later = await run(['verify', '--bank', upper, '--json']);
+    expect(JSON.parse(later.stdout)).toMatchObject({ bank: BANK_ID, previousSize: node.store.size - 1 });
+    expect(readdirSync(join(home, 'heads')).sort()).toEqual([`${BANK_ID}.fork.json`, `${BANK_ID}.json`]);
+    // audit compares the log with the same remembered head.
+    writeFileSync(join(home, 'heads', `${BANK_ID}.json`), JSON.stringify({ bank: BANK_ID, size: 3, signed: toBase64(forgedHead(3).bytes) }));
+    const audit = await run(['audit', '--bank', upper, '--threads', '1', '--json']);
+    expect(audit.code).toBe(4);
+    expect(JSON.parse(audit.stdout)).toMatchObject({ bank: BANK_ID, forked: true });
+  });
 });
 
 describe('mutual audit', () => {
@@ -129,6 +152,15 @@ describe('mutual audit', () => {
     const bad = JSON.parse((await run(['audit', '--threads', '1', '--json'])).stdout) as { forked: boolean; problems: string[] };
     expect(bad.forked).toBe(false);
     expect(bad.problems.join('\n')).toMatch(/fork proof does not verify/);
+  });
+
+  it("finds the node's fork proof with --bank in upper case", async () => {
+    const same = forgedHead(node.store.size);
+    const other = await node.store.getHead(node.store.size);
+    node.tamper.forkProof = pb.ForkProof.encode({ first: same.bytes, second: other!.bytes }).finish();
+    const r = await run(['audit', '--bank', BANK_ID.toUpperCase(), '--threads', '1', '--json']);
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout)).toMatchObject({ bank: BANK_ID, forked: true });
   });
 
   it('finds a fork itself when a remembered head is not the root of the first entries', async () => {

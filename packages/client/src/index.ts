@@ -24,6 +24,7 @@ export {
   accountIdOf,
   laborRecord,
   retirement,
+  sameBank,
   signInstruction,
   transfer,
   type InstructionBase,
@@ -33,7 +34,7 @@ export {
   type TransferOptions,
 } from './instructions.ts';
 export { KEY_FILE_KIND, MAX_KEY_FILE_CHARS, newKey, parseKeyFile, serializeKey, type HolderKey } from './key-file.ts';
-export { parseSse, MAX_SSE_LINE_CHARS, type SseMessage } from './sse.ts';
+export { parseSse, MAX_SSE_EVENT_CHARS, MAX_SSE_LINE_CHARS, type SseMessage } from './sse.ts';
 export {
   ACCOUNT_KINDS,
   isApplied,

@@ -1,6 +1,7 @@
 import {
   deriveAccountId,
   formatAccountId,
+  formatBankId,
   parseAccountId,
   parseAmount,
   parseBankId,
@@ -59,6 +60,14 @@ function seedOf(key: SigningKey): Uint8Array {
 }
 
 const bankBytes = (b: string | Uint8Array) => (typeof b === 'string' ? parseBankId(b) : b);
+/**
+ * Whether two bank IDs name the same bank. IDs are compared as keys: `MBANK1…` and `mbank1…`
+ * are one bank. Throws `INVALID_ID` for text that is not a bank ID.
+ */
+export function sameBank(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  return formatBankId(bankBytes(a)) === formatBankId(bankBytes(b));
+}
+
 const accountBytes = (a: string | Uint8Array) => (typeof a === 'string' ? parseAccountId(a) : a);
 const milli = (a: string | bigint) => (typeof a === 'string' ? parseAmount(a) : a);
 

@@ -15,6 +15,13 @@ export interface SseMessage {
 export const MAX_SSE_LINE_CHARS = 1 << 20;
 
 /**
+ * Most characters of data one event may carry: its `data:` lines together, with the line
+ * break after each. Bounding each line is not enough, since an event's lines are kept until
+ * the blank line that ends it, and a stream may never send one.
+ */
+export const MAX_SSE_EVENT_CHARS = 1 << 20;
+
+/**
  * Parses an event stream. Stops when the stream ends; cancels the stream when the consumer
  * stops early (a `break` out of `for await`).
  */
@@ -25,6 +32,7 @@ export async function* parseSse(stream: ReadableStream<Uint8Array>): AsyncGenera
   let first = true;
   let event = '';
   let data: string[] = [];
+  let dataChars = 0;
   let lastId: string | undefined;
   let done = false;
   try {
@@ -53,6 +61,7 @@ export async function* parseSse(stream: ReadableStream<Uint8Array>): AsyncGenera
           if (data.length > 0) yield { event: event || 'message', data: data.join('\n'), id: lastId };
           event = '';
           data = [];
+          dataChars = 0;
           continue;
         }
         if (line.startsWith(':')) continue; // comment: keep-alive
@@ -60,8 +69,11 @@ export async function* parseSse(stream: ReadableStream<Uint8Array>): AsyncGenera
         const field = colon === -1 ? line : line.slice(0, colon);
         let value = colon === -1 ? '' : line.slice(colon + 1);
         if (value.startsWith(' ')) value = value.slice(1);
-        if (field === 'data') data.push(value);
-        else if (field === 'event') event = value;
+        if (field === 'data') {
+          dataChars += value.length + 1;
+          if (dataChars > MAX_SSE_EVENT_CHARS) throw new RangeError(`an event stream event has more than ${MAX_SSE_EVENT_CHARS} characters of data`);
+          data.push(value);
+        } else if (field === 'event') event = value;
         else if (field === 'id' && !value.includes('\0')) lastId = value;
         // `retry` and unknown fields: ignored; reconnection is the caller's choice.
       }

@@ -3,7 +3,7 @@ import { publicKeyFromSeed } from '@mutual/crypto';
 import { MutualError } from '@mutual/interface';
 import type { MutualClient } from './client.ts';
 import type { CallOptions } from './http.ts';
-import { accountIdOf, laborRecord, retirement, transfer } from './instructions.ts';
+import { accountIdOf, laborRecord, retirement, sameBank, transfer } from './instructions.ts';
 import type { HolderKey } from './key-file.ts';
 import type { AccountInfo, Result } from './types.ts';
 
@@ -63,7 +63,7 @@ export class Wallet {
       payee: t.to,
       amount: t.amount,
       ...(t.memo !== undefined ? { memo: t.memo } : {}),
-      ...(t.toBank !== undefined && t.toBank !== bank ? { payeeBank: t.toBank } : {}),
+      ...(t.toBank !== undefined && !sameBank(t.toBank, bank) ? { payeeBank: t.toBank } : {}),
     });
     return one(await this.client.submitTransfers([signed], o));
   }

@@ -4,7 +4,7 @@ import { prepareInstruction } from '@mutual/ledger';
 import { DOMAIN, pb, signedMessage, u64 } from '@mutual/protocol';
 import { verify } from '@mutual/verifier';
 import { describe, expect, it } from 'vitest';
-import { accountIdOf, laborRecord, retirement, transfer } from '../src/index.ts';
+import { accountIdOf, laborRecord, retirement, sameBank, transfer } from '../src/index.ts';
 
 const bankKey = publicKeyFromSeed(generateSeed());
 const bank = formatBankId(bankKey);
@@ -58,5 +58,12 @@ describe('instruction builders', () => {
   it('derive the account ID of a key at a bank', () => {
     expect(accountIdOf(bank, { publicKey })).toBe(formatAccountId(deriveAccountId(bankKey, publicKey)));
     expect(accountIdOf(bank, seed)).toBe(accountIdOf(bank, { publicKey }));
+  });
+
+  it('tell whether two bank IDs name the same bank, as keys', () => {
+    expect(sameBank(bank, bank.toUpperCase())).toBe(true);
+    expect(sameBank(bankKey, bank.toUpperCase())).toBe(true);
+    expect(sameBank(bank, formatBankId(publicKeyFromSeed(generateSeed())))).toBe(false);
+    expect(() => sameBank(bank, 'mbank1oops')).toThrow(expect.objectContaining({ code: 'INVALID_ID' }));
   });
 });

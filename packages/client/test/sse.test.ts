@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MutualClient, parseSse, type SseMessage } from '../src/index.ts';
+import { MAX_SSE_EVENT_CHARS, MutualClient, parseSse, type SseMessage } from '../src/index.ts';
 import { fakeFetch } from './fake-fetch.ts';
 
 const enc = new TextEncoder();
@@ -16,6 +16,25 @@ function chunked(text: string, sizes: number[]): { stream: ReadableStream<Uint8A
       const n = sizes[i++ % sizes.length]!;
       controller.enqueue(bytes.subarray(at, at + n));
       at += n;
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+  return { stream, cancelled: () => cancelled };
+}
+
+/** `lines` lines `data: xxx…`, each counting `perLine` characters of data with its line break, then `end`; made as read. */
+function dataLines(lines: number, perLine: number, end: string): { stream: ReadableStream<Uint8Array>; cancelled: () => boolean } {
+  const line = enc.encode(`data: ${'x'.repeat(perLine - 1)}\n`);
+  let sent = 0;
+  let cancelled = false;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent < lines) controller.enqueue(line);
+      else if (sent === lines) controller.enqueue(enc.encode(end));
+      else return controller.close();
+      sent++;
     },
     cancel() {
       cancelled = true;
@@ -63,6 +82,18 @@ describe('parseSse', () => {
     }
     expect(s.cancelled()).toBe(true);
   });
+
+  it('bounds the data of one event, which a stream may never end', async () => {
+    // 1024 lines of 1024 characters with their line breaks: exactly the most one event may carry.
+    const most = await collect(parseSse(dataLines(1024, 1024, '\n').stream));
+    expect(MAX_SSE_EVENT_CHARS).toBe(1024 * 1024);
+    expect(most).toHaveLength(1);
+    expect(most[0]!.data.length).toBe(MAX_SSE_EVENT_CHARS - 1);
+    // One line more, with no blank line ever: refused as soon as it arrives, and the stream is cancelled.
+    const endless = dataLines(1025, 1024, '\n');
+    await expect(collect(parseSse(endless.stream))).rejects.toThrow(new RangeError(`an event stream event has more than ${MAX_SSE_EVENT_CHARS} characters of data`));
+    expect(endless.cancelled()).toBe(true);
+  });
 });
 
 describe('MutualClient.events', () => {
@@ -96,5 +127,13 @@ describe('MutualClient.events', () => {
       for await (const _ of new MutualClient({ url: 'http://n', fetch }).events()) void _;
     };
     await expect(run()).rejects.toMatchObject({ code: 'UNEXPECTED_RESPONSE' });
+  });
+
+  it('reports an event with too much data as UNEXPECTED_RESPONSE', async () => {
+    const { fetch } = fakeFetch(() => new Response(dataLines(2048, 1024, '\n').stream));
+    const run = async () => {
+      for await (const _ of new MutualClient({ url: 'http://n', fetch }).events()) void _;
+    };
+    await expect(run()).rejects.toMatchObject({ code: 'UNEXPECTED_RESPONSE', message: expect.stringContaining('characters of data') });
   });
 });

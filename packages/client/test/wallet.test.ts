@@ -41,6 +41,17 @@ describe('Wallet', () => {
     expect(requests.filter((q) => q.url.endsWith('/v1/status'))).toHaveLength(1);
   });
 
+  it('names the payee bank only when it is another bank, however its ID is written', async () => {
+    const { fetch, requests } = node();
+    const w = new Wallet({ client: new MutualClient({ url: 'http://n', fetch }), key, bank: bank.toUpperCase() });
+    const elsewhere = formatBankId(publicKeyFromSeed(generateSeed()));
+    await w.transfer({ to: other, amount: '1', toBank: bank.toUpperCase() });
+    await w.transfer({ to: other, amount: '1', toBank: bank });
+    await w.transfer({ to: other, amount: '1', toBank: elsewhere.toUpperCase() });
+    const payeeBanks = requests.filter((q) => q.method === 'POST').map((q) => submitted(q.body).transfer!.payeeBank ?? new Uint8Array());
+    expect(payeeBanks.map((b) => (b.length === 0 ? '' : formatBankId(b)))).toEqual(['', '', elsewhere]);
+  });
+
   it('dates labor records today (UTC) by its clock and sends them to /v1/labor', async () => {
     const { fetch, requests } = node();
     const now = () => Date.UTC(2026, 10, 25, 23, 59);

@@ -1,5 +1,6 @@
 import type { AgreementView } from '@mutual/client';
-import { parseBankId } from '@mutual/codec';
+import { fromHex, parseAmount, parseBankId, toHex } from '@mutual/codec';
+import { rateScheduleProblem } from '@mutual/ledger';
 import type { Command } from 'commander';
 import { Context } from '../context.ts';
 import { parsingArg, usageError } from '../failure.ts';
@@ -7,6 +8,11 @@ import type { Io } from '../io.ts';
 import { table } from '../output.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** An agreement ID (hex, either case) in the lower-case form the node's routes take. */
+function agreementId(what: string, text: string): string {
+  return toHex(parsingArg(what, () => fromHex(text, 32)));
+}
 
 /** The rows of `mutual agreement list`: one per agreement. */
 export function agreementRows(list: readonly AgreementView[]): Array<Array<string | number>> {
@@ -39,17 +45,22 @@ export function agreementCommands(program: Command, io: Io): void {
     .option('--data <dir>', "the node's data directory, to find its admin.token (env MUTUAL_DATA)")
     .action(async (o: { member: string[]; clearingLimit: string; rate?: string[]; amends?: string; data?: string }, cmd: Command) => {
       const ctx = Context.of(io, cmd);
+      // Every argument is checked here as the node would check it, so that a bad one is a usage error (exit 2).
       for (const m of o.member) parsingArg('--member', () => parseBankId(m));
+      parsingArg('--clearing-limit', () => parseAmount(o.clearingLimit, { allowZero: true }));
       const rates = o.rate?.map((r) => {
         const [category, rate, extra] = r.split('=');
         if (!category || !rate || extra !== undefined) throw usageError(`--rate takes category=rate, e.g. standard=1, not "${r}"`);
-        return { category, rate };
+        return { category, rate, milli: Number(parsingArg(`--rate ${category}`, () => parseAmount(rate))) };
       });
+      const problem = rates && rateScheduleProblem(rates.map((r) => [r.category, r.milli] as const));
+      if (problem) throw usageError(`--rate: ${problem}`, 'AGREEMENT_INVALID');
+      const amends = o.amends === undefined ? undefined : agreementId('--amends', o.amends);
       const { agreement } = await ctx.adminClient(o.data).proposeAgreement({
         members: o.member,
         clearingLimit: o.clearingLimit,
-        ...(rates ? { rates } : {}),
-        ...(o.amends ? { amends: o.amends } : {}),
+        ...(rates ? { rates: rates.map(({ category, rate }) => ({ category, rate })) } : {}),
+        ...(amends ? { amends } : {}),
       });
       ctx.out.result(agreement, () => summary('proposed', agreement));
     });
@@ -60,7 +71,8 @@ export function agreementCommands(program: Command, io: Io): void {
     .option('--data <dir>', "the node's data directory, to find its admin.token (env MUTUAL_DATA)")
     .action(async (id: string, o: { data?: string }, cmd: Command) => {
       const ctx = Context.of(io, cmd);
-      const { agreement } = await ctx.adminClient(o.data).signAgreement(id);
+      const hex = agreementId('agreement ID', id);
+      const { agreement } = await ctx.adminClient(o.data).signAgreement(hex);
       ctx.out.result(agreement, () => summary('signed', agreement));
     });
   group

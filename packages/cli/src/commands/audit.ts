@@ -8,7 +8,7 @@ import { Context } from '../context.ts';
 import { verificationFailed } from '../failure.ts';
 import { HeadsMemory } from '../heads-memory.ts';
 import type { Io } from '../io.ts';
-import { bankToVerify, openHead, rememberHead } from '../trust.ts';
+import { bankToVerify, namesBank, openHead, rememberHead } from '../trust.ts';
 import { integer } from './queries.ts';
 
 export function auditCommand(program: Command, io: Io): void {
@@ -28,14 +28,14 @@ export function auditCommand(program: Command, io: Io): void {
       const bank = await bankToVerify(client, o.bank);
       const head = openHead(await client.head(), bank);
       // What the node knows of this bank from the mesh (a fork proof), and the head this user remembers.
-      const row = (await client.banks().catch(() => [])).find((b) => b.id === bank.id);
+      const row = (await client.banks().catch(() => [])).find((b) => namesBank(b.id, bank.key));
       let forkProof: Uint8Array | undefined;
       try {
         forkProof = row?.forkProof === undefined ? undefined : fromBase64(row.forkProof);
       } catch {
         forkProof = new Uint8Array(0);
       }
-      const remembered = o.remember ? new HeadsMemory(io).load(bank.id, bank.key) : undefined;
+      const remembered = o.remember ? new HeadsMemory(io).load(bank.key) : undefined;
       const bar =
         io.stderrIsTTY && !ctx.options.json && io.stderrStream
           ? new SingleBar({ stream: io.stderrStream, format: 'audit [{bar}] {value}/{total} entries | {eta_formatted} left', hideCursor: true, clearOnComplete: true })

@@ -1,4 +1,4 @@
-import { isApplied, Wallet, type Applied } from '@mutual/client';
+import { isApplied, sameBank, Wallet, type Applied } from '@mutual/client';
 import { formatAmount, formatDay, parseAccountId, parseAmount, parseBankId, parseDay, parseHours, dayOfTimeMs } from '@mutual/codec';
 import type { Command } from 'commander';
 import { Context } from '../context.ts';
@@ -58,7 +58,7 @@ export function instructions(program: Command, io: Io): void {
         ...(o.memo !== undefined ? { memo: o.memo } : {}),
       });
       // The wallet read the node's bank to sign the transfer; it is not asked again.
-      const interbank = o.toBank !== undefined && isApplied(r) && (await w.bank()) !== o.toBank;
+      const interbank = o.toBank !== undefined && isApplied(r) && !sameBank(await w.bank(), o.toBank);
       if (!interbank || seconds === undefined) {
         printResult(ctx, r, (a) =>
           interbank

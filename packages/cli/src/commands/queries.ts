@@ -1,5 +1,5 @@
 import { accountIdOf, type Entry, type MutualClient } from '@mutual/client';
-import { fromBase64, parseAccountId } from '@mutual/codec';
+import { formatAccountId, fromBase64, parseAccountId } from '@mutual/codec';
 import { openTreeHead } from '@mutual/ledger';
 import { verify } from '@mutual/verifier';
 import type { Command } from 'commander';
@@ -13,8 +13,8 @@ import { fields, table } from '../output.ts';
 async function accountOf(io: Io, client: MutualClient, arg: string | undefined, key: string | undefined): Promise<string> {
   if ((arg === undefined) === (key === undefined)) throw usageError('name the account as ACCOUNT or with --key FILE (one of them)');
   if (arg !== undefined) {
-    parsingArg('account', () => parseAccountId(arg));
-    return arg;
+    // The node writes IDs in lower case; entries are matched against the account as it writes it.
+    return formatAccountId(parsingArg('account', () => parseAccountId(arg)));
   }
   const holder = readKeyFile(io, key!);
   return accountIdOf((await client.status()).bank.id, holder);
