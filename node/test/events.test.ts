@@ -1,9 +1,12 @@
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
 import { AccountKind } from '@mutual/protocol';
+import type { OutgoingStatus } from '@mutual/store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStream } from '../src/index.ts';
 import { b64, funded, newHolder, signInstruction, testBank, type TestBank } from './fixture.ts';
+import type { Clearing, InterbankListener } from '../src/clearing.ts';
 import { ENTRY_KINDS, entryJson, entryKindOf } from '../src/rpc/entry-json.ts';
 
 let t: TestBank;
@@ -207,6 +210,90 @@ describe('GET /v1/events', () => {
     await sse.read(1);
     await t.app.close();
     expect(await sse.ended()).toBe(true);
+  });
+});
+
+describe('GET /v1/interbank/events', () => {
+  const listeners = new Set<InterbankListener>();
+  const clearing = {
+    subscribe(l: InterbankListener) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  } as unknown as Clearing;
+  const transfer = (index: number): OutgoingStatus => ({
+    index,
+    state: 'pending',
+    payer: new Uint8Array(20),
+    bank: new Uint8Array(32).fill(7),
+    payee: new Uint8Array(20),
+    amount: 1000n,
+    refundIndex: undefined,
+  });
+  const emit = (n: number, first: number): void => {
+    for (let i = first; i < first + n; i++) {
+      const e = { transfer: transfer(i) };
+      for (const l of listeners) l(e);
+    }
+  };
+  beforeEach(async () => {
+    await t.close();
+    listeners.clear();
+    t = await testBank({ clearing, events: { maxBufferedEntries: 50, pageSize: 3 } });
+  });
+
+  it('disconnects a client that does not read once 50 events wait for it, while one that reads gets them all', async () => {
+    const base = await listen();
+    const responses: ServerResponse[] = [];
+    t.app.server.on('request', (_req, res: ServerResponse) => responses.push(res));
+
+    // A client that reads the head of the answer, then nothing more.
+    const slow = connect((t.app.server.address() as AddressInfo).port, '127.0.0.1');
+    slow.write('GET /v1/interbank/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n');
+    slow.once('data', () => slow.pause());
+    const slowClosed = new Promise<void>((resolve) => slow.once('close', () => resolve()));
+    await until(() => listeners.size === 1, 'the slow client to subscribe');
+    const slowRes = responses[0]!;
+
+    const fast = new SseReader((await fetch(`${base}/v1/interbank/events`)).body!);
+    await until(() => listeners.size === 2, 'the fast client to subscribe');
+
+    // Rounds smaller than the bound: a client that reads keeps up; one that does not fills
+    // the sockets' buffers, and then the stream's own.
+    let sent = 0;
+    // One send waits for 'drain' at a time (its 'drain' and 'error' listeners), not one per event.
+    const base0 = { drain: slowRes.listenerCount('drain'), error: slowRes.listenerCount('error') };
+    let addedListeners = 0;
+    for (let round = 0; round < 5000 && !slowRes.destroyed; round++) {
+      emit(20, sent);
+      sent += 20;
+      addedListeners = Math.max(addedListeners, slowRes.listenerCount('drain') - base0.drain, slowRes.listenerCount('error') - base0.error);
+      await fast.read(sent);
+    }
+    expect(slowRes.destroyed).toBe(true);
+    expect(addedListeners).toBe(1);
+    expect(listeners.size).toBe(1);
+    // The client sees the connection end once it reads what reached it.
+    slow.resume();
+    await slowClosed;
+
+    emit(5, sent);
+    sent += 5;
+    const got = await fast.read(sent);
+    expect(got.map((e) => (JSON.parse(e.data!) as { index: number }).index)).toEqual(Array.from({ length: sent }, (_, i) => i));
+    expect(got.every((e) => e.event === 'interbank')).toBe(true);
+    await fast.cancel();
+  });
+
+  it('closing the app ends open streams and lets go of the clearing', async () => {
+    const base = await listen();
+    const sse = new SseReader((await fetch(`${base}/v1/interbank/events`)).body!);
+    await until(() => listeners.size === 1, 'the client to subscribe');
+    emit(1, 0);
+    await sse.read(1);
+    await t.app.close();
+    expect(await sse.ended()).toBe(true);
+    expect(listeners.size).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 // GET /v1/peers and GET /v1/banks: with no mesh, with a mesh view of chosen rows (every
-// field of the shapes in docs/RPC.md), and with two real meshes on 127.0.0.1.
+// field of the shapes in docs/RPC.md), and with two real meshes on 127.0.0.1; PUT
+// /v1/peers/blocked on a mesh view.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { formatBankId } from '@mutual/codec';
@@ -101,6 +102,47 @@ async function waitFor(what: string, cond: () => Promise<boolean>, deadlineMs = 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+describe('PUT /v1/peers/blocked', () => {
+  it('compares bank IDs by their canonical form: an ID in upper case names the bank already blocked', async () => {
+    const blocked = new Map<string, Uint8Array>();
+    const calls: string[] = [];
+    const mesh = {
+      peers: () => [],
+      banks: async () => [],
+      block(b: Uint8Array) {
+        calls.push(`block ${formatBankId(b)}`);
+        blocked.set(formatBankId(b), b);
+      },
+      unblock(b: Uint8Array) {
+        calls.push(`unblock ${formatBankId(b)}`);
+        blocked.delete(formatBankId(b));
+      },
+      blocked: () => [...blocked.values()],
+    };
+    const t = await bank({ mesh });
+    const put = async (banks: string[]) => {
+      const r = await t.app.inject({ method: 'PUT', url: '/v1/peers/blocked', headers: { authorization: `Bearer ${t.token}` }, payload: { banks } });
+      expect(r.statusCode).toBe(200);
+      return r.json();
+    };
+    const a = formatBankId(keyPairFromSeed(new Uint8Array(32).fill(1)).publicKey);
+    const b = formatBankId(keyPairFromSeed(new Uint8Array(32).fill(2)).publicKey);
+
+    expect(await put([a.toUpperCase()])).toEqual({ banks: [a] });
+    expect(calls.splice(0)).toEqual([`block ${a}`]);
+    // The same list again: no change, so no call (not an unblock, which would redial it).
+    expect(await put([a.toUpperCase()])).toEqual({ banks: [a] });
+    expect(calls.splice(0)).toEqual([]);
+    // The same bank written either way, twice: still one bank.
+    expect(await put([a, a.toUpperCase()])).toEqual({ banks: [a] });
+    expect(calls.splice(0)).toEqual([]);
+    expect(await put([a.toUpperCase(), b.toUpperCase()])).toEqual({ banks: [a, b] });
+    expect(calls.splice(0)).toEqual([`block ${b}`]);
+    expect(await put([b])).toEqual({ banks: [b] });
+    expect(calls.splice(0)).toEqual([`unblock ${a}`]);
+  });
+});
 
 describe('GET /v1/peers and /v1/banks with real meshes', () => {
   it("show the other bank once its hello has verified, and its log replicated after a commit", async () => {

@@ -134,8 +134,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   meshRoutes(app, { store, mesh: deps.mesh });
   if (deps.mesh && 'block' in deps.mesh) blockedRoutes(app, { mesh: deps.mesh as unknown as BlockView, admin: requireAdmin(deps.adminToken) });
   if (deps.federation) agreementRoutes(app, { federation: deps.federation, admin: requireAdmin(deps.adminToken) });
-  interbankRoutes(app, { store, clearing: deps.clearing });
-  eventRoutes(app, { store, options: { ...EVENT_STREAM_DEFAULTS, ...deps.events } });
+  const events = { ...EVENT_STREAM_DEFAULTS, ...deps.events };
+  interbankRoutes(app, { store, clearing: deps.clearing, maxBufferedEvents: events.maxBufferedEntries });
+  eventRoutes(app, { store, options: events });
   if (deps.reconciler) reconciliationRoutes(app, { reconciler: deps.reconciler });
 
   await app.ready();

@@ -39,7 +39,9 @@ export function blockedRoutes(app: FastifyInstance, deps: { mesh: BlockView; adm
       },
     },
     async (request) => {
-      const wanted = new Map(request.body.banks.map((b) => [b, parseBankId(b)]));
+      // Both sides keyed by the canonical text: an ID may be sent in upper case, and a bank
+      // already blocked must not be unblocked and blocked again (unblocking redials it).
+      const wanted = new Map(request.body.banks.map((b) => parseBankId(b)).map((key) => [formatBankId(key), key]));
       const now = new Map(mesh.blocked().map((b) => [formatBankId(b), b]));
       for (const [id, key] of now) if (!wanted.has(id)) mesh.unblock(key);
       for (const [id, key] of wanted) if (!now.has(id)) mesh.block(key);

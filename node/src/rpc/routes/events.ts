@@ -2,7 +2,7 @@ import { MutualError } from '@mutual/interface';
 import type { LedgerStore } from '@mutual/store';
 import type { FastifyInstance } from 'fastify';
 import { ENTRY_KINDS, entryJson, entryKindOf, type EntryKind } from '../entry-json.ts';
-import { EventStream, type EventStreamOptions } from '../event-stream.ts';
+import { EventStream, serveStream, type BoundedStream, type EventStreamOptions } from '../event-stream.ts';
 import { intParam, uintText } from '../params.ts';
 import { errors } from '../schemas.ts';
 
@@ -30,7 +30,7 @@ function parseKinds(text: string | undefined): ReadonlySet<EntryKind> | undefine
  */
 export function eventRoutes(app: FastifyInstance, deps: { store: LedgerStore; options: EventStreamOptions }): void {
   const { store } = deps;
-  const open = new Set<EventStream>();
+  const open = new Set<BoundedStream>();
   app.addHook('preClose', async () => {
     for (const s of open) s.stop();
   });
@@ -86,24 +86,8 @@ export function eventRoutes(app: FastifyInstance, deps: { store: LedgerStore; op
         },
         deps.options,
       );
-      open.add(stream);
-      sse.keepAlive();
-      sse.onClose(() => stream.stop());
-      // Headers now (Node holds them until the first write), so a client following an idle
-      // log sees the stream open at once.
-      sse.sendHeaders();
-      reply.raw.flushHeaders();
+      serveStream(reply, stream, open, () => log.warn({ next: stream.next }, 'event stream client fell too far behind; disconnected'));
       log.debug({ from }, 'event stream opened');
-      void stream.run().then((end) => {
-        open.delete(stream);
-        if (end === 'overflow') {
-          log.warn({ next: stream.next }, 'event stream client fell too far behind; disconnected');
-          // Its socket is not draining: end it now rather than queue more behind it.
-          reply.raw.destroy();
-        } else {
-          sse.close();
-        }
-      });
     },
   );
 }

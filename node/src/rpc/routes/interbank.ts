@@ -3,6 +3,7 @@ import { MutualError } from '@mutual/interface';
 import type { LedgerStore, OutgoingState, OutgoingStatus } from '@mutual/store';
 import type { FastifyInstance } from 'fastify';
 import type { Clearing } from '../../clearing.ts';
+import { LiveStream, serveStream, type BoundedStream } from '../event-stream.ts';
 import { intParam, uintText } from '../params.ts';
 import { errors, ref } from '../schemas.ts';
 
@@ -57,7 +58,7 @@ const transferSchema = {
  * here; settled: the payee's bank credited it; refunded: it rejected it and the payer got the
  * amount back).
  */
-export function interbankRoutes(app: FastifyInstance, deps: { store: LedgerStore; clearing: Clearing | undefined }): void {
+export function interbankRoutes(app: FastifyInstance, deps: { store: LedgerStore; clearing: Clearing | undefined; maxBufferedEvents: number }): void {
   const { store, clearing } = deps;
   app.addSchema(transferSchema);
 
@@ -101,9 +102,9 @@ export function interbankRoutes(app: FastifyInstance, deps: { store: LedgerStore
     },
   );
 
-  const open = new Set<() => void>();
+  const open = new Set<BoundedStream>();
   app.addHook('preClose', async () => {
-    for (const stop of open) stop();
+    for (const s of open) s.stop();
   });
   app.get(
     '/v1/interbank/events',
@@ -116,22 +117,14 @@ export function interbankRoutes(app: FastifyInstance, deps: { store: LedgerStore
         response: errors(429),
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const sse = reply.sse;
-      const unsubscribe = clearing?.subscribe((e) => void sse.send({ event: 'interbank', data: interbankJson(e.transfer) }).catch(() => stop())) ?? (() => {});
-      const stop = () => {
-        unsubscribe();
-        open.delete(stop);
-        sse.close();
-      };
-      open.add(stop);
-      sse.keepAlive();
-      sse.onClose(() => {
-        unsubscribe();
-        open.delete(stop);
-      });
-      sse.sendHeaders();
-      reply.raw.flushHeaders();
+      const stream = new LiveStream<OutgoingStatus>(
+        (publish) => clearing?.subscribe((e) => publish(e.transfer)) ?? (() => {}),
+        (transfer) => sse.send({ event: 'interbank', data: interbankJson(transfer) }),
+        deps.maxBufferedEvents,
+      );
+      serveStream(reply, stream, open, () => request.log.warn({ module: 'interbank' }, 'interbank event stream client fell too far behind; disconnected'));
     },
   );
 }
