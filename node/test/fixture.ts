@@ -39,7 +39,7 @@ export function accountOf(bankKey: Uint8Array, h: Holder): Acct {
 }
 
 export type ActionProps =
-  | { transfer: { payee: Uint8Array; amount: bigint; memo?: string } }
+  | { transfer: { payee: Uint8Array; amount: bigint; memo?: string; payeeBank?: Uint8Array } }
   | { labor: { worker: Uint8Array; day: number; milliHours: bigint; category: string; memo?: string } }
   | { retirement: { amount: bigint; memo?: string } };
 

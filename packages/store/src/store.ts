@@ -121,8 +121,8 @@ const RECENT_ENTRIES = 8_192;
 /** Batches smaller than this are verified on the calling thread. */
 const MIN_POOL_BATCH = 64;
 const DEFAULT_MAX_CACHED_ACCOUNTS = 100_000;
-/** Records one listing of outgoing transfers looks at, at most. */
-const MAX_SCAN = 10_000;
+/** Records one listing of outgoing transfers looks at, at most (its answer then says where to go on). */
+export const MAX_OUTGOING_SCAN = 10_000;
 
 /**
  * A bank's ledger on disk: the log, its Merkle tree, signed heads and the materialized state
@@ -451,20 +451,24 @@ export class LedgerStore {
 
   /**
    * Interbank transfers this bank sent, newest first, before entry `before`, at most `limit`,
-   * only those in `state` when given (the scan stops after MAX_SCAN records either way).
+   * only those in `state` when given. One listing looks at MAX_OUTGOING_SCAN transfers at most,
+   * so a filtered one may hold fewer than `limit` while older ones match: `next`, when given,
+   * is the `before` of the listing that goes on (absent once every transfer was looked at).
    */
-  async listOutgoing(opts: { before?: number; limit: number; state?: OutgoingState }): Promise<OutgoingStatus[]> {
+  async listOutgoing(opts: { before?: number; limit: number; state?: OutgoingState }): Promise<{ transfers: OutgoingStatus[]; next?: number }> {
     this.#checkOpen();
-    const out: OutgoingStatus[] = [];
+    const transfers: OutgoingStatus[] = [];
     const lt = keys.outgoing(Math.min(opts.before ?? Number.MAX_SAFE_INTEGER, this.size));
     let scanned = 0;
+    let lowest: number | undefined;
     for await (const [k, v] of this.#db.iterator({ gte: keys.outgoing(0), lt, reverse: true })) {
-      if (out.length >= opts.limit || scanned++ >= MAX_SCAN) break;
+      if (transfers.length >= opts.limit || scanned++ >= MAX_OUTGOING_SCAN) return { transfers, ...(lowest !== undefined ? { next: lowest } : {}) };
       const index = Number(decodeU64(k.subarray(1)));
+      lowest = index;
       const status = this.#outgoingStatus(index, v, readNow(this.#db, keys.settled(index)));
-      if (!opts.state || status.state === opts.state) out.push(status);
+      if (!opts.state || status.state === opts.state) transfers.push(status);
     }
-    return out;
+    return { transfers };
   }
 
   /**

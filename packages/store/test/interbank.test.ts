@@ -2,7 +2,7 @@ import { leafHash } from '@mutual/merkle';
 import { AccountKind, decodeStrict, pb, u64 } from '@mutual/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agreementBytes, signAgreement } from '../../ledger/test/agreement-fixture.ts';
-import { LedgerStore, verifyStore } from '../src/index.ts';
+import { LedgerStore, MAX_OUTGOING_SCAN, verifyStore } from '../src/index.ts';
 import { DAY, newHolder, openAccount, signed, storeOptions, tempDir, type Acct, type Holder } from './fixture.ts';
 
 // Two banks, each a real store in its own temporary directory.
@@ -75,8 +75,8 @@ describe('interbank transfers between two stores', () => {
     expect(r2[0]).toMatchObject({ code: 'APPLIED', duplicate: true });
     expect(await a.markSettled(i2, { bank: b.bank.key, index: rejIndex, leafHash: new Uint8Array(32) })).toBe(false);
     expect((await a.getAccount(payer.id))!.balance).toBe(17_000n);
-    expect((await a.listOutgoing({ limit: 10 })).map((o) => o.state)).toEqual(['refunded', 'settled']);
-    expect(await a.listOutgoing({ limit: 10, state: 'pending' })).toEqual([]);
+    expect((await a.listOutgoing({ limit: 10 })).transfers.map((o) => o.state)).toEqual(['refunded', 'settled']);
+    expect(await a.listOutgoing({ limit: 10, state: 'pending' })).toEqual({ transfers: [] });
 
     // Reopen A: positions and totals come back; both stores verify, conservation included.
     await a.close();
@@ -105,7 +105,7 @@ describe('interbank transfers between two stores', () => {
     const plain = (r: { bank: Uint8Array; index: number; leafHash: Uint8Array } | undefined) => r && { bank: [...r.bank], index: r.index, leafHash: [...r.leafHash] };
     expect(plain((await a.getOutgoing(i1))?.credit)).toEqual(plain(ref(0)));
     expect(plain((await a.getOutgoing(i3))?.credit)).toEqual(plain(ref(1)));
-    expect((await a.listOutgoing({ limit: 10 })).map((o) => o.state)).toEqual(['settled', 'settled', 'settled']);
+    expect((await a.listOutgoing({ limit: 10 })).transfers.map((o) => o.state)).toEqual(['settled', 'settled', 'settled']);
   });
 
   it('writes settlement marks and clearing cursors asked for together in few batches, in order, all durable', async () => {
@@ -139,8 +139,37 @@ describe('interbank transfers between two stores', () => {
     await expect(a.setClearingCursor(b.bank.key, 22)).rejects.toMatchObject({ code: 'STORE_CLOSED' });
     a = await LedgerStore.open(storeOptions(dirs[0]!.dir, keyA));
     expect(await a.clearingCursor(b.bank.key)).toBe(21);
-    expect((await a.listOutgoing({ limit: 50 })).map((o) => o.state)).toEqual(indexes.map(() => 'settled'));
+    expect((await a.listOutgoing({ limit: 50 })).transfers.map((o) => o.state)).toEqual(indexes.map(() => 'settled'));
     expect((await verifyStore(a)).problems).toEqual([]);
+  });
+
+  it('lists past MAX_OUTGOING_SCAN transfers: a filtered page that found nothing says where to go on', async () => {
+    const payer = await funded(a);
+    const n = MAX_OUTGOING_SCAN + 2;
+    const indexes: number[] = [];
+    for (let from = 0; from < n; from += 1000) {
+      const batch = Array.from({ length: Math.min(1000, n - from) }, (_, k) => signed(a, payer, BigInt(from + k + 1), { transfer: { payee: new Uint8Array(20), amount: 1n, payeeBank: keyB.publicKey } }));
+      for (const r of await a.submitSigned(batch)) indexes.push((r as { entryIndex: number }).entryIndex);
+    }
+    // Every transfer settled but the oldest.
+    const credit = { bank: keyB.publicKey, index: 5, leafHash: new Uint8Array(32) };
+    expect((await a.markSettledMany(indexes.slice(1).map((index) => ({ index, credit })))).every(Boolean)).toBe(true);
+    const first = await a.listOutgoing({ limit: 100, state: 'pending' });
+    expect(first.transfers).toEqual([]);
+    expect(first.next).toBeDefined();
+    const rest = await a.listOutgoing({ limit: 100, state: 'pending', before: first.next! });
+    expect(rest.transfers.map((t) => t.index)).toEqual([indexes[0]]);
+    expect(rest.next).toBeUndefined();
+    // Unfiltered, page by page: every transfer once, newest first.
+    const seen: number[] = [];
+    let before: number | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await a.listOutgoing({ limit: 4000, ...(before !== undefined ? { before } : {}) });
+      seen.push(...page.transfers.map((t) => t.index));
+      if (page.next === undefined) break;
+      before = page.next;
+    }
+    expect(seen).toEqual([...indexes].reverse());
   });
 
   it('refuses to send to a bank the node holds a fork proof against', async () => {

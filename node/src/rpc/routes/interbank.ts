@@ -73,14 +73,14 @@ export function interbankRoutes(app: FastifyInstance, deps: { store: LedgerStore
           additionalProperties: false,
           properties: { state: { type: 'string', enum: STATES }, before: uintText, limit: uintText },
         },
-        response: { 200: { type: 'object', properties: { transfers: { type: 'array', items: ref('InterbankTransfer') } } }, ...errors(400, 429) },
+        response: { 200: { type: 'object', properties: { transfers: { type: 'array', items: ref('InterbankTransfer') }, next: { type: 'integer', minimum: 0 } } }, ...errors(400, 429) },
       },
     },
     async (request) => {
       const limit = intParam(request.query.limit, 'querystring.limit', 1, 1000, 100);
       const before = request.query.before === undefined ? undefined : intParam(request.query.before, 'querystring.before', 0, Number.MAX_SAFE_INTEGER);
       const list = await store.listOutgoing({ limit, ...(before !== undefined ? { before } : {}), ...(request.query.state ? { state: request.query.state } : {}) });
-      return { transfers: list.map(interbankJson) };
+      return { transfers: list.transfers.map(interbankJson), ...(list.next !== undefined ? { next: list.next } : {}) };
     },
   );
 
