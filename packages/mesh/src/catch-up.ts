@@ -6,7 +6,16 @@ import { encodeForkProof, prefixHash, type ReplicaStore } from '@mutual/store';
 
 export interface SyncPeer {
   readonly id: PeerId;
+  /** Whether this peer is the bank whose log is caught up (it serves its own newest head). */
+  readonly isBank?: boolean;
 }
+
+/**
+ * Milliseconds a catch-up waits for the other peers' heads once one peer has answered. A peer
+ * that takes a request and never answers would otherwise hold every catch-up it is asked in
+ * for SYNC_TIMEOUT_MS, and the replica's next catch-up (a new head to follow) behind it.
+ */
+export const HEAD_ANSWER_GRACE_MS = 1000;
 
 export interface CatchUpDeps {
   /** One sync request to a peer; undefined when the exchange failed. */
@@ -15,12 +24,20 @@ export interface CatchUpDeps {
   /** Counts an invalid answer against a peer. */
   strike(peer: SyncPeer, why: string): void;
   readonly signal: AbortSignal;
+  /**
+   * A verified head of the bank that a peer answered after the catch-up stopped waiting for it
+   * (see HEAD_ANSWER_GRACE_MS); the caller records it and catches up to it if it is ahead.
+   */
+  late?(head: SignedHead): void;
+  /** Default HEAD_ANSWER_GRACE_MS. */
+  readonly graceMs?: number;
 }
 
 /**
  * Brings the replica of `bank` up to the newest head any of `peers` can serve (a node back
- * from downtime does not know how far the bank has gone: it asks). From each peer: its
- * servable head of the bank (verified and recorded), then, if it is ahead, chunks of at most
+ * from downtime does not know how far the bank has gone: it asks). Every peer is asked for its
+ * servable head of the bank at once; each head is verified and recorded as it comes, and from
+ * a peer whose head is ahead of the replica come chunks of at most
  * MAX_SYNC_ENTRIES_PER_RESPONSE entries, each proven consistent with that head before it is
  * stored. A peer that answers with something that does not verify is struck and left; the
  * next peer continues where the replica stands, unless the chunk is refused because the
@@ -28,29 +45,85 @@ export interface CatchUpDeps {
  * heads, and if it proves them inconsistent the bank is marked forked (the peer only served
  * what the bank signed). A bank marked forked is not caught up.
  *
- * With `target` (a head of the bank already verified and recorded, e.g. just gossiped) it asks
- * no peer for heads: it fetches the entries up to `target` from the first peer that can serve
- * them (the bank itself first) and stops there. That is the fast path of every new head.
+ * The heads are waited for until HEAD_ANSWER_GRACE_MS after the first answer (or until every
+ * peer has answered or failed, SYNC_TIMEOUT_MS at most): a peer that does not answer holds
+ * the catch-up no longer than that, however many such peers there are. A head that comes
+ * later still goes to `deps.late`.
+ *
+ * With `target` (a head of the bank already verified and recorded, e.g. just gossiped) the
+ * bank itself, when it is among `peers`, is asked first for the entries up to `target`,
+ * without asking for heads: that is the fast path of every new head. Only if it cannot serve
+ * them are the other peers asked as above; the catch-up stops once `target` is reached.
  */
 export async function catchUp(bank: Uint8Array, peers: readonly SyncPeer[], replicas: ReplicaStore, deps: CatchUpDeps, target?: SignedHead): Promise<void> {
-  if (target) {
-    for (const peer of peers) {
-      if (deps.signal.aborted || replicas.isForked(bank) || (replicas.status(bank)?.size ?? 0) >= target.size) return;
-      await fetchUpTo(bank, peer, target, replicas, deps);
-    }
-    return;
+  const done = () => deps.signal.aborted || replicas.isForked(bank) || (target !== undefined && (replicas.status(bank)?.size ?? 0) >= target.size);
+  if (done()) return;
+  let others = peers;
+  const own = target && peers.find((p) => p.isBank);
+  if (target && own) {
+    await fetchUpTo(bank, own, target, replicas, deps);
+    if (done()) return;
+    others = peers.filter((p) => p !== own);
   }
+  await fromHeads(bank, others, replicas, deps, done);
+}
+
+interface HeadAnswer {
+  readonly peer: SyncPeer;
+  readonly response: mutual.v1.SyncResponse | undefined;
+}
+
+/** Asks every one of `peers` for its head of `bank` at once, and fetches from each head ahead of the replica as it comes (see catchUp). */
+async function fromHeads(bank: Uint8Array, peers: readonly SyncPeer[], replicas: ReplicaStore, deps: CatchUpDeps, done: () => boolean): Promise<void> {
+  const request = pb.SyncRequest.encode({ getHead: { bank } }).finish();
+  const waiting = new Map<SyncPeer, Promise<HeadAnswer>>();
   for (const peer of peers) {
-    if (deps.signal.aborted || replicas.isForked(bank)) return;
-    const res = await deps.request(peer, pb.SyncRequest.encode({ getHead: { bank } }).finish());
-    if (!res?.head) continue;
-    const head = openTreeHead(res.head, deps.verify, bank);
-    if (!head) {
-      deps.strike(peer, 'a head that does not verify');
-      continue;
-    }
+    const asked = deps.request(peer, request).then(
+      (response) => ({ peer, response }),
+      () => ({ peer, response: undefined }),
+    );
+    waiting.set(peer, asked);
+  }
+  let until: number | undefined;
+  // Each round takes one answer off `waiting`, or ends the wait: bounded by the peers.
+  while (waiting.size > 0 && !done()) {
+    const answer = await firstOf([...waiting.values()], until === undefined ? undefined : until - performance.now());
+    if (!answer) break;
+    waiting.delete(answer.peer);
+    until ??= performance.now() + (deps.graceMs ?? HEAD_ANSWER_GRACE_MS);
+    const head = openAnswer(bank, answer, deps);
+    if (!head) continue;
     await replicas.recordHead(head);
-    if (await fetchUpTo(bank, peer, head, replicas, deps)) return;
+    if (await fetchUpTo(bank, answer.peer, head, replicas, deps)) return;
+  }
+  for (const asked of waiting.values()) {
+    void asked.then((answer) => {
+      if (deps.signal.aborted) return;
+      const head = openAnswer(bank, answer, deps);
+      if (head) deps.late?.(head);
+    });
+  }
+}
+
+/** The head in a peer's answer to GetHead, verified under `bank`; a head that does not verify is struck. */
+function openAnswer(bank: Uint8Array, answer: HeadAnswer, deps: CatchUpDeps): SignedHead | undefined {
+  if (!answer.response?.head) return undefined;
+  const head = openTreeHead(answer.response.head, deps.verify, bank);
+  if (!head) deps.strike(answer.peer, 'a head that does not verify');
+  return head;
+}
+
+/** The first of `promises` to resolve, or undefined after `ms` (none: no time limit). */
+async function firstOf<T>(promises: readonly Promise<T>[], ms: number | undefined): Promise<T | undefined> {
+  if (ms === undefined) return Promise.race(promises);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([...promises, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

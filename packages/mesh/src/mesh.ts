@@ -5,6 +5,7 @@ import { bytesEqual, openTreeHead, type SignedHead, type VerifyFn } from '@mutua
 import { decodeStrict, pb } from '@mutual/protocol';
 import { checkForkProof, type ForkEvidence, type LedgerStore, type ReplicaStore } from '@mutual/store';
 import { isAgreementOf, validateAgreement } from './agreements.ts';
+import { BoundedMap } from './bounded-map.ts';
 import { catchUp, type SyncPeer } from './catch-up.ts';
 import { Redialer } from './redial.ts';
 import { FrameError, readFrame, readFrames, StreamGone, writeFrame } from './frames.ts';
@@ -54,14 +55,17 @@ export interface MeshOptions {
   readonly onPush?: (push: CheckedPush) => void;
   /**
    * Whether this node keeps a replica of `bank`'s log (the banks it federates with); default
-   * every bank met. The heads of any bank met are still checked and relayed (and fork proofs
-   * against it taken in), but only these banks' heads go to the replica store and only their
-   * entries are fetched; of another bank the mesh keeps the newest head, to show it, and drops
-   * its pushes unread. When the answer for a bank turns true, call `scheduleCatchUp` for it.
+   * every bank met. The heads of any bank met are still checked and relayed, but only these
+   * banks' heads go to the replica store, only their entries are fetched and only fork proofs
+   * against them are taken in (#matters); of another bank the mesh keeps the newest head, to
+   * show it, and drops its pushes unread. When the answer for a bank turns true, call
+   * `scheduleCatchUp` for it.
    */
   readonly replicates?: (bank: Uint8Array) => boolean;
   /** Banks met that the node remembers; default LIMITS.MAX_KNOWN_BANKS (see #boundMet). */
   readonly maxKnownBanks?: number;
+  /** Peers the node keeps strikes, refusals and hello follow-ups of; default MAX_REMEMBERED_PEERS. */
+  readonly maxRememberedPeers?: number;
 }
 
 /** A connected peer, as `GET /v1/peers` shows it. */
@@ -97,10 +101,28 @@ export interface BankInfo {
   readonly forkProof?: Uint8Array;
 }
 
-/** A peer that sent something invalid this many times is disconnected and not used for sync. */
+/**
+ * A peer that sent something invalid, or left a sync request unanswered for SYNC_TIMEOUT_MS,
+ * this many times is disconnected and not used for sync.
+ */
 const MAX_STRIKES = 3;
 /** Strikes are forgotten this long after the last one: a peer struck out may come back later. */
 const STRIKE_MEMORY_MS = 10 * 60_000;
+/**
+ * Peers whose strikes, refusal (another bioregion) and last hello follow-up the node keeps,
+ * each; past it, the peer set longest ago is forgotten (a fresh key per connection costs an
+ * attacker nothing, so nothing kept per peer may grow with them).
+ */
+const MAX_REMEMBERED_PEERS = 1024;
+/**
+ * What a verified hello starts besides taking the peer's head (asking the peer for its
+ * agreement pool, its fork proofs and its heads of the banks this node replicates) is done at
+ * most once per peer per this many milliseconds: a peer that connects again and again does not
+ * make this node fetch and verify the same again each time.
+ */
+const HELLO_FOLLOW_UP_MS = 60_000;
+/** Requests for heads a node just met is asked at once (see #askHeads). */
+const HEADS_ASKED_AT_ONCE = 8;
 /** First and longest wait before a replica still behind its newest known head is tried again. */
 const CATCH_UP_RETRY_MIN_MS = 250;
 const CATCH_UP_RETRY_MAX_MS = 30_000;
@@ -160,11 +182,12 @@ export class Mesh {
   /** Fork proofs received on the evidence topic or from a peer's answer (not published again). */
   readonly #relayed = new Set<string>();
   /**
-   * Verified fork proofs from peers' answers against banks not met yet (by bank, hex), at most
-   * MAX_PENDING_FORK_PROOFS: recorded when the bank is met, so that a node that joins later
-   * still holds a forked bank forked however its hellos are ordered.
+   * Verified fork proofs from peers' answers against banks whose proofs this node does not take
+   * in (yet, see #matters), by bank (hex), at most MAX_PENDING_FORK_PROOFS, the oldest let go
+   * first: recorded when the bank comes to matter (met, or replicated from then on), so that a
+   * node that joins later still holds a forked bank forked however its hellos are ordered.
    */
-  readonly #pendingForks = new Map<string, Uint8Array>();
+  readonly #pendingForks = new BoundedMap<Uint8Array>(LIMITS.MAX_PENDING_FORK_PROOFS);
   #unsubscribeForks: (() => void) | undefined;
   readonly #source: LogSource;
   readonly #abort = new AbortController();
@@ -172,9 +195,17 @@ export class Mesh {
   readonly #hellos = new Map<string, PeerHello>();
   /** Name and bioregion of banks met, by bank (hex). */
   readonly #banks = new Map<string, { name: string; bioregion: string }>();
-  readonly #strikes = new Map<string, { n: number; at: number }>();
-  /** Peers of another bioregion: hung up on, never dialed again. */
-  readonly #refused = new Set<string>();
+  readonly #strikes: BoundedMap<{ n: number; at: number }>;
+  /** Peers of another bioregion: hung up on, never dialed again (at most MAX_REMEMBERED_PEERS). */
+  readonly #refused: BoundedMap<true>;
+  /** When what a hello starts was last done for each peer (see HELLO_FOLLOW_UP_MS). */
+  readonly #followedUp: BoundedMap<number>;
+  /** Connections that carried a hello, or had one sent on them: one hello per connection. */
+  readonly #helloConnections = new WeakSet<Connection>();
+  /** Connections whose peer was asked for its head when its heads subscription came (see #onHeadsSubscription). */
+  readonly #subscribedOn = new WeakSet<Connection>();
+  /** Sync streams waiting for their peer's hello to verify, by peer ID (see #helloOf). */
+  readonly #helloWaiters = new Map<string, Set<() => void>>();
   /** Banks the operator cut off (hex keys): no connection either way until unblocked. */
   readonly #blocked = new Set<string>();
   /** The peer ID of every bank met, to dial it again when it is unblocked. */
@@ -214,6 +245,10 @@ export class Mesh {
 
   private constructor(opts: MeshOptions, host: MeshHost, topic: string) {
     this.#opts = opts;
+    const remembered = opts.maxRememberedPeers ?? MAX_REMEMBERED_PEERS;
+    this.#strikes = new BoundedMap(remembered);
+    this.#refused = new BoundedMap(remembered);
+    this.#followedUp = new BoundedMap(remembered);
     this.#replicates = opts.replicates ?? (() => true);
     this.#log = opts.logger ?? SILENT;
     this.#host = host;
@@ -263,7 +298,10 @@ export class Mesh {
       if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
       else this.#helloDeadlines.watch(e.detail);
     });
-    host.addEventListener('connection:close', (e) => this.#helloDeadlines.clear(e.detail));
+    host.addEventListener('connection:close', (e) => {
+      this.#helloDeadlines.clear(e.detail);
+      this.#wakeHelloWaiters(e.detail.remotePeer.toString());
+    });
     host.addEventListener('peer:disconnect', (e) => {
       const id = e.detail.toString();
       if (host.getConnections(e.detail).length === 0) {
@@ -278,6 +316,9 @@ export class Mesh {
     pubsub.topicValidators.set(this.#agreementsTopic, (_peer, msg) => validateAgreement(msg, this.#opts.ledger.bank.bioregion, this.#opts.verify));
     pubsub.topicValidators.set(this.#evidenceTopic, (_peer, msg) => this.validateEvidence(msg));
     this.#unsubscribeForks = this.#opts.replicas.onFork((e) => this.#onFork(e));
+    pubsub.addEventListener('subscription-change', (e) => {
+      if (e.detail.subscriptions.some((s) => s.subscribe && s.topic === this.#topic)) this.#onHeadsSubscription(e.detail.peerId);
+    });
     pubsub.addEventListener('message', (e) => {
       if (e.detail.topic === this.#evidenceTopic) {
         if (!this.#stopped) void this.#onEvidence(e.detail.data);
@@ -330,16 +371,37 @@ export class Mesh {
   /**
    * The gossip validator of the evidence topic: Reject (the sender loses score, no relay)
    * anything but one valid ForkProof within MAX_FORK_PROOF_BYTES (`checkForkProof`); Ignore
-   * (no relay, no penalty) a proof against this bank itself, a bank this node does not know,
-   * or a bank it already holds forked (the proof has then been relayed once already).
+   * (no relay, no penalty) a proof against this bank itself, a bank whose proofs this node
+   * does not take in (#matters), or a bank it already holds forked (the proof has then been
+   * relayed once already).
    */
   validateEvidence(msg: Message): TopicValidatorResult {
     if (msg.type !== 'unsigned' || msg.data.length > LIMITS.MAX_FORK_PROOF_BYTES) return TopicValidatorResult.Reject;
     const evidence = checkForkProof(msg.data, this.#opts.verify);
     if (!evidence) return TopicValidatorResult.Reject;
     if (bytesEqual(evidence.bank, this.#opts.ledger.bank.key)) return TopicValidatorResult.Ignore;
-    if (!this.#known(evidence.bank) || this.#opts.replicas.isForked(evidence.bank)) return TopicValidatorResult.Ignore;
+    if (!this.#matters(evidence.bank) || this.#opts.replicas.isForked(evidence.bank)) return TopicValidatorResult.Ignore;
     return TopicValidatorResult.Accept;
+  }
+
+  /**
+   * Whether this node takes in, keeps and relays fork proofs against `bank`: a bank it
+   * replicates (MeshOptions.replicates: for a bank node, a bank it signed an agreement with),
+   * or, when that option is not set (every bank met is replicated), a bank it has met or
+   * replicated. A proof is stored for good (synced), and any key that says hello is a bank
+   * met, so a node that sets `replicates` stores no proof against a key of no concern to it.
+   */
+  #matters(bank: Uint8Array): boolean {
+    return this.#opts.replicates ? this.#opts.replicates(bank) : this.#known(bank);
+  }
+
+  /** Records the fork proof waiting against `bank`, if there is one and the bank now matters (#matters). */
+  async #takePendingFork(bank: Uint8Array): Promise<void> {
+    const key = hex(bank);
+    const pending = this.#pendingForks.get(key);
+    if (!pending || !this.#matters(bank)) return;
+    this.#pendingForks.delete(key);
+    await this.#onEvidence(pending);
   }
 
   /** A validated fork proof from the evidence topic or a peer's answer: record it (not published again). */
@@ -413,6 +475,7 @@ export class Mesh {
   }
 
   async #sayHello(conn: Connection): Promise<void> {
+    this.#helloConnections.add(conn);
     const signal = this.#signal();
     let stream: Stream | undefined;
     try {
@@ -428,7 +491,18 @@ export class Mesh {
     }
   }
 
+  /**
+   * The dialer's hello on an inbound connection. A connection carries one hello, sent by its
+   * dialer: any other hello stream on it is a strike and is reset unread (each hello makes
+   * this node take the peer's head, and may make it fetch the peer's pool and proofs).
+   */
   async #answerHello(stream: Stream, conn: Connection): Promise<void> {
+    if (this.#helloConnections.has(conn)) {
+      stream.abort(new Error('one hello per connection'));
+      this.#strike(conn.remotePeer.toString(), 'a second hello on one connection');
+      return;
+    }
+    this.#helloConnections.add(conn);
     const signal = this.#signal();
     try {
       const hello = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
@@ -452,29 +526,99 @@ export class Mesh {
       throw new Error(`refused hello: ${hello}`);
     }
     if (hello.bioregion !== this.#opts.ledger.bank.bioregion) {
-      this.#refused.add(peer);
+      this.#refused.set(peer, true);
       this.#log.info({ peer, bioregion: hello.bioregion }, 'a peer of another bioregion: hanging up, not dialing it again');
       throw new Error('another bioregion');
     }
     if (bytesEqual(hello.bank, this.#opts.ledger.bank.key)) throw new Error('a connection to this bank itself');
     const bank = hex(hello.bank);
     this.#hellos.set(peer, hello);
+    this.#wakeHelloWaiters(peer);
     this.#peerIds.set(bank, conn.remotePeer);
     this.#helloDeadlines.clear(conn);
     this.#banks.set(bank, { name: hello.name, bioregion: hello.bioregion });
     this.#boundMet();
     this.#log.info({ peer, name: hello.name, size: hello.head.size }, 'peer joined');
-    const pending = this.#pendingForks.get(bank);
-    if (pending) {
-      this.#pendingForks.delete(bank);
-      await this.#onEvidence(pending);
-    }
+    await this.#takePendingFork(hello.bank);
     await this.#onHead(hello.head);
-    // The peer may hold agreements and fork proofs gossiped while this node was away.
+    // Its subscription to the heads topic may have come before its hello had verified.
+    if (this.#host.services.pubsub.getSubscribers(this.#topic).some((p) => p.equals(conn.remotePeer))) this.#onHeadsSubscription(conn.remotePeer);
+    const now = performance.now();
+    const last = this.#followedUp.get(peer);
+    if (last !== undefined && now - last < HELLO_FOLLOW_UP_MS) return;
+    this.#followedUp.set(peer, now);
+    // The peer may hold agreements and fork proofs gossiped while this node was away, and
+    // newer heads of the other banks this node replicates.
     if (this.#opts.onAgreement) void this.#fetchAgreements(conn.remotePeer);
     void this.#fetchEvidence(conn.remotePeer);
-    // The peer may hold newer heads of the other banks this node replicates (after downtime).
-    for (const r of this.#opts.replicas.list()) if (!bytesEqual(r.bank, hello.bank)) this.scheduleCatchUp(r.bank);
+    void this.#askHeads(conn.remotePeer, hello.bank);
+  }
+
+  /**
+   * Asks a peer just met for its heads of the banks this node replicates (other than its own),
+   * HEADS_ASKED_AT_ONCE at a time, and follows each that is ahead of the replica (#onHead).
+   * Only this peer is asked, outside the catch-ups of those banks: a peer that does not answer
+   * holds up nothing but this, which stops at its first request left unanswered.
+   */
+  async #askHeads(peer: PeerId, own: Uint8Array): Promise<void> {
+    const banks = this.#opts.replicas.list().map((r) => r.bank).filter((b) => !bytesEqual(b, own) && this.#replicates(b));
+    let failed = false;
+    const ask = async (): Promise<void> => {
+      for (let bank = banks.pop(); bank !== undefined && !failed && !this.#stopped; bank = banks.pop()) {
+        if (this.#opts.replicas.isForked(bank)) continue;
+        const res = await this.#request(peer, pb.SyncRequest.encode({ getHead: { bank } }).finish());
+        if (!res) {
+          failed = true;
+          return;
+        }
+        if (!res.head) continue;
+        const head = openTreeHead(res.head, this.#opts.verify, bank);
+        if (!head) {
+          this.#strike(peer.toString(), 'a head that does not verify');
+          failed = true;
+          return;
+        }
+        if (head.size > (this.#opts.replicas.status(bank)?.head?.size ?? 0)) await this.#onHead(head);
+      }
+    };
+    await Promise.all(Array.from({ length: HEADS_ASKED_AT_ONCE }, ask)).catch((err: unknown) => this.#log.debug({ err, peer: peer.toString() }, 'asking a peer for heads failed'));
+  }
+
+  /**
+   * The verified hello of the peer of `conn`: at once if it has one, otherwise when it comes,
+   * waiting at most the hello deadline; undefined if none came by then or the connection closed
+   * (a hello that does not verify, or of another bioregion, closes it). The dialer sends its
+   * first sync request as soon as its side of the hello is done, which may be before this
+   * side has checked the hello it received.
+   */
+  async #helloOf(conn: Connection): Promise<PeerHello | undefined> {
+    const peer = conn.remotePeer.toString();
+    const until = performance.now() + (this.#opts.helloTimeoutMs ?? LIMITS.HELLO_TIMEOUT_MS);
+    // Each round waits for an event about this peer (a hello, a connection closed) or the
+    // deadline: bounded by the deadline.
+    for (;;) {
+      const hello = this.#hellos.get(peer);
+      if (hello || conn.status !== 'open' || this.#stopped) return hello;
+      const left = until - performance.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const waiters = this.#helloWaiters.get(peer) ?? new Set<() => void>();
+        this.#helloWaiters.set(peer, waiters);
+        const wake = () => {
+          clearTimeout(timer);
+          waiters.delete(wake);
+          if (waiters.size === 0 && this.#helloWaiters.get(peer) === waiters) this.#helloWaiters.delete(peer);
+          resolve();
+        };
+        const timer = setTimeout(wake, left);
+        timer.unref();
+        waiters.add(wake);
+      });
+    }
+  }
+
+  #wakeHelloWaiters(peer: string): void {
+    for (const wake of [...(this.#helloWaiters.get(peer) ?? [])]) wake();
   }
 
   /**
@@ -503,10 +647,16 @@ export class Mesh {
   /**
    * A sync stream from a peer: requests one after another, each answered in turn, until the
    * peer closes it; closed after SYNC_STREAM_IDLE_MS * 3 without a request, and after a
-   * malformed request (answered with an error, and struck).
+   * malformed request (answered with an error, and struck). Nothing on it is read before the
+   * peer's hello has verified (#helloOf), so only a bank of this bioregion is served; a stream
+   * whose peer has no verified hello by the hello deadline is reset unread.
    */
   async #answerSync(stream: Stream, conn: Connection): Promise<void> {
     const peer = conn.remotePeer.toString();
+    if (!(await this.#helloOf(conn))) {
+      stream.abort(new StreamGone('no verified hello'));
+      return;
+    }
     let idle: NodeJS.Timeout | undefined;
     const waitForNext = () => {
       clearTimeout(idle);
@@ -657,7 +807,15 @@ export class Mesh {
         const conn = this.#duplicates.preferred(peer);
         return conn ? conn.newStream(PROTOCOLS.sync, { signal }) : this.#host.dialProtocol(peer, PROTOCOLS.sync, { signal });
       };
-      channel = new SyncChannel(open, { maxBytes: LIMITS.MAX_SYNC_MESSAGE_BYTES, timeoutMs: LIMITS.SYNC_TIMEOUT_MS, idleMs: SYNC_STREAM_IDLE_MS, signal: this.#abort.signal });
+      channel = new SyncChannel(open, {
+        maxBytes: LIMITS.MAX_SYNC_MESSAGE_BYTES,
+        timeoutMs: LIMITS.SYNC_TIMEOUT_MS,
+        idleMs: SYNC_STREAM_IDLE_MS,
+        signal: this.#abort.signal,
+        // A peer that takes requests and leaves them unanswered would otherwise cost every
+        // catch-up that asks it SYNC_TIMEOUT_MS, again and again: it is struck, once per stream.
+        onTimeout: () => this.#strike(id, `a sync request unanswered for ${LIMITS.SYNC_TIMEOUT_MS} ms`),
+      });
       this.#channels.set(id, channel);
     }
     const answer = await channel.request(request);
@@ -690,17 +848,27 @@ export class Mesh {
     }
   }
 
-  /** What this node serves besides logs: its agreement pool and the fork proofs it holds. */
+  /**
+   * What this node serves besides logs: its agreement pool and the fork proofs it holds, those
+   * against banks that matter to it (#matters) first (an answer carries at most
+   * MAX_FORK_PROOFS_PER_ANSWER, and the store keeps every proof it recorded, also against banks
+   * that do not matter to this node now).
+   */
   readonly #pools = {
     agreements: () => this.#opts.agreements?.() ?? Promise.resolve([]),
-    evidence: () => this.#opts.replicas.forks().map((f) => f.proof),
+    evidence: () => {
+      const forks = this.#opts.replicas.forks();
+      const first = forks.filter((f) => this.#matters(f.bank));
+      return (first.length === forks.length ? forks : [...first, ...forks.filter((f) => !this.#matters(f.bank))]).map((f) => f.proof);
+    },
   };
 
   /**
    * Asks `peer` for the fork proofs it holds and records the valid ones: at once for a bank
-   * this node knows, when it meets the bank for one it does not (kept in memory meanwhile, up
-   * to MAX_PENDING_FORK_PROOFS). An answer over MAX_FORK_PROOFS_PER_ANSWER or with a proof
-   * that does not verify is a strike; a proof against this bank itself is ignored.
+   * that matters to this node (#matters), when it comes to matter for one that does not (kept
+   * in memory meanwhile, up to MAX_PENDING_FORK_PROOFS, the oldest let go first). An answer
+   * over MAX_FORK_PROOFS_PER_ANSWER or with a proof that does not verify is a strike; a proof
+   * against this bank itself is ignored.
    */
   async #fetchEvidence(peer: PeerId): Promise<void> {
     const r = await this.#request(peer, pb.SyncRequest.encode({ getEvidence: {} }).finish());
@@ -719,8 +887,8 @@ export class Mesh {
       if (this.#stopped) return;
       const bank = hex(evidence.bank);
       if (bytesEqual(evidence.bank, this.#opts.ledger.bank.key) || this.#opts.replicas.isForked(evidence.bank)) continue;
-      if (this.#known(evidence.bank)) await this.#onEvidence(Uint8Array.from(bytes));
-      else if (this.#pendingForks.size < LIMITS.MAX_PENDING_FORK_PROOFS) this.#pendingForks.set(bank, Uint8Array.from(bytes));
+      if (this.#matters(evidence.bank)) await this.#onEvidence(Uint8Array.from(bytes));
+      else this.#pendingForks.set(bank, Uint8Array.from(bytes));
     }
   }
 
@@ -751,7 +919,10 @@ export class Mesh {
   /** Asks each connected bank not heard from in HEAD_REFRESH_MS for its latest head (see HEAD_REFRESH_MS). */
   #refreshHeads(): void {
     if (this.#stopped) return;
+    const wall = Date.now();
+    this.#strikes.forgetStale((s) => wall - s.at > STRIKE_MEMORY_MS);
     const now = performance.now();
+    this.#followedUp.forgetStale((at) => now - at >= HELLO_FOLLOW_UP_MS);
     const asked = new Set<string>();
     for (const conn of this.#host.getConnections()) {
       const id = conn.remotePeer.toString();
@@ -776,6 +947,20 @@ export class Mesh {
     }
     const held = this.#opts.replicas.status(bank)?.head ?? this.#unreplicatedHeads.get(hex(bank));
     if (!held || head.size > held.size) await this.#onHead(head);
+  }
+
+  /**
+   * A peer's subscription to the heads topic came. What its bank gossiped between its hello
+   * (whose head this node took) and this moment did not reach this node, which the peer did not
+   * know to be subscribed either: the bank is asked for its latest head, once per connection.
+   */
+  #onHeadsSubscription(peer: PeerId): void {
+    const hello = this.#hellos.get(peer.toString());
+    const conns = this.#host.getConnections(peer);
+    if (this.#stopped || !hello || conns.length === 0 || conns.some((c) => this.#subscribedOn.has(c))) return;
+    for (const c of conns) this.#subscribedOn.add(c);
+    if (this.#opts.replicas.isForked(hello.bank)) return;
+    void this.#refreshHead(peer, hello.bank).catch((err: unknown) => this.#log.debug({ err, peer: peer.toString() }, 'asking a bank for its head failed'));
   }
 
   /** Catches the replica of `bank` up to its newest known head, at most once per REPLICA_FOLLOW_INTERVAL_MS. */
@@ -804,6 +989,11 @@ export class Mesh {
   scheduleCatchUp(bank: Uint8Array, o: { discover: boolean } = { discover: true }): void {
     const key = hex(bank);
     if (this.#stopped || this.#opts.replicas.isForked(bank) || !this.#replicates(bank)) return;
+    // A bank replicated from now on may have a fork proof waiting against it: recorded first.
+    if (this.#pendingForks.has(key) && this.#matters(bank)) {
+      void this.#takePendingFork(bank).finally(() => this.scheduleCatchUp(bank, o));
+      return;
+    }
     // Replicated from now on: its heads go to the replica store (the catch-up asks for them).
     if (this.#unreplicatedHeads.delete(key)) this.#discover.add(key);
     if (o.discover) this.#discover.add(key);
@@ -825,6 +1015,7 @@ export class Mesh {
             verify: this.#opts.verify,
             strike: (peer, why) => this.#strike(peer.id.toString(), why),
             signal: this.#abort.signal,
+            late: (head) => void this.#onHead(head),
           },
           target,
         ).catch((err: unknown) => this.#log.warn({ err }, 'catch-up failed'));
@@ -889,16 +1080,23 @@ export class Mesh {
     this.#retries.set(key, { size: -1, delay: CATCH_UP_RETRY_MIN_MS, timer });
   }
 
-  /** Peers to sync `bank` from: the bank itself first, then every other peer in good standing. */
+  /**
+   * Peers to sync `bank` from: every peer with a verified hello and fewer than MAX_STRIKES,
+   * the bank itself first. The bank is marked as such (catchUp asks it alone first for the
+   * entries up to a head it signed) only while it has no strike: one that left a request
+   * unanswered is asked with the others, at once.
+   */
   #syncPeers(bank: Uint8Array): SyncPeer[] {
     const out: SyncPeer[] = [];
+    const seen = new Set<string>();
     for (const conn of this.#host.getConnections()) {
       const id = conn.remotePeer.toString();
       const hello = this.#hellos.get(id);
-      if (!hello || this.strikes(id) >= MAX_STRIKES || out.some((p) => p.id.equals(conn.remotePeer))) continue;
-      const peer = { id: conn.remotePeer };
-      if (bytesEqual(hello.bank, bank)) out.unshift(peer);
-      else out.push(peer);
+      const strikes = this.strikes(id);
+      if (!hello || strikes >= MAX_STRIKES || seen.has(id)) continue;
+      seen.add(id);
+      if (!bytesEqual(hello.bank, bank)) out.push({ id: conn.remotePeer });
+      else out.unshift(strikes === 0 ? { id: conn.remotePeer, isBank: true } : { id: conn.remotePeer });
     }
     return out;
   }
@@ -913,8 +1111,9 @@ export class Mesh {
   }
 
   /**
-   * Invalid messages counted against `peerId` (sync and hello; gossip is scored by
-   * gossipsub). Strikes are forgotten STRIKE_MEMORY_MS after the last one.
+   * Invalid messages and unanswered sync requests counted against `peerId` (sync, push and
+   * hello; gossip is scored by gossipsub). Strikes are forgotten STRIKE_MEMORY_MS after the
+   * last one, and those of the peer struck longest ago past MAX_REMEMBERED_PEERS peers.
    */
   strikes(peerId: string): number {
     const s = this.#strikes.get(peerId);
@@ -1054,6 +1253,7 @@ export class Mesh {
     for (const c of this.#channels.values()) c.close();
     this.#channels.clear();
     this.#helloDeadlines.stop();
+    for (const peer of [...this.#helloWaiters.keys()]) this.#wakeHelloWaiters(peer);
     this.#duplicates.stop();
     clearInterval(this.#refreshTimer);
     for (const r of this.#retries.values()) clearTimeout(r.timer);

@@ -26,6 +26,11 @@ export interface SyncChannelOptions {
   readonly idleMs: number;
   /** Aborting it ends the channel for good. */
   readonly signal: AbortSignal;
+  /**
+   * Called once for each stream that a request found no answer on within `timeoutMs` (however
+   * many requests were waiting on it): the peer took a request and left it unanswered.
+   */
+  readonly onTimeout?: () => void;
 }
 
 /**
@@ -130,5 +135,6 @@ export class SyncChannel {
     }
     if (why === 'closed' && open.stream.status === 'open') void open.stream.close().catch(() => open.stream.abort(new Error('sync channel closed')));
     else if (open.stream.status === 'open') open.stream.abort(new Error(`sync channel: ${why}`));
+    if (why === 'timeout') this.#o.onTimeout?.();
   }
 }

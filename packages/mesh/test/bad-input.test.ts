@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { newHolder, signBytes } from '../../ledger/test/fixture.ts';
 import { catchUp } from '../src/catch-up.ts';
 import { PROTOCOLS, topics } from '../src/index.ts';
-import { rawPeer, stopRawPeers } from './raw-peer.ts';
+import { helloPeer, rawPeer, stopRawPeers } from './raw-peer.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
 
 afterEach(async () => {
@@ -81,11 +81,13 @@ describe('bad input from peers', () => {
   it('garbage, oversized and truncated sync requests are dropped; the node keeps serving', async () => {
     const a = await startBank();
     await a.commit(2);
-    const raw = await rawPeer();
-    const addr = multiaddr(a.mesh.addresses()[0]!);
+    // A peer with a verified hello: the node reads no sync request before one.
+    const raw = await helloPeer();
+    const conn = await raw.connect(a.mesh.addresses()[0]!);
+    await waitFor('the hello of the raw peer', () => a.mesh.peers().some((p) => p.peerId === raw.node.peerId.toString() && p.bank !== undefined));
     // After MAX_STRIKES the node hangs up on the raw peer: later sends may fail to open.
     const send = async (bytes: Uint8Array) => {
-      const s = await raw.dialProtocol(addr, PROTOCOLS.sync).catch(() => undefined);
+      const s = await conn.newStream(PROTOCOLS.sync).catch(() => undefined);
       if (!s) return [];
       s.send(bytes);
       await s.close().catch(() => {});
@@ -103,8 +105,8 @@ describe('bad input from peers', () => {
     await send(new Uint8Array([0x10, 1, 2])); // truncated
     const badRange = pb.SyncRequest.encode({ getEntries: { bank: a.store.bank.key, from: toU64(0n), count: 5000, treeSize: toU64(3n) } }).finish();
     await send(Uint8Array.from([badRange.length, ...badRange]));
-    await waitFor('strikes counted', () => a.mesh.strikes(raw.peerId.toString()) >= 3);
-    await waitFor('the node hangs up on the raw peer', () => a.mesh.peers().every((p) => p.peerId !== raw.peerId.toString()));
+    await waitFor('strikes counted', () => a.mesh.strikes(raw.node.peerId.toString()) >= 3);
+    await waitFor('the node hangs up on the raw peer', () => a.mesh.peers().every((p) => p.peerId !== raw.node.peerId.toString()));
     expect(await snapshot(a)).toBe(before);
 
     // A well-formed request from a bank in good standing is still answered.

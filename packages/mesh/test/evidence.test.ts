@@ -14,7 +14,7 @@ import { openAccount, storeOptions } from '../../store/test/fixture.ts';
 import { catchUp } from '../src/catch-up.ts';
 import { answerSync } from '../src/sync-server.ts';
 import { topics } from '../src/index.ts';
-import { rawPeer, stopRawPeers } from './raw-peer.ts';
+import { helloPeer, rawPeer, stopRawPeers, type HelloPeer } from './raw-peer.ts';
 import { replicated, startBank, stopAll, waitFor, type TestBank } from './fixture.ts';
 
 const dirs: string[] = [];
@@ -62,6 +62,21 @@ async function replicatedPair(): Promise<{ a: TestBank; c: TestBank; proof: Uint
   return { a, c, proof: encodeForkProof(head, forge(c, head.size, new Uint8Array(32).fill(4)), []) };
 }
 const forkedAt = (at: TestBank, of: TestBank) => at.replicas.isForked(of.store.bank.key);
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fresh key, and a valid fork proof against it: two heads of one size it signed over other roots. */
+function proofOfFreshKey(): { key: Uint8Array; proof: Uint8Array } {
+  const k = newHolder();
+  const head = (r: number) => signTreeHead(k.publicKey, 3, new Uint8Array(32).fill(r), 1n, (m) => signBytes(m, k.seed));
+  return { key: k.publicKey, proof: encodeForkProof(head(1), head(2), []) };
+}
+
+/** An answer to GetEvidence with `proofs`; to anything else, what a peer holding nothing answers. */
+const serving = (proofs: () => Uint8Array[]) => (r: { getEvidence?: unknown; getAgreements?: unknown }) =>
+  pb.SyncResponse.encode(
+    r.getEvidence ? { evidence: { proofs: proofs() } } : r.getAgreements ? { agreements: { agreements: [] } } : { error: { code: 'NOT_FOUND', message: 'no log of this bank here' } },
+  ).finish();
 
 describe('fork evidence', () => {
   it('the evidence validator rejects garbage, truncated, oversized and invalid proofs, ignores unknown or marked banks', async () => {
@@ -192,6 +207,67 @@ describe('fork evidence', () => {
     await raw.services.pubsub.publish(topic, forge(c, c.store.size, new Uint8Array(32).fill(8)).bytes);
     await waitFor('a marks c forked', () => forkedAt(a, c));
     await waitFor('b marks c forked', () => forkedAt(b, c));
+  }, 30_000);
+
+  it('takes in, relays and keeps no fork proof against a key of no concern to it, though that key said hello', async () => {
+    const federated = new Set<string>();
+    const a = await startBank({ replicates: (bank) => federated.has(hex(bank)) });
+    const selfProof = (p: HelloPeer) => encodeForkProof(p.head(3, new Uint8Array(32).fill(1)), p.head(3, new Uint8Array(32).fill(2)), []);
+    // A key that says hello (a bank met), then gossips a proof that it forked itself.
+    const gossiper = await helloPeer({ answer: serving(() => []) });
+    await gossiper.connect(a.mesh.addresses()[0]!);
+    await waitFor('a asks it for its fork proofs', () => gossiper.requests.some((r) => r.getEvidence));
+    expect(a.mesh.validateEvidence(unsigned(selfProof(gossiper)))).toBe(TopicValidatorResult.Ignore);
+    // Another serves such a proof when asked.
+    let served: Uint8Array = new Uint8Array(0);
+    const server = await helloPeer({ answer: serving(() => [served]) });
+    served = selfProof(server);
+    await server.connect(a.mesh.addresses()[0]!);
+    await waitFor('a asks it for its fork proofs', () => server.requests.some((r) => r.getEvidence));
+    await sleep(500);
+    expect(a.replicas.isForked(server.key)).toBe(false);
+    expect(a.replicas.forks()).toEqual([]);
+    // Against a bank a federates with, the same kind of proof is taken.
+    const counterparty = proofOfFreshKey();
+    federated.add(hex(counterparty.key));
+    expect(a.mesh.validateEvidence(unsigned(counterparty.proof))).toBe(TopicValidatorResult.Accept);
+  }, 30_000);
+
+  it('answers GetEvidence with the proofs against banks it federates with first', async () => {
+    const federated = new Set<string>();
+    const a = await startBank({ replicates: (bank) => federated.has(hex(bank)) });
+    // A store full of proofs against other keys, recorded before the one that matters.
+    await Promise.all(Array.from({ length: LIMITS.MAX_FORK_PROOFS_PER_ANSWER }, () => a.replicas.recordFork(proofOfFreshKey().proof)));
+    const counterparty = proofOfFreshKey();
+    federated.add(hex(counterparty.key));
+    expect(await a.replicas.recordFork(counterparty.proof)).toBe(true);
+    const peer = await helloPeer({ answer: serving(() => []) });
+    const conn = await peer.connect(a.mesh.addresses()[0]!);
+    const answer = await peer.request(conn, pb.SyncRequest.encode({ getEvidence: {} }).finish(), 5000);
+    const proofs = pb.SyncResponse.decode(answer!).evidence?.proofs ?? [];
+    expect(proofs).toHaveLength(LIMITS.MAX_FORK_PROOFS_PER_ANSWER);
+    expect(Buffer.from(proofs[0]!)).toEqual(Buffer.from(counterparty.proof));
+  }, 30_000);
+
+  it('keeps the newest MAX_PENDING_FORK_PROOFS proofs against banks of no concern yet, and records one when its bank comes to matter', async () => {
+    const federated = new Set<string>();
+    const a = await startBank({ replicates: (bank) => federated.has(hex(bank)) });
+    const junk = Array.from({ length: LIMITS.MAX_PENDING_FORK_PROOFS }, () => proofOfFreshKey().proof);
+    const flooder = await helloPeer({ answer: serving(() => junk) });
+    await flooder.connect(a.mesh.addresses()[0]!);
+    await waitFor('a asks the flooder for its fork proofs', () => flooder.requests.some((r) => r.getEvidence));
+    await sleep(1000);
+    // A bank a does not federate with yet, forked, its proof held by a peer met later.
+    const later = proofOfFreshKey();
+    const holder = await helloPeer({ answer: serving(() => [later.proof]) });
+    await holder.connect(a.mesh.addresses()[0]!);
+    await waitFor('a asks the holder for its fork proofs', () => holder.requests.some((r) => r.getEvidence));
+    await sleep(500);
+    expect(a.replicas.forks()).toEqual([]);
+    federated.add(hex(later.key));
+    a.mesh.scheduleCatchUp(later.key);
+    await waitFor('a holds that bank forked', () => a.replicas.isForked(later.key), 5_000);
+    expect(a.replicas.forks()).toHaveLength(1);
   }, 30_000);
 
   for (const accounts of [1, 2]) {

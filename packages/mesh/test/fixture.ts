@@ -34,7 +34,7 @@ export async function startBank(
     gossip?: boolean;
   } & Pick<
     MeshOptions,
-    'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush' | 'replicates' | 'maxKnownBanks'
+    'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush' | 'replicates' | 'maxKnownBanks' | 'maxRememberedPeers'
   > = {},
 ): Promise<TestBank> {
   const dir = mkdtempSync(join(tmpdir(), 'mutual-mesh-'));
@@ -70,6 +70,7 @@ export async function startBank(
         ...(opts.onPush === undefined ? {} : { onPush: opts.onPush }),
         ...(opts.replicates === undefined ? {} : { replicates: opts.replicates }),
         ...(opts.maxKnownBanks === undefined ? {} : { maxKnownBanks: opts.maxKnownBanks }),
+        ...(opts.maxRememberedPeers === undefined ? {} : { maxRememberedPeers: opts.maxRememberedPeers }),
       });
       unsubscribe = opts.gossip === false ? () => {} : bank.store.subscribe((e) => void bank.mesh.publishHead(e.head));
       running = true;

@@ -24,7 +24,7 @@ async function host(): Promise<MeshHost> {
  * A server on PROTOCOL that answers each request with `answer(request)` (undefined: no
  * answer), and a channel to it; counts the streams the server saw.
  */
-async function setup(answer: (request: Uint8Array, i: number) => Uint8Array[] | undefined | Promise<Uint8Array[]>, o: { timeoutMs?: number; idleMs?: number } = {}) {
+async function setup(answer: (request: Uint8Array, i: number) => Uint8Array[] | undefined | Promise<Uint8Array[]>, o: { timeoutMs?: number; idleMs?: number; onTimeout?: () => void } = {}) {
   const [client, server] = [await host(), await host()];
   let streams = 0;
   await server.handle(PROTOCOL, async (stream: Stream) => {
@@ -45,6 +45,7 @@ async function setup(answer: (request: Uint8Array, i: number) => Uint8Array[] | 
     timeoutMs: o.timeoutMs ?? 2000,
     idleMs: o.idleMs ?? 10_000,
     signal: stop.signal,
+    ...(o.onTimeout ? { onTimeout: o.onTimeout } : {}),
   });
   return { channel, streams: () => streams, conn };
 }
@@ -61,19 +62,23 @@ describe('SyncChannel', () => {
     expect(streams()).toBe(1);
   });
 
-  it('a request without an answer in time ends the stream; the next request opens another', async () => {
+  it('a request without an answer in time ends the stream, reported once; the next request opens another', async () => {
     // The server answers in order: 'slow' after a second, and what follows after it.
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let timeouts = 0;
     const { channel, streams } = await setup(async (r) => {
       if (text(r) === 'slow') await sleep(1000);
       return [bytes(`re:${text(r)}`)];
-    }, { timeoutMs: 300 });
+    }, { timeoutMs: 300, onTimeout: () => timeouts++ });
     const [slow, behind] = await Promise.all([channel.request(bytes('slow')), channel.request(bytes('x'))]);
-    // The answer to the second waits behind the first: both end with the stream.
+    // The answer to the second waits behind the first: both end with the stream, which is
+    // reported as one timeout (the peer left one stream unanswered).
     expect(slow).toBe('timeout');
     expect(behind).toBe('timeout');
+    expect(timeouts).toBe(1);
     expect(text(await channel.request(bytes('y')))).toBe('re:y');
     expect(streams()).toBe(2);
+    expect(timeouts).toBe(1);
   });
 
   it('an answer to no request is invalid; a stream the server closes is opened again', async () => {
