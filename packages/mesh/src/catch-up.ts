@@ -163,7 +163,9 @@ async function fetchUpTo(bank: Uint8Array, peer: SyncPeer, head: SignedHead, rep
     const result = await replicas.append(bank, head.size, from, entries, r.entries.proof ?? []);
     if (result === 'bad-proof' && (await proveFork(bank, peer, head, replicas, deps))) return true;
     if (typeof result === 'string') {
-      deps.strike(peer, `a chunk refused: ${result}`);
+      // Only what the peer sent is its fault: a replica that grew meanwhile (another catch-up)
+      // or a head this node no longer holds is this node's state.
+      if (result === 'bad-entry' || result === 'bad-proof' || result === 'too-many') deps.strike(peer, `a chunk refused: ${result}`);
       break;
     }
     size = result;

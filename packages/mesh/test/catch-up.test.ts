@@ -94,4 +94,28 @@ describe('catchUp', () => {
     expect(b.replicas.status(a.store.bank.key)?.size).toBe(a.store.size);
     expect(asked).toEqual(['the bank: getEntries', 'a relay: getHead', 'a relay: getEntries']);
   }, 30_000);
+
+  it('does not strike a peer whose chunk no longer fits because the replica grew meanwhile', async () => {
+    const a = await startBank();
+    await a.commit(5);
+    const b = await startBank();
+    await b.replicas.recordHead(a.store.head);
+    const bank = peer('the bank', true);
+    const struck: string[] = [];
+    await catchUp(a.store.bank.key, [bank], b.replicas, {
+      verify,
+      signal: new AbortController().signal,
+      strike: (p, why) => void struck.push(`${String(p.id)}: ${why}`),
+      graceMs: 300,
+      request: async (_p, req) => {
+        const answer = await serve(a.store, req);
+        // Another catch-up stores the same entries first.
+        const r = pb.SyncRequest.decode(req).getEntries!;
+        expect(await b.replicas.append(a.store.bank.key, Number(u64(r.treeSize)), Number(u64(r.from)), answer.entries!.entries!, answer.entries!.proof ?? [])).toBe(a.store.size);
+        return answer;
+      },
+    }, a.store.head);
+    expect(b.replicas.status(a.store.bank.key)?.size).toBe(a.store.size);
+    expect(struck).toEqual([]);
+  }, 30_000);
 });
