@@ -1,6 +1,6 @@
 import type { MutualClient } from '@mutual/client';
 import { formatAmount, fromBase64, toHex } from '@mutual/codec';
-import { bytesEqual, conservationProblem, MemoryLedgerState, openTreeHead, preverifyEntries, replayEntries, wholeCommands, type SignedHead } from '@mutual/ledger';
+import { bytesEqual, conservationProblem, decodeEntry, MemoryLedgerState, openTreeHead, preverifyEntries, replayEntries, wholeCommands, type SignedHead } from '@mutual/ledger';
 import { Frontier, leafHash, verifyForkPath } from '@mutual/merkle';
 import { decodeStrict, pb } from '@mutual/protocol';
 import { LIMITS } from '@mutual/interface';
@@ -80,12 +80,20 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
     } else problem('the node says this bank is forked, but its fork proof does not verify');
   }
   const earlier = new Map((o.earlier ?? []).filter((h) => h.size >= 1 && h.size <= head.size).map((h) => [h.size, h]));
-  const checkEarlier = () => {
+  /** Checks the heads of the size the tree has just reached, `last` being its last entry. */
+  const checkHeads = (last: Uint8Array) => {
     const h = earlier.get(frontier.size);
     if (h && !bytesEqual(h.root, frontier.root())) {
       forked = true;
       problem(`the bank signed a head of size ${h.size} whose root is not that of its first ${h.size} entries here: it forked its log`);
     }
+    // A head is dated with its commit: the time of its last entry (protocol/README.md, "Signed tree heads").
+    const dated = new Set([h, frontier.size === head.size ? head : undefined]);
+    dated.delete(undefined);
+    if (dated.size === 0) return;
+    const d = decodeEntry(last);
+    if (typeof d === 'string') return; // the replay reports it
+    for (const x of dated) if (x!.timeMs !== d.timeMs) problem(`the signed head of size ${x!.size} is dated ${x!.timeMs}, its last entry ${d.timeMs}`);
   };
   // A pipeline of three stages, so that the node, the verifier threads and this thread work at
   // once: page N+2 is being downloaded while the signatures of page N+1 are checked on the
@@ -125,7 +133,7 @@ export async function auditLog(o: AuditOptions): Promise<AuditReport> {
         bytes = new Uint8Array();
       }
       frontier.append(leafHash(bytes));
-      checkEarlier();
+      checkHeads(bytes);
       chunk.push(bytes);
     }
     const pre = replaying ? preverifyEntries(state, chunk, o.verifyBatch) : Promise.resolve(undefined);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBankId, toBase64 } from '@mutual/codec';
-import { agreementMessage, encodeSignedAgreement } from '@mutual/ledger';
+import { agreementMessage, encodeSignedAgreement, signTreeHead } from '@mutual/ledger';
 import { AccountKind, pb } from '@mutual/protocol';
 import { keyPairFromSeed, signDetached } from '@mutual/verifier';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -123,6 +123,15 @@ describe('mutual audit', () => {
     const r = await run(['audit', '--bank', BANK_ID, '--json', '--threads', '1']);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, entries: node.store.size, replayed: node.store.size, problems: [] });
     expect(r.code).toBe(0);
+  });
+
+  it('fails when the signed head is not dated with its last entry', async () => {
+    const { size, root, timeMs } = node.store.head;
+    node.tamper.head = signTreeHead(bankKeys.publicKey, size, root, timeMs + 1n, (m) => signDetached(m, bankKeys.secretKey));
+    const r = await run(['audit', '--threads', '1', '--json']);
+    expect(r.code).toBe(4);
+    const report = JSON.parse(r.stdout) as { ok: boolean; problems: string[] };
+    expect(report.problems).toEqual([`the signed head of size ${size} is dated ${timeMs + 1n}, its last entry ${timeMs}`]);
   });
 
   it('fails with exit 4 when an entry was changed', async () => {
