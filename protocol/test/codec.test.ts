@@ -47,6 +47,48 @@ describe('uint64 conversions', () => {
   });
 });
 
+describe('varint bounds (protocol/README.md, "Decoding" and "Test vectors")', () => {
+  // The transfer body of the README's test vectors, in parts: bank, account, sequence, action.
+  const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s/g, ''), 'hex'));
+  const bank = hex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
+  const account = hex('12140e246d4cd5064f04c36717e3fb5fa6e4b6ca94ca');
+  const transfer = hex('221f0a14a43f37b6cf8a63d29a125c48a879cec04c96143d10cc3a1a0472656e74');
+  const body = (bankField: string, sequenceField: string) => Uint8Array.from([...hex(bankField), ...bank, ...account, ...hex(sequenceField), ...transfer]);
+  const sequenceOf = (bytes: Uint8Array) => {
+    const a = decodeStrict(pb.Instruction, bytes);
+    const b = decodeStrict(pb.Instruction, Buffer.from(bytes));
+    expect(a === undefined).toBe(b === undefined);
+    return a === undefined ? undefined : u64(a.sequence);
+  };
+
+  it('the test vector body itself is well-formed', () => {
+    expect(body('0a20', '1801').length).toBe(91);
+    expect(sequenceOf(body('0a20', '1801'))).toBe(1n);
+  });
+  it('a field tag has at most 5 bytes and a value below 2^32, even when the extra bytes are zero', () => {
+    expect(sequenceOf(body('0a20', '9880808000 01'))).toBe(1n);
+    expect(sequenceOf(body('0a20', '988080808000 01'))).toBeUndefined();
+    expect(sequenceOf(body('0a20', '9880808010 01'))).toBeUndefined();
+  });
+  it('a length prefix has at most 5 bytes and a value below 2^31, even when the extra bytes are zero', () => {
+    expect(sequenceOf(body('0a a080808000', '1801'))).toBe(1n);
+    expect(sequenceOf(body('0a a08080808000', '1801'))).toBeUndefined();
+    // 2^31 + 32: refused as a length, before it is compared with the bytes that remain
+    expect(sequenceOf(body('0a a080808008', '1801'))).toBeUndefined();
+  });
+  it('a uint64 varint has at most 10 bytes; of a 10th byte only the lowest bit counts', () => {
+    expect(sequenceOf(body('0a20', '18 81808080808080808000'))).toBe(1n);
+    expect(sequenceOf(body('0a20', '18 8180808080808080807e'))).toBe(1n);
+    expect(sequenceOf(body('0a20', '18 8180808080808080807f'))).toBe((1n << 63n) + 1n);
+    expect(sequenceOf(body('0a20', '18 8180808080808080808000'))).toBeUndefined();
+  });
+  it('a uint32 varint has at most 10 bytes and gives its low 32 bits', () => {
+    const labor = (day: string) => decodeStrict(pb.LaborRecord, hex(`0a14${'04'.repeat(20)} 10${day} 18e807`))?.day;
+    expect(labor('83808080f0808080807f')).toBe(3);
+    expect(labor('83808080f080808080ff00')).toBeUndefined();
+  });
+});
+
 describe('domain prefixes', () => {
   it('are distinct and none is a prefix of another', () => {
     const all = Object.values(DOMAIN).map((d) => Buffer.from(d).toString('latin1'));

@@ -6,7 +6,7 @@ export function topics(bioregion: string): { heads: string; agreements: string; 
     heads: `${base}/heads`,
     /** Payload: exactly the bytes of one SignedAgreement (any number of its signatures). */
     agreements: `${base}/agreements`,
-    /** Reserved for fork evidence (not used yet). */
+    /** Payload: exactly the bytes of one ForkProof (protocol/README.md, "Fork proofs"). */
     evidence: `${base}/evidence`,
   };
 }
