@@ -47,22 +47,29 @@ function portOf(u: URL): string {
 }
 
 /**
+ * Hosts that stand for this machine as a whole: a connection to `localhost`, or to an
+ * unspecified address (`0.0.0.0`, `[::]`, as a node's own MUTUAL_RPC bind address reads when
+ * the CLI runs beside it), reaches the loopback interface.
+ */
+const THIS_MACHINE = new Set(['localhost', '0.0.0.0', '[::]']);
+
+/**
  * Whether a URL's host is this machine. Only names that cannot be anything else count: a
  * token read here must not leave the machine, whatever the network or DNS says.
  */
 function isLoopback(u: URL): boolean {
   // URL has already made the host canonical: lower case, IPv4 in dotted decimal, IPv6 compressed in brackets.
-  return u.hostname === 'localhost' || u.hostname === '[::1]' || (isIPv4(u.hostname) && u.hostname.startsWith('127.'));
+  return THIS_MACHINE.has(u.hostname) || u.hostname === '[::1]' || (isIPv4(u.hostname) && u.hostname.startsWith('127.'));
 }
 
 /**
  * Whether `u` reaches the node that wrote `recordRpc`: same scheme and port, and the same
- * loopback host, where `localhost` stands for either loopback address.
+ * loopback host, where `localhost` and the unspecified addresses stand for any loopback address.
  */
 function sameNode(u: URL, recordRpc: string): boolean {
   const r = parseUrl(recordRpc);
   if (!r || !isLoopback(r) || r.protocol !== u.protocol || portOf(r) !== portOf(u)) return false;
-  return r.hostname === u.hostname || r.hostname === 'localhost' || u.hostname === 'localhost';
+  return r.hostname === u.hostname || THIS_MACHINE.has(r.hostname) || THIS_MACHINE.has(u.hostname);
 }
 
 function sameDir(a: string, b: string): boolean {
@@ -115,7 +122,7 @@ export function findAdminToken(io: Io, o: { flag?: string; data?: string; rpc: s
 
   const target = parseUrl(o.rpc);
   if (!target || !isLoopback(target)) {
-    return { looked, refused: `${o.rpc} is not a loopback address (localhost, 127.0.0.1, [::1]), and a token found on this machine is sent only to a node on this machine` };
+    return { looked, refused: `${o.rpc} is not an address of this machine (localhost, 127.0.0.1, [::1], 0.0.0.0), and a token found on this machine is sent only to a node on this machine` };
   }
   const discovery = join(mutualHome(io), 'run', `${portOf(target)}.json`);
   const record = readRecord(discovery);

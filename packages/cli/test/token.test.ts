@@ -50,9 +50,9 @@ describe('admin token discovery', () => {
     const find = (rpc: string, o: { flag?: string; data?: string } = {}, env: Record<string, string> = {}) =>
       findAdminToken(captureIo({ cwd: l.cwd, env: { MUTUAL_HOME: l.home, MUTUAL_DATA: l.flagData, ...env } }).io, { rpc, ...o });
     // Another host on the node's port, or on a port no node of this machine uses: no file is read.
-    for (const rpc of ['http://evil.example.org:9999', 'http://evil.example.org:8547', 'http://192.168.1.5:9999', 'http://0.0.0.0:9999', 'not a url']) {
+    for (const rpc of ['http://evil.example.org:9999', 'http://evil.example.org:8547', 'http://192.168.1.5:9999', 'http://0.0.0.1:9999', 'not a url']) {
       const r = find(rpc, { data: l.flagData });
-      expect(r, rpc).toEqual({ looked: ['--token', 'MUTUAL_ADMIN_TOKEN'], refused: expect.stringContaining('is not a loopback address') });
+      expect(r, rpc).toEqual({ looked: ['--token', 'MUTUAL_ADMIN_TOKEN'], refused: expect.stringContaining('is not an address of this machine') });
     }
     // The user's own token goes where the user says.
     expect(find('http://evil.example.org:9999', { flag: 'mine' })).toMatchObject({ token: 'mine' });
@@ -60,6 +60,9 @@ describe('admin token discovery', () => {
     // The node on 9999 is at 127.0.0.1: localhost reaches it; [::1], another loopback address or https does not.
     expect(find('http://localhost:9999', { data: l.discovered })).toMatchObject({ token: 'from-discovery' });
     expect(find('http://127.1:9999/', { data: l.discovered })).toMatchObject({ token: 'from-discovery' });
+    // The unspecified address, as a node's own MUTUAL_RPC bind address reads beside it, reaches this machine.
+    expect(find('http://0.0.0.0:9999', { data: l.discovered })).toMatchObject({ token: 'from-discovery' });
+    expect(find('http://[::]:9999', { data: l.discovered })).toMatchObject({ token: 'from-discovery' });
     for (const rpc of ['http://[::1]:9999', 'http://127.0.0.2:9999', 'https://127.0.0.1:9999']) {
       expect(find(rpc), rpc).toMatchObject({ refused: expect.stringContaining('is at http://127.0.0.1:9999') });
     }
@@ -110,7 +113,7 @@ describe('admin token discovery', () => {
     ]) {
       const r = await mutual(['--rpc', evil, ...args, '--data', l.discovered], o);
       expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stderr).toMatch(/^error: UNAUTHORIZED: this command needs the node's admin token; give it with --token TOKEN or MUTUAL_ADMIN_TOKEN: http:\/\/evil\.example\.org:9999 is not a loopback address/);
+      expect(r.stderr).toMatch(/^error: UNAUTHORIZED: this command needs the node's admin token; give it with --token TOKEN or MUTUAL_ADMIN_TOKEN: http:\/\/evil\.example\.org:9999 is not an address of this machine/);
     }
     expect(sent).toEqual([]);
     // Given by the user, it is sent.
