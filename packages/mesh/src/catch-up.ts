@@ -26,7 +26,8 @@ export interface CatchUpDeps {
   readonly signal: AbortSignal;
   /**
    * A verified head of the bank that a peer answered after the catch-up stopped waiting for it
-   * (see HEAD_ANSWER_GRACE_MS); the caller records it and catches up to it if it is ahead.
+   * (see HEAD_ANSWER_GRACE_MS), recorded already; the catch-up fetches from that peer if the
+   * head is ahead, and the caller follows it as any head it learns of.
    */
   late?(head: SignedHead): void;
   /** Default HEAD_ANSWER_GRACE_MS. */
@@ -96,12 +97,17 @@ async function fromHeads(bank: Uint8Array, peers: readonly SyncPeer[], replicas:
     await replicas.recordHead(head);
     if (await fetchUpTo(bank, answer.peer, head, replicas, deps)) return;
   }
+  // A head that comes after the wait is recorded, handed on, and fetched from the peer that
+  // sent it if it is ahead: that peer may be the only one that holds the entries.
   for (const asked of waiting.values()) {
-    void asked.then((answer) => {
+    void asked.then(async (answer) => {
       if (deps.signal.aborted) return;
       const head = openAnswer(bank, answer, deps);
-      if (head) deps.late?.(head);
-    });
+      if (!head) return;
+      await replicas.recordHead(head);
+      deps.late?.(head);
+      if (head.size > (replicas.status(bank)?.size ?? 0) && !done()) await fetchUpTo(bank, answer.peer, head, replicas, deps);
+    }).catch(() => {}); // the next catch-up tries again
   }
 }
 
@@ -153,13 +159,14 @@ async function fetchUpTo(bank: Uint8Array, peer: SyncPeer, head: SignedHead, rep
     const asked: Asked = next;
     const { from, count } = asked;
     const r: mutual.v1.SyncResponse | undefined = await asked.response;
-    next = r?.entries && from + count < head.size ? ask(from + count) : undefined;
     if (!r?.entries) break;
     const entries = r.entries.entries ?? [];
     if (entries.length !== count) {
       deps.strike(peer, `asked for ${count} entries, got ${entries.length}`);
       break;
     }
+    // The next chunk is asked for while this one is checked and stored.
+    next = from + count < head.size ? ask(from + count) : undefined;
     const result = await replicas.append(bank, head.size, from, entries, r.entries.proof ?? []);
     if (result === 'bad-proof' && (await proveFork(bank, peer, head, replicas, deps))) return true;
     if (typeof result === 'string') {

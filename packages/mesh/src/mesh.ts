@@ -41,6 +41,8 @@ export interface MeshOptions {
   readonly logger?: MeshLogger;
   /** Milliseconds an inbound connection may stay open without a completed hello; default LIMITS.HELLO_TIMEOUT_MS. */
   readonly helloTimeoutMs?: number;
+  /** Milliseconds between two follow-ups of one peer's hellos (HELLO_FOLLOW_UP_MS by default). */
+  readonly helloFollowUpMs?: number;
   /**
    * Called with each SignedAgreement accepted from the agreements topic, or from a peer's pool
    * when it is met (already validated: of this bioregion, every signature a member's).
@@ -200,6 +202,9 @@ export class Mesh {
   readonly #refused: BoundedMap<true>;
   /** When what a hello starts was last done for each peer (see HELLO_FOLLOW_UP_MS). */
   readonly #followedUp: BoundedMap<number>;
+  /** Follow-ups of peers that said hello again within HELLO_FOLLOW_UP_MS, waiting for it to pass (#followUp). */
+  readonly #followUpTimers = new Map<string, NodeJS.Timeout>();
+  readonly #rememberedPeers: number;
   /** Connections that carried a hello, or had one sent on them: one hello per connection. */
   readonly #helloConnections = new WeakSet<Connection>();
   /** Connections whose peer was asked for its head when its heads subscription came (see #onHeadsSubscription). */
@@ -223,6 +228,8 @@ export class Mesh {
   readonly #reached = new Set<string>();
   /** Heads accepted by the validator, by message payload: the message handler need not verify them again. */
   readonly #validated = new WeakMap<Uint8Array, SignedHead>();
+  /** The bank of each fork proof the evidence topic's validator accepted, by the message's bytes. */
+  readonly #validatedEvidence = new WeakMap<Uint8Array, Uint8Array>();
   /** The sync channel to each peer (peer ID), opened on first use. */
   readonly #channels = new Map<string, SyncChannel>();
   /** The push stream to each bank (hex key), open or opening. */
@@ -249,6 +256,7 @@ export class Mesh {
     this.#strikes = new BoundedMap(remembered);
     this.#refused = new BoundedMap(remembered);
     this.#followedUp = new BoundedMap(remembered);
+    this.#rememberedPeers = remembered;
     this.#replicates = opts.replicates ?? (() => true);
     this.#log = opts.logger ?? SILENT;
     this.#host = host;
@@ -321,7 +329,11 @@ export class Mesh {
     });
     pubsub.addEventListener('message', (e) => {
       if (e.detail.topic === this.#evidenceTopic) {
-        if (!this.#stopped) void this.#onEvidence(e.detail.data);
+        const bank = this.#validatedEvidence.get(e.detail.data) ?? checkForkProof(e.detail.data, this.#opts.verify)?.bank;
+        if (this.#stopped || !bank) return;
+        // Relayed; kept for good only against a bank that matters, else held until it does.
+        if (this.#matters(bank)) void this.#onEvidence(e.detail.data);
+        else this.#pendingForks.set(hex(bank), Uint8Array.from(e.detail.data));
         return;
       }
       if (e.detail.topic === this.#agreementsTopic) {
@@ -371,16 +383,18 @@ export class Mesh {
   /**
    * The gossip validator of the evidence topic: Reject (the sender loses score, no relay)
    * anything but one valid ForkProof within MAX_FORK_PROOF_BYTES (`checkForkProof`); Ignore
-   * (no relay, no penalty) a proof against this bank itself, a bank whose proofs this node
-   * does not take in (#matters), or a bank it already holds forked (the proof has then been
-   * relayed once already).
+   * (no relay, no penalty) a proof against this bank itself, a bank this node has neither met
+   * nor replicated, or a bank it already holds forked (the proof has then been relayed once
+   * already). A proof against a bank met is relayed even if this node does not keep it
+   * (#matters): the bank's counterparties may be reached only through this node.
    */
   validateEvidence(msg: Message): TopicValidatorResult {
     if (msg.type !== 'unsigned' || msg.data.length > LIMITS.MAX_FORK_PROOF_BYTES) return TopicValidatorResult.Reject;
     const evidence = checkForkProof(msg.data, this.#opts.verify);
     if (!evidence) return TopicValidatorResult.Reject;
     if (bytesEqual(evidence.bank, this.#opts.ledger.bank.key)) return TopicValidatorResult.Ignore;
-    if (!this.#matters(evidence.bank) || this.#opts.replicas.isForked(evidence.bank)) return TopicValidatorResult.Ignore;
+    if (!(this.#matters(evidence.bank) || this.#known(evidence.bank)) || this.#opts.replicas.isForked(evidence.bank)) return TopicValidatorResult.Ignore;
+    this.#validatedEvidence.set(msg.data, evidence.bank);
     return TopicValidatorResult.Accept;
   }
 
@@ -543,15 +557,36 @@ export class Mesh {
     await this.#onHead(hello.head);
     // Its subscription to the heads topic may have come before its hello had verified.
     if (this.#host.services.pubsub.getSubscribers(this.#topic).some((p) => p.equals(conn.remotePeer))) this.#onHeadsSubscription(conn.remotePeer);
-    const now = performance.now();
+    this.#followUp(conn.remotePeer, hello.bank);
+  }
+
+  /**
+   * Asks a peer whose hello verified for what it may hold that this node missed while away:
+   * agreements and fork proofs gossiped meanwhile, and newer heads of the other banks this node
+   * replicates. At most once per HELLO_FOLLOW_UP_MS per peer: a peer that says hello again
+   * sooner (it reconnected) is followed up once that time has passed, if still connected, so
+   * what was gossiped while it was away is not missed.
+   */
+  #followUp(peerId: PeerId, bank: Uint8Array): void {
+    const peer = peerId.toString();
+    if (this.#stopped || this.#followUpTimers.has(peer)) return;
     const last = this.#followedUp.get(peer);
-    if (last !== undefined && now - last < HELLO_FOLLOW_UP_MS) return;
-    this.#followedUp.set(peer, now);
-    // The peer may hold agreements and fork proofs gossiped while this node was away, and
-    // newer heads of the other banks this node replicates.
-    if (this.#opts.onAgreement) void this.#fetchAgreements(conn.remotePeer);
-    void this.#fetchEvidence(conn.remotePeer);
-    void this.#askHeads(conn.remotePeer, hello.bank);
+    const wait = last === undefined ? 0 : last + (this.#opts.helloFollowUpMs ?? HELLO_FOLLOW_UP_MS) - performance.now();
+    if (wait > 0) {
+      // One timer per peer connected in the last minute; past the bound of remembered peers, none.
+      if (this.#followUpTimers.size >= this.#rememberedPeers) return;
+      const timer = setTimeout(() => {
+        this.#followUpTimers.delete(peer);
+        if (this.#hellos.has(peer) && this.#host.getConnections(peerId).length > 0) this.#followUp(peerId, bank);
+      }, wait);
+      timer.unref();
+      this.#followUpTimers.set(peer, timer);
+      return;
+    }
+    this.#followedUp.set(peer, performance.now());
+    if (this.#opts.onAgreement) void this.#fetchAgreements(peerId);
+    void this.#fetchEvidence(peerId);
+    void this.#askHeads(peerId, bank);
   }
 
   /**
@@ -1258,6 +1293,7 @@ export class Mesh {
     clearInterval(this.#refreshTimer);
     for (const r of this.#retries.values()) clearTimeout(r.timer);
     for (const t of this.#followTimers.values()) clearTimeout(t);
+    for (const t of this.#followUpTimers.values()) clearTimeout(t);
     this.#unsubscribeForks?.();
     await Promise.allSettled([...this.#syncing.values()]);
     await this.#host.stop();

@@ -95,6 +95,33 @@ describe('catchUp', () => {
     expect(asked).toEqual(['the bank: getEntries', 'a relay: getHead', 'a relay: getEntries']);
   }, 30_000);
 
+  it('fetches from the only holder of the entries when its head comes after the wait', async () => {
+    const a = await startBank();
+    await a.commit(5);
+    const b = await startBank();
+    const holder = peer('the only holder, 1.2 s per answer');
+    const other = peer('holds nothing of the bank');
+    const late: SignedHead[] = [];
+    await catchUp(a.store.bank.key, [holder, other], b.replicas, {
+      verify,
+      signal: new AbortController().signal,
+      strike: () => {},
+      graceMs: 300,
+      late: (h) => void late.push(h),
+      request: async (p, req) => {
+        if (p === other) return pb.SyncResponse.decode(pb.SyncResponse.encode({ error: { code: 'NOT_FOUND', message: '' } }).finish());
+        await sleep(1200);
+        return serve(a.store, req);
+      },
+    });
+    // The catch-up itself ended after the grace; the late head is handed on, and fetched from its peer.
+    expect(b.replicas.status(a.store.bank.key)?.size ?? 0).toBe(0);
+    const end = Date.now() + 10_000;
+    while ((b.replicas.status(a.store.bank.key)?.size ?? 0) < a.store.size && Date.now() < end) await sleep(50);
+    expect(b.replicas.status(a.store.bank.key)?.size).toBe(a.store.size);
+    expect(late.map((h) => h.size)).toEqual([a.store.size]);
+  }, 30_000);
+
   it('does not strike a peer whose chunk no longer fits because the replica grew meanwhile', async () => {
     const a = await startBank();
     await a.commit(5);

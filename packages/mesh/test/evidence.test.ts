@@ -209,7 +209,27 @@ describe('fork evidence', () => {
     await waitFor('b marks c forked', () => forkedAt(b, c));
   }, 30_000);
 
-  it('takes in, relays and keeps no fork proof against a key of no concern to it, though that key said hello', async () => {
+  it('relays a proof against a bank it has met and does not replicate, to the banks that do, and keeps it only in memory', async () => {
+    const c = await startBank();
+    await c.commit(1);
+    const hub = await startBank({ bootstrap: c.mesh.addresses(), replicates: () => false });
+    const b = await startBank({ bootstrap: hub.mesh.addresses(), replicates: (bank) => Buffer.from(bank).equals(Buffer.from(c.store.bank.key)) });
+    await waitFor('the hub has met c', () => knows(hub, c));
+    await waitFor('b hears the hub on the evidence topic', () => b.mesh.peers().some((p) => p.peerId === hub.mesh.peerId && p.gossip.includes('evidence')));
+    const raw = await rawPeer();
+    const topic = topics('Cascadia').evidence;
+    raw.services.pubsub.subscribe(topic);
+    await raw.dial(multiaddr(hub.mesh.addresses()[0]!));
+    await waitFor('the hub subscribed, as the raw peer sees it', () => raw.services.pubsub.getSubscribers(topic).length > 0);
+    const head = c.store.head;
+    await raw.services.pubsub.publish(topic, encodeForkProof(head, forge(c, head.size, new Uint8Array(32).fill(7)), []));
+    await waitFor('b marks c forked', () => forkedAt(b, c));
+    // The hub relayed it without keeping it for good: c is none of its concern.
+    expect(forkedAt(hub, c)).toBe(false);
+    expect(hub.replicas.forks()).toEqual([]);
+  }, 30_000);
+
+  it('takes in and keeps no fork proof against a key of no concern to it, though that key said hello; ignores one against a key never met', async () => {
     const federated = new Set<string>();
     const a = await startBank({ replicates: (bank) => federated.has(hex(bank)) });
     const selfProof = (p: HelloPeer) => encodeForkProof(p.head(3, new Uint8Array(32).fill(1)), p.head(3, new Uint8Array(32).fill(2)), []);
@@ -217,7 +237,9 @@ describe('fork evidence', () => {
     const gossiper = await helloPeer({ answer: serving(() => []) });
     await gossiper.connect(a.mesh.addresses()[0]!);
     await waitFor('a asks it for its fork proofs', () => gossiper.requests.some((r) => r.getEvidence));
-    expect(a.mesh.validateEvidence(unsigned(selfProof(gossiper)))).toBe(TopicValidatorResult.Ignore);
+    // Relayed (its counterparties may hear it only through a), not kept: see the test above.
+    expect(a.mesh.validateEvidence(unsigned(selfProof(gossiper)))).toBe(TopicValidatorResult.Accept);
+    expect(a.mesh.validateEvidence(unsigned(proofOfFreshKey().proof))).toBe(TopicValidatorResult.Ignore);
     // Another serves such a proof when asked.
     let served: Uint8Array = new Uint8Array(0);
     const server = await helloPeer({ answer: serving(() => [served]) });

@@ -34,7 +34,7 @@ export async function startBank(
     gossip?: boolean;
   } & Pick<
     MeshOptions,
-    'helloTimeoutMs' | 'logger' | 'onAgreement' | 'onPush' | 'replicates' | 'maxKnownBanks' | 'maxRememberedPeers'
+    'helloTimeoutMs' | 'helloFollowUpMs' | 'logger' | 'onAgreement' | 'onPush' | 'replicates' | 'maxKnownBanks' | 'maxRememberedPeers'
   > = {},
 ): Promise<TestBank> {
   const dir = mkdtempSync(join(tmpdir(), 'mutual-mesh-'));
@@ -65,6 +65,7 @@ export async function startBank(
         listen: opts.listen ?? ['/ip4/127.0.0.1/tcp/0'],
         bootstrap,
         ...(opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: opts.helloTimeoutMs }),
+        ...(opts.helloFollowUpMs === undefined ? {} : { helloFollowUpMs: opts.helloFollowUpMs }),
         ...(opts.logger === undefined ? {} : { logger: opts.logger }),
         ...(opts.onAgreement === undefined ? {} : { onAgreement: opts.onAgreement }),
         ...(opts.onPush === undefined ? {} : { onPush: opts.onPush }),

@@ -98,8 +98,8 @@ describe('the hello before sync', () => {
     expect(Buffer.from(pb.SyncResponse.decode(answer!).head!)).toEqual(Buffer.from(a.store.head.bytes));
   }, 30_000);
 
-  it('a connection carries one hello; what a hello starts is done once per peer in a while', async () => {
-    const a = await startBank({ onAgreement: () => {} });
+  it('a connection carries one hello; what a hello starts is done once per peer in a while, and again once that while has passed', async () => {
+    const a = await startBank({ onAgreement: () => {}, helloFollowUpMs: 3000 });
     const addr = a.mesh.addresses()[0]!;
     const p = await helloPeer({ answer: nothingHeld });
     const first = await p.connect(addr);
@@ -118,6 +118,8 @@ describe('the hello before sync', () => {
     expect(second.status).toBe('open');
     expect(p.requests.filter((r) => r.getEvidence)).toHaveLength(1);
     expect(p.requests.filter((r) => r.getAgreements)).toHaveLength(1);
+    // Once the while has passed, what p may have held meanwhile is asked for, p being still connected.
+    await waitFor('a asks p again', () => p.requests.filter((r) => r.getEvidence).length === 2 && p.requests.filter((r) => r.getAgreements).length === 2, 8_000);
   }, 30_000);
 });
 

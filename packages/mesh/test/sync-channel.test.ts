@@ -81,6 +81,37 @@ describe('SyncChannel', () => {
     expect(timeouts).toBe(1);
   });
 
+  it('time a request waits behind answers that keep coming is not a timeout', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let timeouts = 0;
+    // Each answer takes 200 ms; the last of eight requests sent at once is answered after 1.6 s.
+    const { channel, streams } = await setup(async (r) => {
+      await sleep(200);
+      return [bytes(`re:${text(r)}`)];
+    }, { timeoutMs: 500, onTimeout: () => timeouts++ });
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const answers = await Promise.all(names.map((x) => channel.request(bytes(x))));
+    expect(answers.map(text)).toEqual(names.map((x) => `re:${x}`));
+    expect(timeouts).toBe(0);
+    expect(streams()).toBe(1);
+  });
+
+  it('a timer that fires late because this process was not running is not a timeout', async () => {
+    let timeouts = 0;
+    const { channel } = await setup((r) => [bytes(`re:${text(r)}`)], { timeoutMs: 300, onTimeout: () => timeouts++ });
+    expect(text(await channel.request(bytes('warm')))).toBe('re:warm');
+    const answer = channel.request(bytes('x'));
+    // Past the channel's own awaits (the request is sent and waited for), not the socket's.
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    // This process blocked for well past the timeout and its grace: the answer is read next.
+    const until = performance.now() + 1500;
+    while (performance.now() < until) {
+      // busy
+    }
+    expect(text(await answer)).toBe('re:x');
+    expect(timeouts).toBe(0);
+  });
+
   it('an answer to no request is invalid; a stream the server closes is opened again', async () => {
     const extra = await setup((r) => [bytes(`re:${text(r)}`), bytes('more')]);
     expect(text(await extra.channel.request(bytes('a')))).toBe('re:a');
