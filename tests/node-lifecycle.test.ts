@@ -1,6 +1,7 @@
 // The daemon as a child process: start, readiness, clean stop, a second node on the same
 // data directory, restart with the same bank, and SIGKILL during a stream of transfers.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -138,6 +139,26 @@ describe('the daemon', () => {
       expect((await verifyStore(store)).ok).toBe(true);
     } finally {
       await store.close();
+    }
+  });
+
+  it('exits 2 naming the option when the RPC or mesh address is in use', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      for (const [args, option] of [
+        [['--rpc', `127.0.0.1:${port}`], '--rpc'],
+        [['--listen', `/ip4/127.0.0.1/tcp/${port}`], '--listen'],
+      ] as const) {
+        const { proc, output } = spawnNode([...args]);
+        const { code } = await exited(proc, START_DEADLINE_MS);
+        expect(code, output()).toBe(2);
+        expect(output()).toContain(`${option} (MUTUAL_`);
+        expect(output()).toMatch(/is in use: another program/);
+      }
+    } finally {
+      taken.close();
     }
   });
 

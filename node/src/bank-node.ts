@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { formatBankId } from '@mutual/codec';
-import { LIMITS } from '@mutual/interface';
+import { LIMITS, MutualError } from '@mutual/interface';
 import { Mesh } from '@mutual/mesh';
 import { AgreementPool, LedgerStore, ReplicaStore } from '@mutual/store';
 import { signDetached, verify, VerifierPool } from '@mutual/verifier';
@@ -133,20 +133,24 @@ export class BankNode {
       await counterparties.load(agreementPool, store.agreementInForce);
       clearing = new Clearing({ store, replicas, counterparty: (bank) => counterparties.has(bank), logger: logger.child({ module: 'clearing' }) });
       const clearingOf = clearing;
-      mesh = await Mesh.start({
-        onPush: (push) => void clearingOf.receive(push.head.bank, push.entries),
-        // Replicas of the banks this bank federates with, not of every bank of the bioregion.
-        replicates: (bank) => counterparties.has(bank),
-        onAgreement: (signed) => void federation?.receive(signed).catch((err: unknown) => log.warn({ err }, 'taking in an agreement failed')),
-        agreements: async () => (await agreementPool.list()).map((x) => x.signed),
-        ledger: store,
-        replicas,
-        verify,
-        seed: secretKey.subarray(0, 32),
-        listen: [options.listen.text],
-        bootstrap: options.bootstrap.map((b) => b.text),
-        logger: logger.child({ module: 'mesh' }),
-      });
+      try {
+        mesh = await Mesh.start({
+          onPush: (push) => void clearingOf.receive(push.head.bank, push.entries),
+          // Replicas of the banks this bank federates with, not of every bank of the bioregion.
+          replicates: (bank) => counterparties.has(bank),
+          onAgreement: (signed) => void federation?.receive(signed).catch((err: unknown) => log.warn({ err }, 'taking in an agreement failed')),
+          agreements: async () => (await agreementPool.list()).map((x) => x.signed),
+          ledger: store,
+          replicas,
+          verify,
+          seed: secretKey.subarray(0, 32),
+          listen: [options.listen.text],
+          bootstrap: options.bootstrap.map((b) => b.text),
+          logger: logger.child({ module: 'mesh' }),
+        });
+      } catch (err) {
+        throw listenError('--listen (MUTUAL_LISTEN)', options.listen.text, err);
+      }
       // A new counterparty's log is fetched at once (a stopped mesh ignores the call).
       const meshOf = mesh;
       counterparties.onAdd((bank) => meshOf.scheduleCatchUp(bank));
@@ -159,13 +163,21 @@ export class BankNode {
         counterparties,
       });
       if (store.bank.name !== options.name || store.bank.bioregion !== options.bioregion) {
-        log.info({ name: store.bank.name, bioregion: store.bank.bioregion }, 'name and bioregion are those of the genesis entry; the options only name a new bank');
+        // A bank's name and bioregion are in its first entry for good: options that differ are most likely a mistake.
+        log.warn(
+          { name: store.bank.name, bioregion: store.bank.bioregion, optionName: options.name, optionBioregion: options.bioregion },
+          'the name and bioregion given differ from those of this bank (its genesis entry), which stay: the options only name a new bank',
+        );
       }
       // Stopped by the RPC when it closes (before the pool): built on the first request, then incremental.
       const reconciler = new Reconciler({ store, replicas, verify, verifyBatch: (items) => pool.verifyBatch(items), onError: (err) => log.warn({ err }, 'reconciliation failed') });
       let ready = () => false;
       app = await buildApp({ store, logger, adminToken: data.adminToken, isReady: () => ready(), rateLimit: { max: options.rateLimit }, mesh, federation, clearing, reconciler });
-      await app.listen({ host: options.rpc.host, port: options.rpc.port });
+      try {
+        await app.listen({ host: options.rpc.host, port: options.rpc.port });
+      } catch (err) {
+        throw listenError('--rpc (MUTUAL_RPC)', `${options.rpc.host}:${options.rpc.port}`, err);
+      }
       const port = (app.server.address() as AddressInfo).port;
       const url = localRpcUrl(options.rpc.host, port);
       const discoveryFile = writeDiscovery(options.home, port, { rpc: url, data: data.dir, pid: process.pid });
@@ -224,4 +236,28 @@ export class BankNode {
     })();
     return this.#stopping;
   }
+}
+
+/** The system error code of `err` or of one of its causes (libp2p wraps the socket's error). */
+function systemCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    const inText = /\b(EADDRINUSE|EADDRNOTAVAIL|EACCES)\b/.exec(e.message)?.[1];
+    if (inText) return inText;
+  }
+  return undefined;
+}
+
+/**
+ * A failure to listen on `address`, said in the terms of the option that gave it (CONFIG_INVALID),
+ * or `err` itself when it is not one of the usual causes.
+ */
+function listenError(option: string, address: string, err: unknown): unknown {
+  const why = {
+    EADDRINUSE: 'is in use: another program (another node?) listens there; choose another port, or stop that program',
+    EADDRNOTAVAIL: 'is not an address of this machine',
+    EACCES: 'may not be listened on by this user (ports below 1024 need privileges)',
+  }[systemCode(err) ?? ''];
+  return why ? new MutualError('CONFIG_INVALID', `${option} ${address} ${why}`, { cause: err }) : err;
 }

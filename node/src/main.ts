@@ -15,8 +15,9 @@ function fail(message: string): void {
 }
 
 /**
- * Runs the daemon: reads and validates options (exit 2 when they are wrong), starts the bank
- * (exit 1 when it cannot: data directory in use, damaged database, bad key file), and stops
+ * Runs the daemon: reads and validates options (exit 2 when they are wrong, also when the start
+ * finds one wrong: an address in use), starts the bank (exit 1 when it cannot: data directory
+ * in use, damaged database, bad key file), and stops
  * it cleanly on SIGTERM or SIGINT (exit 0, or 1 past {@link STOP_DEADLINE_MS}).
  * Resolves with the running node, or undefined when it exited early.
  */
@@ -93,7 +94,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), env:
     const message = isMutualError(err) ? err.message : `cannot start: ${(err as Error).message}`;
     logger.fatal(isMutualError(err) ? { code: err.code } : { err }, message);
     fail(message);
-    process.exit(EXIT.failed);
+    // An option the start found wrong (an address in use, say) is a configuration error too.
+    process.exit(isMutualError(err) && err.code === 'CONFIG_INVALID' ? EXIT.badConfig : EXIT.failed);
   }
   return node;
 }

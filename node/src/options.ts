@@ -104,6 +104,12 @@ Each option can also be set by environment variable or in a JSON config file
   --clearing-limit NOTES clearing limit of that founding agreement (MUTUAL_CLEARING_LIMIT, default ${DEFAULTS.clearingLimit})
   --config FILE         JSON config file (MUTUAL_CONFIG)
   --help                this text
+
+Environment only: MUTUAL_HOME, where the discovery file for local clients goes (default ~/.mutual).
+
+Exit codes: 0 stopped cleanly (SIGTERM or SIGINT); 1 could not start (data directory in use,
+damaged database, bad key file) or stopped after a failure (a failed ledger write, a stop past
+its deadline); 2 an option is wrong (also one the start finds wrong: an address in use).
 `;
 
 /** Where a raw value came from, to name it in an error message. */

@@ -47,4 +47,16 @@ describe('request logging', () => {
     await t.app.inject({ method: 'GET', url: '/v1/no-such-route' });
     expect(lines.filter((l) => typeof l.msg === 'string' && /request|route/i.test(l.msg))).toEqual([]);
   });
+
+  it('a refused request is logged at info with its method, route and client; one over the rate limit only at debug', async () => {
+    const { logger, lines } = capture('info');
+    const t = await testBank({ logger, rateLimit: { max: 2 } });
+    banks.push(t);
+    expect((await t.app.inject({ method: 'POST', url: '/v1/accounts', payload: { publicKey: 'x', kind: 'member' } })).statusCode).toBe(401);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await t.app.inject({ method: 'GET', url: '/v1/status' })).statusCode);
+    expect(statuses.at(-1)).toBe(429);
+    const refused = lines.filter((l) => l.msg === 'request refused');
+    expect(refused).toEqual([expect.objectContaining({ level: 30, code: 'UNAUTHORIZED', status: 401, method: 'POST', route: '/v1/accounts', ip: '127.0.0.1' })]);
+  });
 });

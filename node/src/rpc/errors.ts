@@ -86,7 +86,13 @@ export function classify(err: unknown): { code: Code; status: number; message: s
 export function handleError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody | Promise<ErrorBody> {
   const c = classify(err);
   if (c.internal) request.log.error({ err }, 'request failed');
-  else request.log.info({ code: c.code, status: c.status }, 'request refused');
+  else {
+    // Who asked for what: a refused admin token or a flood can be traced to its source. A
+    // client over the rate limit is refused many times a second: not one info line each.
+    const fields = { code: c.code, status: c.status, method: request.method, route: request.routeOptions?.url ?? request.url.split('?')[0], ip: request.ip };
+    if (c.code === 'RATE_LIMITED') request.log.debug(fields, 'request refused');
+    else request.log.info(fields, 'request refused');
+  }
   reply.code(c.status);
   return answerUnread(request, reply, { error: { code: c.code, message: c.message } }, c.code !== 'NOT_READY');
 }
