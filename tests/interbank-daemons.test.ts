@@ -23,11 +23,11 @@ const settledOrRefunded = (d: MeshDaemon, index: number) =>
     return t.state !== 'pending' && t;
   }, 30_000);
 
-/** The `mutual_pushes` metric of a daemon, by outcome. */
+/** The `mutual_pushes_total` metric of a daemon, by outcome. */
 async function pushCounts(d: MeshDaemon): Promise<Record<string, number>> {
   const text = await (await fetch(`${d.url}/metrics`)).text();
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^mutual_pushes\{outcome="(\w+)"\} (\d+)$/gm)) out[m[1]!] = Number(m[2]);
+  for (const m of text.matchAll(/^mutual_pushes_total\{outcome="(\w+)"\} (\d+)$/gm)) out[m[1]!] = Number(m[2]);
   return out;
 }
 

@@ -122,7 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Registered after the rate limiter so that probing for routes counts against the limit too.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, handleNotFound);
 
-  const metrics = createMetrics(deps.store, deps.mesh);
+  const metrics = createMetrics({ store: deps.store, mesh: deps.mesh, version: NODE_VERSION });
   app.addHook('onClose', async () => metrics.close());
 
   const { store } = deps;

@@ -343,6 +343,14 @@ export class LedgerStore {
     return this.#agreement;
   }
 
+  /**
+   * Commands accepted and not yet taken into a commit: the count `submit` compares with
+   * LIMITS.MAX_QUEUED_INSTRUCTIONS before it refuses with OVERLOADED.
+   */
+  get queued(): number {
+    return this.#queuedCommands;
+  }
+
   async getAccount(id: Uint8Array): Promise<Account | undefined> {
     this.#checkOpen();
     const v = readNow(this.#db, keys.account(id));

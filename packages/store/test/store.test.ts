@@ -8,7 +8,7 @@ import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FORMAT_VERSION, KEYSPACES, LedgerStore, LOWEST_STORED_LEVEL, RETIRED_KEYSPACES, verifyStore } from '../src/index.ts';
 import { keys } from '../src/keys.ts';
-import { DAY, newHolder, openAccount, signed, storeOptions, tempDir, type Acct, type Holder } from './fixture.ts';
+import { DAY, newHolder, openAccount, signed, storeOptions, tempDir, verify, type Acct, type Holder } from './fixture.ts';
 
 let dir: string;
 let cleanup: () => void;
@@ -108,6 +108,35 @@ describe('group commit', () => {
     expect(heads).toBeLessThan(50);
     expect((await store.getAccount(bob.id))?.balance).toBe(500n);
     expect((await verifyStore(store)).ok).toBe(true);
+  });
+
+  it('counts the commands waiting to be committed (queued), down to none once they are', async () => {
+    await store.close();
+    // Signatures checked on a pool the test holds back: a submission waits in the queue until
+    // its signatures are checked, so the count can be read while it waits.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    store = await LedgerStore.open(
+      storeOptions(dir, bank, {
+        verifyBatch: async (items) => {
+          await held;
+          return Uint8Array.from(items, (it) => (verify(it.signature, it.message, it.publicKey) ? 1 : 0));
+        },
+      }),
+    );
+    const { alice, bob } = await fund();
+    expect(store.queued).toBe(0);
+    // At least 64 signatures go to the pool (fewer are checked on the calling thread).
+    const batch = (from: number) => Array.from({ length: 64 }, (_, i) => signed(store, alice, BigInt(from + i), { transfer: { payee: bob.id, amount: 1n } }));
+    const first = store.submitSigned(batch(1));
+    const second = store.submitSigned(batch(65));
+    expect(store.queued).toBe(128);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.queued).toBe(128);
+    release();
+    const results = [...(await first), ...(await second)];
+    expect(results.every((r) => r.code === 'APPLIED')).toBe(true);
+    expect(store.queued).toBe(0);
   });
 
   it('tells subscribers about every durable commit, in order', async () => {

@@ -9,7 +9,7 @@ import { headJson } from '../views.ts';
 export interface MeshView {
   peers(): PeerInfo[];
   banks(): Promise<BankInfo[]>;
-  /** Pushes sent, left to replication, received and refused (the `mutual_pushes` metric). */
+  /** Pushes sent, left to replication, received and refused (the `mutual_pushes_total` metric). */
   pushCounts?(): { sent: number; unsent: number; received: number; refused: number };
 }
 
