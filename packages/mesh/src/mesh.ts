@@ -7,7 +7,7 @@ import { checkForkProof, type ForkEvidence, type LedgerStore, type ReplicaStore 
 import { isAgreementOf, validateAgreement } from './agreements.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { catchUp, type SyncPeer } from './catch-up.ts';
-import { Redialer } from './redial.ts';
+import { Redialer, type HelloOutcome } from './redial.ts';
 import { FrameError, readFrame, readFrames, StreamGone, writeFrame } from './frames.ts';
 import { checkHello, encodeHello, type PeerHello } from './hello.ts';
 import { HelloDeadlines } from './hello-deadline.ts';
@@ -162,6 +162,15 @@ const SYNC_STREAM_IDLE_MS = 10_000;
  */
 export const HEAD_REFRESH_MS = 5_000;
 const SILENT: MeshLogger = { info() {}, warn() {}, debug() {} };
+
+/** A hello that verified and names another bioregion. */
+class OtherBioregion extends Error {
+  readonly bioregion: string;
+  constructor(bioregion: string) {
+    super('another bioregion');
+    this.bioregion = bioregion;
+  }
+}
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 /**
@@ -198,13 +207,18 @@ export class Mesh {
   /** Name and bioregion of banks met, by bank (hex). */
   readonly #banks = new Map<string, { name: string; bioregion: string }>();
   readonly #strikes: BoundedMap<{ n: number; at: number }>;
-  /** Peers of another bioregion: hung up on, never dialed again (at most MAX_REMEMBERED_PEERS). */
-  readonly #refused: BoundedMap<true>;
+  /**
+   * The bioregion of each peer of another bioregion met, by peer ID: hung up on, never dialed
+   * again (at most MAX_REMEMBERED_PEERS).
+   */
+  readonly #refused: BoundedMap<string>;
   /** When what a hello starts was last done for each peer (see HELLO_FOLLOW_UP_MS). */
   readonly #followedUp: BoundedMap<number>;
   /** Follow-ups of peers that said hello again within HELLO_FOLLOW_UP_MS, waiting for it to pass (#followUp). */
   readonly #followUpTimers = new Map<string, NodeJS.Timeout>();
   readonly #rememberedPeers: number;
+  /** How the hello this node said on each connection it dialed ended (the bootstrap redial waits for it). */
+  readonly #helloOutcomes = new WeakMap<Connection, Promise<HelloOutcome>>();
   /** Connections that carried a hello, or had one sent on them: one hello per connection. */
   readonly #helloConnections = new WeakSet<Connection>();
   /** Connections whose peer was asked for its head when its heads subscription came (see #onHeadsSubscription). */
@@ -269,7 +283,13 @@ export class Mesh {
       void conn.close().catch(() => {});
     });
     this.#duplicates = watchDuplicateConnections(host, LIMITS.DUPLICATE_CONNECTION_CHECK_MS, this.#log);
-    this.#redialer = new Redialer(host, opts.bootstrap, (peer) => this.#refused.has(peer), this.#abort.signal, this.#log);
+    this.#redialer = new Redialer(
+      host,
+      opts.bootstrap,
+      { hello: (conn) => this.#helloOutcomes.get(conn), refused: (peer) => this.#refused.get(peer) },
+      this.#abort.signal,
+      this.#log,
+    );
   }
 
   /** Starts the host, listens, subscribes to the bioregion's topics and dials the bootstrap peers. */
@@ -277,13 +297,17 @@ export class Mesh {
     const { heads: topic, evidence } = topics(opts.ledger.bank.bioregion);
     let mesh: Mesh | undefined;
     const refused = (p: PeerId) => (mesh === undefined ? false : mesh.#refused.has(p.toString()) || mesh.#isBlocked(p));
+    const blocked = (p: PeerId) => (mesh === undefined ? false : mesh.#isBlocked(p));
     const host = await createHost({
       seed: opts.seed,
       listen: opts.listen,
       headsTopic: topic,
       evidenceTopic: evidence,
       agreementsTopic: topics(opts.ledger.bank.bioregion).agreements,
-      gater: { denyDialPeer: refused, denyInboundEncryptedConnection: refused },
+      // A peer of another bioregion that dials again (it restarted, and forgot) is let in to say
+      // its hello: the answer tells it this node's bioregion, so that it stops dialing and its
+      // operator sees why. Hung up on at once, as the first time.
+      gater: { denyDialPeer: refused, denyInboundEncryptedConnection: blocked },
     });
     mesh = new Mesh(opts, host, topic);
     try {
@@ -303,7 +327,7 @@ export class Mesh {
     await host.handle(PROTOCOLS.push, (stream, conn) => this.#receivePushes(stream, conn), limits);
     host.addEventListener('connection:open', (e) => {
       corkWrites(e.detail);
-      if (e.detail.direction === 'outbound') void this.#sayHello(e.detail);
+      if (e.detail.direction === 'outbound') this.#helloOutcomes.set(e.detail, this.#sayHello(e.detail));
       else this.#helloDeadlines.watch(e.detail);
     });
     host.addEventListener('connection:close', (e) => {
@@ -488,7 +512,8 @@ export class Mesh {
     return encodeHello({ bank: l.bank.key, name: l.bank.name, bioregion: l.bank.bioregion, head: l.head });
   }
 
-  async #sayHello(conn: Connection): Promise<void> {
+  /** Says this node's hello on a connection it dialed and checks the reply. Never throws. */
+  async #sayHello(conn: Connection): Promise<HelloOutcome> {
     this.#helloConnections.add(conn);
     const signal = this.#signal();
     let stream: Stream | undefined;
@@ -498,10 +523,12 @@ export class Mesh {
       await stream.close({ signal });
       const reply = await readFrame(stream, LIMITS.MAX_SYNC_MESSAGE_BYTES, signal);
       await this.#accept(conn, reply);
+      return { kind: 'joined' };
     } catch (err) {
       stream?.abort(err as Error);
       this.#log.debug({ err, peer: conn.remotePeer.toString() }, 'hello failed');
       await conn.close().catch(() => {});
+      return err instanceof OtherBioregion ? { kind: 'other-bioregion', bioregion: err.bioregion } : { kind: 'failed', err };
     }
   }
 
@@ -540,9 +567,12 @@ export class Mesh {
       throw new Error(`refused hello: ${hello}`);
     }
     if (hello.bioregion !== this.#opts.ledger.bank.bioregion) {
-      this.#refused.set(peer, true);
-      this.#log.info({ peer, bioregion: hello.bioregion }, 'a peer of another bioregion: hanging up, not dialing it again');
-      throw new Error('another bioregion');
+      // Logged once per peer: one that dials again (it restarted) is told again, quietly.
+      const again = this.#refused.has(peer);
+      this.#refused.set(peer, hello.bioregion);
+      if (again) this.#log.debug({ peer, bioregion: hello.bioregion }, 'a peer of another bioregion again: hanging up');
+      else this.#log.info({ peer, bioregion: hello.bioregion }, 'a peer of another bioregion: hanging up, not dialing it again');
+      throw new OtherBioregion(hello.bioregion);
     }
     if (bytesEqual(hello.bank, this.#opts.ledger.bank.key)) throw new Error('a connection to this bank itself');
     const bank = hex(hello.bank);
@@ -1234,6 +1264,41 @@ export class Mesh {
       });
     }
     return out;
+  }
+
+  /**
+   * Connected peers, and of those the ones whose hello verified: read from the open
+   * connections, for the node's metrics (O(connections), nothing asked of the peers).
+   */
+  peerCounts(): { connected: number; verified: number } {
+    const peers = this.#host.getPeers();
+    let verified = 0;
+    for (const p of peers) if (this.#hellos.has(p.toString())) verified++;
+    return { connected: peers.length, verified };
+  }
+
+  /**
+   * Banks this node knows besides this one (the other rows of {@link banks}), and the banks it
+   * holds a fork proof against: from memory, without the names that {@link banks} may read.
+   */
+  bankCounts(): { known: number; forked: number } {
+    const replicas = this.#opts.replicas;
+    let known = replicas.list().length;
+    for (const head of this.#unreplicatedHeads.values()) if (!replicas.status(head.bank)) known++;
+    return { known, forked: replicas.forks().length };
+  }
+
+  /**
+   * Each bank this node replicates (MeshOptions.replicates) and holds a replica of: entries
+   * verified, the size of its newest head known here (the difference is how far the replica
+   * lags), and whether it is held forked. One row per replicated bank, from memory.
+   */
+  replication(): Array<{ bank: Uint8Array; replicated: number; head: number; forked: boolean }> {
+    const replicas = this.#opts.replicas;
+    return replicas
+      .list()
+      .filter((r) => this.#replicates(r.bank))
+      .map((r) => ({ bank: r.bank, replicated: r.size, head: r.head?.size ?? 0, forked: replicas.isForked(r.bank) }));
   }
 
   /** Name and bioregion from the genesis entry of a replica (a bank not met since restart). */

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replicated, startBank, stopAll, waitFor } from './fixture.ts';
 import { LIMITS } from '@mutual/interface';
+import { signTreeHead } from '@mutual/ledger';
+import { encodeForkProof } from '@mutual/store';
+import { signBytes } from '../../ledger/test/fixture.ts';
 import { HEAD_REFRESH_MS } from '../src/mesh.ts';
 
 afterEach(stopAll);
@@ -138,4 +141,43 @@ describe('the mesh', () => {
     expect((await rowOfA())?.behind).toBe(0);
     expect((await rowOfA())?.head?.size).toBe(size);
   }, 60_000);
+});
+
+describe('the counts the node exports as metrics', () => {
+  it('are peers connected and verified, banks known and forked, and each replicated bank with its newest head', async () => {
+    let federated = false;
+    const a = await startBank({ replicates: () => federated });
+    expect(a.mesh.peerCounts()).toEqual({ connected: 0, verified: 0 });
+    expect(a.mesh.bankCounts()).toEqual({ known: 0, forked: 0 });
+    expect(a.mesh.replication()).toEqual([]);
+
+    const b = await startBank({ bootstrap: a.mesh.addresses() });
+    await waitFor('the hello', () => a.mesh.peerCounts().verified === 1);
+    expect(a.mesh.peerCounts()).toEqual({ connected: 1, verified: 1 });
+    await b.commit(2);
+    const keyB = Buffer.from(b.store.bank.key);
+    await waitFor("b's head at a", async () => (await a.mesh.banks()).some((x) => keyB.equals(x.bank) && x.head?.size === b.store.size));
+    // Known, not replicated: counted, but no replica row.
+    expect(a.mesh.bankCounts()).toEqual({ known: 1, forked: 0 });
+    expect(a.mesh.replication()).toEqual([]);
+
+    federated = true;
+    a.mesh.scheduleCatchUp(b.store.bank.key);
+    await waitFor('a replicates b', () => replicated(a, b));
+    const rows = () => a.mesh.replication().map((r) => ({ ...r, bank: Buffer.from(r.bank).toString('hex') }));
+    expect(rows()).toEqual([{ bank: keyB.toString('hex'), replicated: b.store.size, head: b.store.size, forked: false }]);
+    expect(a.mesh.bankCounts()).toEqual({ known: 1, forked: 0 });
+
+    // b signs a second head of its size over another root: a holds it forked.
+    const head = b.store.head;
+    const other = signTreeHead(b.store.bank.key, head.size, new Uint8Array(32).fill(4), head.timeMs, (m) => signBytes(m, b.seed));
+    expect(await a.replicas.recordFork(encodeForkProof(head, other, []))).toBe(true);
+    expect(rows()).toEqual([{ bank: keyB.toString('hex'), replicated: b.store.size, head: b.store.size, forked: true }]);
+    expect(a.mesh.bankCounts()).toEqual({ known: 1, forked: 1 });
+
+    await b.stop();
+    await waitFor('b disconnected', () => a.mesh.peerCounts().connected === 0);
+    expect(a.mesh.peerCounts()).toEqual({ connected: 0, verified: 0 });
+    expect(a.mesh.bankCounts()).toEqual({ known: 1, forked: 1 });
+  }, 30_000);
 });

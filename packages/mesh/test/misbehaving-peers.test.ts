@@ -2,7 +2,7 @@
 // hello again and again, ask before their hello, or come with a fresh key each time. What
 // they cost a node is bounded, and honest peers are served and followed as if they were not there.
 import type { Connection } from '@libp2p/interface';
-import { pb } from '@mutual/protocol';
+import { decodeStrict, pb } from '@mutual/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MeshLogger } from '../src/index.ts';
 import { helloPeer, stopRawPeers, type HelloPeer } from './raw-peer.ts';
@@ -26,9 +26,16 @@ function nothingHeld(r: { getEvidence?: unknown; getAgreements?: unknown }): Uin
 }
 
 /** A logger keeping the messages of the info lines with their peer. */
-function recorder(): MeshLogger & { lines: Array<{ msg: string; peer?: unknown }> } {
+function recorder(): MeshLogger & { lines: Array<{ msg: string; peer?: unknown }>; debugs: Array<{ msg: string; peer?: unknown }> } {
   const lines: Array<{ msg: string; peer?: unknown }> = [];
-  return { lines, info: (o, msg) => lines.push({ msg, peer: (o as { peer?: unknown }).peer }), warn() {}, debug() {} };
+  const debugs: Array<{ msg: string; peer?: unknown }> = [];
+  return {
+    lines,
+    debugs,
+    info: (o, msg) => lines.push({ msg, peer: (o as { peer?: unknown }).peer }),
+    warn() {},
+    debug: (o, msg) => debugs.push({ msg, peer: (o as { peer?: unknown }).peer }),
+  };
 }
 
 describe('peers that take sync requests and never answer', () => {
@@ -146,11 +153,16 @@ describe('what a node keeps per peer', () => {
       await waitFor('the refusal', () => refusals(p) === 1);
     }
     await waitFor('a hangs up on them', () => others.every((p) => p.node.getConnections().length === 0));
-    // Refused by the connection gater, the dial fails: tried again until the deadline below.
-    void others[0]!
-      .dial(addr)
-      .then((c) => others[0]!.hello(c))
-      .catch(() => undefined);
-    await waitFor('the first refused again at its hello, not at the door', () => refusals(others[0]!) === 2, 5_000);
+    // One remembered comes again: its hello is answered (it learns a's bioregion) and it is
+    // hung up on, logged at debug only.
+    const last = others[3]!;
+    const reply = await last.hello(await last.dial(addr));
+    expect(reply && decodeStrict(pb.Hello, reply)?.bioregion).toBe('Cascadia');
+    await waitFor('hung up on again', () => last.node.getConnections().length === 0);
+    expect(refusals(last)).toBe(1);
+    expect(log.debugs.filter((l) => l.msg === 'a peer of another bioregion again: hanging up' && l.peer === idOf(last))).toHaveLength(1);
+    // The first, forgotten, is refused again as a peer never seen.
+    await others[0]!.hello(await others[0]!.dial(addr));
+    await waitFor('the first refused again as never seen', () => refusals(others[0]!) === 2, 5_000);
   }, 30_000);
 });
