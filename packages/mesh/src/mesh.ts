@@ -7,7 +7,7 @@ import { checkForkProof, type ForkEvidence, type LedgerStore, type ReplicaStore 
 import { isAgreementOf, validateAgreement } from './agreements.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { catchUp, type SyncPeer } from './catch-up.ts';
-import { Redialer, type HelloOutcome } from './redial.ts';
+import { REDIAL_TIMING, Redialer, type HelloOutcome, type RedialTiming } from './redial.ts';
 import { FrameError, readFrame, readFrames, StreamGone, writeFrame } from './frames.ts';
 import { checkHello, encodeHello, type PeerHello } from './hello.ts';
 import { HelloDeadlines } from './hello-deadline.ts';
@@ -43,6 +43,8 @@ export interface MeshOptions {
   readonly helloTimeoutMs?: number;
   /** Milliseconds between two follow-ups of one peer's hellos (HELLO_FOLLOW_UP_MS by default). */
   readonly helloFollowUpMs?: number;
+  /** The bootstrap redialer's waits, where they differ from REDIAL_TIMING. */
+  readonly redialTiming?: Partial<RedialTiming>;
   /**
    * Called with each SignedAgreement accepted from the agreements topic, or from a peer's pool
    * when it is met (already validated: of this bioregion, every signature a member's).
@@ -289,6 +291,7 @@ export class Mesh {
       { hello: (conn) => this.#helloOutcomes.get(conn), refused: (peer) => this.#refused.get(peer) },
       this.#abort.signal,
       this.#log,
+      { ...REDIAL_TIMING, ...opts.redialTiming },
     );
   }
 

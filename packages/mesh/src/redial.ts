@@ -14,10 +14,15 @@ export const REDIAL_MAX_MS = 30_000;
 export const REDIAL_STABLE_MS = 30_000;
 /**
  * While a bootstrap peer cannot be reached (the dial fails, or the connection closes before
- * the hello verified), it is warned of at the first failed attempt and then at most once per
- * this long, with the number of attempts; the other attempts are logged at debug.
+ * the hello verified), it is warned of once it has failed for REDIAL_WARN_AFTER_MS and then at
+ * most once per this long, with the number of attempts; the other attempts are logged at debug.
  */
 export const REDIAL_WARN_MS = 5 * 60_000;
+/**
+ * How long a bootstrap peer may fail before the first warning: banks of a bioregion started
+ * together reach each other within seconds, and a peer restarting is back within this.
+ */
+export const REDIAL_WARN_AFTER_MS = 30_000;
 /**
  * Wait between two dials of a bootstrap address without a peer ID whose peer said it is of
  * another bioregion: another bank may come to listen there (a host name given to a bank
@@ -31,6 +36,7 @@ export interface RedialTiming {
   readonly maxMs: number;
   readonly stableMs: number;
   readonly warnMs: number;
+  readonly warnAfterMs: number;
   readonly otherBioregionMs: number;
 }
 
@@ -39,6 +45,7 @@ export const REDIAL_TIMING: RedialTiming = {
   maxMs: REDIAL_MAX_MS,
   stableMs: REDIAL_STABLE_MS,
   warnMs: REDIAL_WARN_MS,
+  warnAfterMs: REDIAL_WARN_AFTER_MS,
   otherBioregionMs: REDIAL_OTHER_BIOREGION_MS,
 };
 
@@ -102,8 +109,9 @@ export class Redialer {
     }
     const named = ma.getComponents().some((c) => c.name === 'p2p');
     let backoff = this.#t.minMs;
-    /** Attempts failed in a row, and when the last warning of them was logged. */
+    /** Attempts failed in a row, since when, and when the last warning of them was logged. */
     let failed = 0;
+    let failingSince = 0;
     let warnedAt: number | undefined;
     /** The last peer of another bioregion met at this address, warned of once. */
     let otherPeer: string | undefined;
@@ -120,7 +128,8 @@ export class Redialer {
         }
         // This node's own gater refused: a bank the operator blocked. Not a reachability problem.
         if ((err as Error | undefined)?.name === 'DialDeniedError') this.#log.debug({ err, addr, backoffMs: backoff }, 'dialing a bootstrap peer was denied here');
-        else warnedAt = this.#failed(addr, err, ++failed, warnedAt, backoff);
+        else if (failed++ === 0) failingSince = performance.now();
+        warnedAt = this.#failed(addr, err, failed, failingSince, warnedAt, backoff);
         backoff = await this.#wait(backoff);
         continue;
       }
@@ -148,7 +157,8 @@ export class Redialer {
       }
       if (outcome.kind === 'failed') {
         if (this.#signal.aborted) return;
-        warnedAt = this.#failed(addr, outcome.err, ++failed, warnedAt, backoff);
+        if (failed++ === 0) failingSince = performance.now();
+        warnedAt = this.#failed(addr, outcome.err, failed, failingSince, warnedAt, backoff);
         backoff = await this.#wait(backoff);
         continue;
       }
@@ -176,10 +186,13 @@ export class Redialer {
     }
   }
 
-  /** Logs attempt `n` of a run of failed ones: a warning at the first and then once per warnMs. Returns when the last warning was logged. */
-  #failed(addr: string, err: unknown, n: number, warnedAt: number | undefined, backoff: number): number | undefined {
+  /**
+   * Logs attempt `n` of a run of failed ones, failing since `since`: a warning once they have
+   * gone on for warnAfterMs, then once per warnMs. Returns when the last warning was logged.
+   */
+  #failed(addr: string, err: unknown, n: number, since: number, warnedAt: number | undefined, backoff: number): number | undefined {
     const now = performance.now();
-    if (warnedAt === undefined || now - warnedAt >= this.#t.warnMs) {
+    if (warnedAt === undefined ? now - since >= this.#t.warnAfterMs : now - warnedAt >= this.#t.warnMs) {
       this.#log.warn({ addr, err, attempts: n }, 'cannot connect to a bootstrap peer; still trying');
       return now;
     }

@@ -34,7 +34,7 @@ export async function startBank(
     gossip?: boolean;
   } & Pick<
     MeshOptions,
-    'helloTimeoutMs' | 'helloFollowUpMs' | 'logger' | 'onAgreement' | 'onPush' | 'replicates' | 'maxKnownBanks' | 'maxRememberedPeers'
+    'helloTimeoutMs' | 'helloFollowUpMs' | 'redialTiming' | 'logger' | 'onAgreement' | 'onPush' | 'replicates' | 'maxKnownBanks' | 'maxRememberedPeers'
   > = {},
 ): Promise<TestBank> {
   const dir = mkdtempSync(join(tmpdir(), 'mutual-mesh-'));
@@ -66,6 +66,7 @@ export async function startBank(
         bootstrap,
         ...(opts.helloTimeoutMs === undefined ? {} : { helloTimeoutMs: opts.helloTimeoutMs }),
         ...(opts.helloFollowUpMs === undefined ? {} : { helloFollowUpMs: opts.helloFollowUpMs }),
+        ...(opts.redialTiming === undefined ? {} : { redialTiming: opts.redialTiming }),
         ...(opts.logger === undefined ? {} : { logger: opts.logger }),
         ...(opts.onAgreement === undefined ? {} : { onAgreement: opts.onAgreement }),
         ...(opts.onPush === undefined ? {} : { onPush: opts.onPush }),

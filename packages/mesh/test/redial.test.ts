@@ -49,12 +49,12 @@ const REDIALING = 'bootstrap peer disconnected; redialing';
 const errText = (l: Line) => String((l.o.err as Error | undefined)?.message ?? l.o.err);
 
 describe('a bootstrap peer that cannot be reached', () => {
-  it('is warned of at the first failed attempt, with the address and the error, not at every one, and is said when reached again', async () => {
+  it('is warned of once it has failed for a while, with the address and the error, not at every attempt, and is said when reached again', async () => {
     const [port] = await freePorts(1);
     const closed = `/ip4/127.0.0.1/tcp/${port}`;
     const typo = '/dns4/bank-b.invalid/tcp/4001';
     const log = recorder();
-    const b = await startBank({ bootstrap: [closed, typo], logger: log });
+    const b = await startBank({ bootstrap: [closed, typo], logger: log, redialTiming: { warnAfterMs: 0 } });
     await waitFor('a warning for each address', () => log.of('warn', UNREACHABLE).length === 2, 5000);
     const [w] = log.of('warn', UNREACHABLE, closed);
     expect(w!.o.attempts).toBe(1);
@@ -76,7 +76,7 @@ describe('a bootstrap peer that cannot be reached', () => {
     const [port] = await freePorts(1);
     const closed = `/ip4/127.0.0.1/tcp/${port}`;
     const log = recorder();
-    const timing: RedialTiming = { minMs: 50, maxMs: 100, stableMs: 1000, warnMs: 1000, otherBioregionMs: 60_000 };
+    const timing: RedialTiming = { minMs: 50, maxMs: 100, stableMs: 1000, warnMs: 1000, warnAfterMs: 0, otherBioregionMs: 60_000 };
     const host = await createHost({ seed: randomBytes(32), listen: [], headsTopic: 'test', gater: {} });
     hosts.push(host);
     const abort = new AbortController();
@@ -91,6 +91,20 @@ describe('a bootstrap peer that cannot be reached', () => {
     expect(warnings.length).toBe(3);
     expect(warnings.map((w) => w.o.attempts)).toEqual([1, expect.any(Number), expect.any(Number)]);
     expect((warnings[1]!.o.attempts as number) > 1 && (warnings[2]!.o.attempts as number) > (warnings[1]!.o.attempts as number)).toBe(true);
+  }, 30_000);
+});
+
+describe('a bootstrap peer that comes up soon', () => {
+  it('is not warned of: banks started together reach each other within the first attempts', async () => {
+    const [port] = await freePorts(1);
+    const later = `/ip4/127.0.0.1/tcp/${port}`;
+    const log = recorder();
+    const b = await startBank({ bootstrap: [later], logger: log, redialTiming: { warnAfterMs: 3000 } });
+    await waitFor('a failed attempt', () => log.of('debug', 'dialing a bootstrap peer failed', later).length >= 1, 5000);
+    const a = await startBank({ listen: [later] });
+    await waitFor('b to reach a', () => b.mesh.peers().some((p) => p.peerId === a.mesh.peerId && p.bank !== undefined), 15_000);
+    expect(log.of('warn', UNREACHABLE)).toHaveLength(0);
+    expect(log.of('info', 'reached a bootstrap peer again')).toHaveLength(0);
   }, 30_000);
 });
 
@@ -201,7 +215,7 @@ describe('a bootstrap peer that hangs up soon after it was reached', () => {
     const seen = connections(node);
     const log = recorder();
     const addr = node.getMultiaddrs()[0]!.toString();
-    await startBank({ bootstrap: [addr], logger: log });
+    await startBank({ bootstrap: [addr], logger: log, redialTiming: { warnAfterMs: 0 } });
     await sleep(7000);
     expect(seen.size).toBeGreaterThanOrEqual(3);
     expect(seen.size).toBeLessThanOrEqual(6);
@@ -212,7 +226,7 @@ describe('a bootstrap peer that hangs up soon after it was reached', () => {
     const p = await answersThenHangsUp(400);
     const seen = connections(p.node);
     const log = recorder();
-    const timing: RedialTiming = { minMs: 100, maxMs: 5000, stableMs: 300, warnMs: 60_000, otherBioregionMs: 60_000 };
+    const timing: RedialTiming = { minMs: 100, maxMs: 5000, stableMs: 300, warnMs: 60_000, warnAfterMs: 0, otherBioregionMs: 60_000 };
     const host = await createHost({ seed: randomBytes(32), listen: [], headsTopic: 'test', gater: {} });
     hosts.push(host);
     host.addEventListener('peer:disconnect', (e) => redialer.disconnected(e.detail.toString()));
