@@ -11,7 +11,7 @@ import { keyPairFromSeed, signDetached, verify } from '@mutual/verifier';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Federation } from '../src/federation.ts';
 import { buildApp } from '../src/index.ts';
-import { silentLogger, tempDir } from './fixture.ts';
+import { silentLogger, tempDir, waitFor } from './fixture.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -54,14 +54,6 @@ async function meshBank(name: string, bootstrap: readonly string[], seed: Uint8A
   return { app, store, keys, mesh, federation, admin, received, id: formatBankId(keys.publicKey) };
 }
 type Bank = Awaited<ReturnType<typeof meshBank>>;
-
-async function waitFor(what: string, cond: () => Promise<boolean> | boolean, deadlineMs = 15_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const list = async (b: Bank) => (await b.app.inject({ method: 'GET', url: '/v1/agreements' })).json().agreements;
 const kinds = async (b: Bank) => {

@@ -61,6 +61,15 @@ export const TODAY = Math.floor(Date.now() / 86_400_000);
 
 export const silentLogger = () => pino({ level: 'silent' });
 
+/** Polls `cond` every 50 ms until it holds; throws, naming `what`, past the deadline. */
+export async function waitFor(what: string, cond: () => Promise<boolean> | boolean, deadlineMs = 15_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export interface TestBank {
   readonly app: FastifyInstance;
   readonly store: LedgerStore;

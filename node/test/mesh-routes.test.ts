@@ -10,7 +10,7 @@ import { LedgerStore, ReplicaStore } from '@mutual/store';
 import { keyPairFromSeed, signDetached, verify } from '@mutual/verifier';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/index.ts';
-import { openAccount, silentLogger, tempDir, testBank, type TestBank } from './fixture.ts';
+import { openAccount, silentLogger, tempDir, testBank, waitFor, type TestBank } from './fixture.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -93,14 +93,6 @@ async function meshBank(name: string, bootstrap: readonly string[]) {
     cleanup();
   });
   return { ...t, mesh };
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, deadlineMs = 15_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('PUT /v1/peers/blocked', () => {

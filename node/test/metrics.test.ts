@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { agreementBytes, signAgreement } from '../../packages/ledger/test/agreement-fixture.ts';
 import { newHolder, openAccount, signed, storeOptions } from '../../packages/store/test/fixture.ts';
 import { buildApp } from '../src/index.ts';
-import { silentLogger, tempDir } from './fixture.ts';
+import { silentLogger, tempDir, waitFor } from './fixture.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -127,14 +127,6 @@ async function meshBank(name: string, bootstrap: readonly string[]) {
     cleanup();
   });
   return { app, store, replicas, mesh, keys, sign, id: formatBankId(keys.publicKey) };
-}
-
-async function waitFor(what: string, cond: () => Promise<boolean>, deadlineMs = 15_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('/metrics of the mesh', () => {
