@@ -7,7 +7,7 @@ import { isName, isWellFormedText } from './prepare.ts';
 import { u64Field } from './u64.ts';
 import { applyCredit, applyRefund, applyReject, outgoingProblem, recordOutgoing, type ForkCheck } from './interbank.ts';
 import { issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
-import { Overlay, type LedgerState, type StateChanges } from './state.ts';
+import { Overlay, sameInstruction, type LedgerState, type StateChanges } from './state.ts';
 import type { Command, PreparedOk, Result } from './types.ts';
 
 /** Ed25519 verification: the node's one verifier (strict rules, protocol/README.md). */
@@ -135,7 +135,7 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
   // 7. sequence: the next one, or a retry of the same bytes
   if (p.sequence <= signer.sequence) {
     const prior = o.getApplied(p.account, p.sequence);
-    if (prior && bytesEqual(prior.bodyHash, p.bodyHash)) {
+    if (prior && sameInstruction(prior, p.body)) {
       return { code: 'APPLIED', entryIndex: prior.entryIndex, duplicate: true };
     }
     return { code: 'SEQUENCE_REPLAYED', message: `sequence ${p.sequence} was used by another instruction; the next is ${signer.sequence + 1n}` };
@@ -198,8 +198,8 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
   });
   const payer = o.editAccount(p.account)!;
   payer.sequence = p.sequence;
-  o.addApplied(p.account, p.sequence, { entryIndex: index, bodyHash: p.bodyHash });
-  o.touch(p.account, index);
+  // The signer's applied record lists this entry in its statement: no history record for it.
+  o.addApplied(p.account, p.sequence, { entryIndex: index, body: p.body });
   switch (a.type) {
     case 'transfer': {
       if (a.payeeBank && !bytesEqual(a.payeeBank, ctx.bankKey)) {

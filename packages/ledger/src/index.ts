@@ -32,7 +32,7 @@ export { keepNewest } from './recent.ts';
 export { DEFAULT_RATES, issuedFor, rateScheduleProblem, toSchedule } from './rates.ts';
 export { decodeEntry, entryRefOf, instructionOfEntry, replayEntries, type DecodedEntry, type ReplayProblem, preverifyEntries, type SignatureItem, wholeCommands } from './replay.ts';
 export { u64Field } from './u64.ts';
-export { entryKey, MemoryLedgerState, Overlay, ZERO_POSITION, type AdoptedAgreement, type LedgerState, type StateChanges } from './state.ts';
+export { entryKey, MemoryLedgerState, Overlay, sameInstruction, ZERO_POSITION, type AdoptedAgreement, type LedgerState, type StateChanges } from './state.ts';
 export {
   isApplied,
   type Account,

@@ -1,4 +1,3 @@
-import { sha256 } from '@mutual/crypto';
 import { LIMITS, type RejectCode } from '@mutual/interface';
 import { decodeStrict, pb, u64 } from '@mutual/protocol';
 import type { Action, Prepared, PreparedRejected } from './types.ts';
@@ -107,7 +106,6 @@ export function prepareInstruction(signed: Uint8Array): Prepared {
     ok: true,
     body,
     signature,
-    bodyHash: sha256(body),
     bank: ins.bank,
     account: ins.account,
     sequence,

@@ -1,10 +1,21 @@
-import { appliedKey, bkey, laborDayKey } from './keys.ts';
+import { sha256 } from '@mutual/crypto';
+import { appliedKey, bkey, bytesEqual, laborDayKey } from './keys.ts';
 import type { AgreementInForce } from './agreement.ts';
 import type { Account, AppliedRef, BankInfo, Outgoing, Position, RateSchedule, Totals } from './types.ts';
 
 /** The key of another bank's entry in maps: bank, then index. */
 export function entryKey(bank: Uint8Array, index: number): string {
   return `${bkey(bank)}:${index}`;
+}
+
+/**
+ * Whether `body` is the instruction body that `ref` records: compared byte for byte when the
+ * record holds the body, else by SHA-256. A record that holds neither is a broken invariant.
+ */
+export function sameInstruction(ref: AppliedRef, body: Uint8Array): boolean {
+  if (ref.body) return bytesEqual(ref.body, body);
+  if (!ref.bodyHash) throw new Error('invariant violated: an applied record without its body or its hash');
+  return bytesEqual(ref.bodyHash, sha256(body));
 }
 
 export const ZERO_POSITION: Readonly<Position> = Object.freeze({ sent: 0n, refunded: 0n, received: 0n });
@@ -47,7 +58,10 @@ export interface StateChanges {
   accounts: Map<string, Account>;
   applied: Array<{ account: Uint8Array; sequence: bigint; ref: AppliedRef }>;
   laborDays: Map<string, { worker: Uint8Array; day: number; milliHours: bigint }>;
-  /** (account, entry index) pairs for account statements */
+  /**
+   * (account, entry index) pairs for account statements. An entry that applies an account's own
+   * instruction is not among them: the account's applied record (in `applied`) lists it.
+   */
   history: Array<{ account: Uint8Array; entryIndex: number }>;
   /** outgoing transfers created or refunded, by entry index */
   outgoing: Map<number, Outgoing>;
@@ -211,8 +225,10 @@ export class MemoryLedgerState implements LedgerState {
   /** AgreementAdopted bytes of the agreement in force */
   agreementRecord: Uint8Array | undefined = undefined;
   readonly accounts = new Map<string, Account>();
+  /** applied instructions, by appliedKey; with the body's hash, not the body, to keep replay's memory small */
   readonly applied = new Map<string, AppliedRef>();
   readonly laborDays = new Map<string, bigint>();
+  /** history records by account (bkey): see StateChanges.history */
   readonly history = new Map<string, number[]>();
   readonly outgoing = new Map<number, Outgoing>();
   readonly inbound = new Map<string, number>();
@@ -250,7 +266,10 @@ export class MemoryLedgerState implements LedgerState {
       this.agreementRecord = changes.agreement.record;
     }
     for (const [k, a] of changes.accounts) this.accounts.set(k, { ...a });
-    for (const { account, sequence, ref } of changes.applied) this.applied.set(appliedKey(account, sequence), ref);
+    for (const { account, sequence, ref } of changes.applied) {
+      const bodyHash = ref.bodyHash ?? (ref.body && sha256(ref.body));
+      this.applied.set(appliedKey(account, sequence), { entryIndex: ref.entryIndex, bodyHash });
+    }
     for (const [k, v] of changes.laborDays) this.laborDays.set(k, v.milliHours);
     for (const { account, entryIndex } of changes.history) {
       const k = bkey(account);

@@ -14,10 +14,17 @@ export interface Account {
   sequence: bigint;
 }
 
-/** What an applied instruction produced, kept so that a retry returns the original result. */
+/**
+ * What an applied instruction produced, kept so that a retry returns the original result: the
+ * entry it appended, and what tells a retry of the same bytes from another instruction with the
+ * same sequence number. One of `body` and `bodyHash` is set (see {@link sameInstruction}).
+ */
 export interface AppliedRef {
   readonly entryIndex: number;
-  readonly bodyHash: Uint8Array;
+  /** the SignedInstruction.body that was applied, as in the entry */
+  readonly body?: Uint8Array;
+  /** SHA-256 of that body, where the body itself is not kept */
+  readonly bodyHash?: Uint8Array;
 }
 
 /** Ledger-wide totals that the conservation check needs. */
@@ -107,7 +114,6 @@ export interface PreparedOk {
   readonly body: Uint8Array;
   /** SignedInstruction.signature as received */
   readonly signature: Uint8Array;
-  readonly bodyHash: Uint8Array;
   readonly bank: Uint8Array;
   readonly account: Uint8Array;
   readonly sequence: bigint;

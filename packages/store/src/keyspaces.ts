@@ -17,11 +17,17 @@ export const KEYSPACES = {
   heads: 0x04,
   /** accounts/<account 20>: AccountRecord */
   accounts: 0x05,
-  /** applied/<account 20><sequence u64>: AppliedRecord, for retries of the same instruction */
+  /**
+   * applied/<account 20><sequence u64>: AppliedRecord, the entry of the account's instruction of
+   * that sequence: for retries of the same instruction, and the account's statement
+   */
   applied: 0x06,
   /** labor-days/<worker 20><day u32>: milli-hours credited for that day, u64 */
   laborDays: 0x07,
-  /** history/<account 20><index u64>: empty; the entries that touch an account */
+  /**
+   * history/<account 20><index u64>: empty; the other entries that touch an account (its
+   * opening, credits, refunds), not those of its own instructions, which `applied` lists
+   */
   history: 0x08,
   /** replica-entries/<bank 32><index u64>: Entry bytes of another bank's log, verified */
   replicaEntries: 0x09,
@@ -66,9 +72,11 @@ export const META = {
 
 /**
  * The database format this version reads and writes. Format 1 also stored the Merkle nodes of
- * levels 0 to 3; opening such a database deletes them and marks it format 2 (see migrate.ts).
+ * levels 0 to 3; format 2 also stored a history record for the entry of each of an account's
+ * own instructions, and the body's hash in each applied record. Opening an older database
+ * brings it to this format (see migrate.ts).
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /**
  * The lowest level of the Merkle nodes stored (`nodes`, `replicaNodes`): a node of a lower

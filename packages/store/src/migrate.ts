@@ -1,6 +1,8 @@
 import type { Level } from 'level';
+import { corrupt } from './errors.ts';
 import { keys } from './keys.ts';
 import { KEYSPACES, LOWEST_STORED_LEVEL, META } from './keyspaces.ts';
+import { records } from './records.ts';
 
 type Db = Level<Uint8Array, Uint8Array>;
 
@@ -40,6 +42,29 @@ async function from1(db: Db): Promise<void> {
   await db.put(keys.meta(META.format), formatValue(2), { sync: true });
 }
 
+
+/**
+ * Format 2 to 3: deletes the history record of every entry that applied an account's own
+ * instruction; the account's applied record lists that entry in its statement from now on.
+ * Applied records keep the body's hash that format 2 wrote (read as before); new ones are
+ * written without. The format record is written last, as in {@link from1}.
+ */
+async function from2(db: Db): Promise<void> {
+  let batch = db.batch();
+  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.applied))) {
+    const r = k.length === 29 ? records.applied.decode(v) : undefined;
+    if (!r) throw corrupt('an applied-instruction record is unreadable');
+    batch.del(keys.history(k.subarray(1, 21), r.entryIndex));
+    if (batch.length >= MIGRATE_BATCH) {
+      await batch.write();
+      batch = db.batch();
+    }
+  }
+  if (batch.length > 0) await batch.write();
+  else await batch.close();
+  await db.put(keys.meta(META.format), formatValue(3), { sync: true });
+}
+
 /**
  * Brings a database of an older format to the next one, step by step. Returns the format it
  * is in after (FORMAT_VERSION, or `version` itself when no step leads from it).
@@ -49,6 +74,10 @@ export async function migrate(db: Db, version: number): Promise<number> {
   if (v === 1) {
     await from1(db);
     v = 2;
+  }
+  if (v === 2) {
+    await from2(db);
+    v = 3;
   }
   return v;
 }

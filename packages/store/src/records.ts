@@ -29,13 +29,18 @@ export const records = {
     },
   },
   applied: {
+    /** The entry index alone: a retry is compared with the body of that entry. */
     encode(r: AppliedRef): Uint8Array {
-      return pbStorage.AppliedRecord.encode({ entryIndex: u64Field(r.entryIndex), bodyHash: r.bodyHash }).finish();
+      return pbStorage.AppliedRecord.encode({ entryIndex: u64Field(r.entryIndex) }).finish();
     },
-    decode(bytes: Uint8Array): AppliedRef | undefined {
+    /** The entry index, and the body's hash of a record written by format 2. */
+    decode(bytes: Uint8Array): { entryIndex: number; bodyHash?: Uint8Array } | undefined {
       const r = decodeStrict(pbStorage.AppliedRecord, bytes);
-      if (!r || r.bodyHash?.length !== 32) return undefined;
-      return { entryIndex: Number(u64(r.entryIndex)), bodyHash: r.bodyHash };
+      const hashBytes = r?.bodyHash?.length ?? 0;
+      if (!r || (hashBytes !== 0 && hashBytes !== 32)) return undefined;
+      const entryIndex = u64(r.entryIndex);
+      if (entryIndex > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+      return hashBytes === 32 ? { entryIndex: Number(entryIndex), bodyHash: r.bodyHash! } : { entryIndex: Number(entryIndex) };
     },
   },
   totals: {

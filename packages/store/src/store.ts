@@ -417,11 +417,63 @@ export class LedgerStore {
   /** Indexes of the entries that touch `account`, newest first, before `before` (exclusive). */
   async history(account: Uint8Array, opts: { before?: number; limit: number }): Promise<number[]> {
     this.#checkOpen();
+    const upTo = Math.min(opts.before ?? Number.MAX_SAFE_INTEGER, this.size);
+    // The entries of the account's own instructions are listed by its applied records; the
+    // others (credits, its opening, refunds) by its history records. Both newest first, merged.
+    const others: number[] = [];
+    for await (const k of this.#db.keys({ gte: keys.history(account, 0), lt: keys.history(account, upTo), reverse: true, limit: opts.limit })) {
+      others.push(Number(decodeU64(k.subarray(21))));
+    }
+    const own = await this.#ownEntries(account, upTo, opts.limit);
     const out: number[] = [];
-    const lt = keys.history(account, Math.min(opts.before ?? Number.MAX_SAFE_INTEGER, this.size));
-    const gte = keys.history(account, 0);
-    for await (const k of this.#db.keys({ gte, lt, reverse: true, limit: opts.limit })) {
-      out.push(Number(decodeU64(k.subarray(21))));
+    let i = 0;
+    let j = 0;
+    while (out.length < opts.limit && (i < others.length || j < own.length)) {
+      const next = Math.max(others[i] ?? -1, own[j] ?? -1);
+      if (others[i] === next) i++;
+      if (own[j] === next) j++;
+      out.push(next);
+    }
+    return out;
+  }
+
+  /**
+   * Indexes of the entries that applied `account`'s own instructions before entry `upTo`, newest
+   * first, at most `limit`: its applied records, whose sequence order is index order. The newest
+   * sequence before `upTo` is found by bisection, so a page deep in a long statement reads
+   * about log2(sequence) records before its own.
+   */
+  async #ownEntries(account: Uint8Array, upTo: number, limit: number): Promise<number[]> {
+    const indexOf = (v: Uint8Array | undefined): number => {
+      const r = v && records.applied.decode(v);
+      if (!r) throw corrupt('an applied-instruction record is missing or unreadable');
+      return r.entryIndex;
+    };
+    let top: bigint | undefined;
+    let topIndex = 0;
+    for await (const [k, v] of this.#db.iterator({ gt: keys.applied(account, 0n), lte: keys.applied(account, MAX_U64), reverse: true, limit: 1 })) {
+      top = decodeU64(k.subarray(21));
+      topIndex = indexOf(v);
+    }
+    if (top === undefined || limit <= 0) return [];
+    let hi = top;
+    if (topIndex >= upTo) {
+      // Sequences 1..top are all applied, and their entry indexes increase with them.
+      let lo = 1n;
+      hi = 0n;
+      let end = top - 1n;
+      while (lo <= end) {
+        const mid = (lo + end) / 2n;
+        if (indexOf(readNow(this.#db, keys.applied(account, mid))) < upTo) {
+          hi = mid;
+          lo = mid + 1n;
+        } else end = mid - 1n;
+      }
+      if (hi === 0n) return [];
+    }
+    const out: number[] = [];
+    for await (const v of this.#db.values({ gt: keys.applied(account, 0n), lte: keys.applied(account, hi), reverse: true, limit })) {
+      out.push(indexOf(v));
     }
     return out;
   }
@@ -775,12 +827,27 @@ export class LedgerStore {
       appliedWanted.length ? readMany(this.#db, appliedWanted.map(([, key]) => key)) : [],
       daysWanted.length ? readMany(this.#db, daysWanted.map(([, key]) => key)) : [],
     ]);
+    // A retry is told from another instruction with the same sequence by the body in the entry
+    // that the applied record names (format 2 records carry the body's hash instead).
+    const bodiesWanted: Array<[string, number]> = [];
     appliedWanted.forEach(([k], i) => {
       const v = appliedValues[i];
       const r = v ? records.applied.decode(v) : null;
       if (v && !r) throw corrupt('an applied-instruction record is unreadable');
-      state.applied.set(k, r ?? null);
+      if (r && !r.bodyHash) bodiesWanted.push([k, r.entryIndex]);
+      else state.applied.set(k, r ?? null);
     });
+    if (bodiesWanted.length > 0) {
+      const fromDb = bodiesWanted.filter(([, index]) => !this.#recentEntries.has(index));
+      const read = fromDb.length > 0 ? await readMany(this.#db, fromDb.map(([, index]) => keys.entry(index))) : [];
+      const readAt = new Map(fromDb.map(([, index], i) => [index, read[i]]));
+      for (const [k, entryIndex] of bodiesWanted) {
+        const bytes = this.#recentEntries.get(entryIndex) ?? readAt.get(entryIndex);
+        const body = bytes && appliedBodyOf(bytes);
+        if (!body) throw corrupt(`entry ${entryIndex}, named by an applied-instruction record, is missing or applies no instruction`);
+        state.applied.set(k, { entryIndex, body });
+      }
+    }
     daysWanted.forEach(([k], i) => {
       const v = dayValues[i];
       state.laborDays.set(k, v ? decodeU64(v) : 0n);
@@ -1067,4 +1134,12 @@ export class LedgerStore {
     this.#queuedCommands = 0;
     await this.#db.close();
   }
+}
+
+const MAX_U64 = 2n ** 64n - 1n;
+
+/** The instruction body an entry applied; undefined when the bytes are no InstructionApplied entry. */
+function appliedBodyOf(entry: Uint8Array): Uint8Array | undefined {
+  const e = decodeStrict(pb.Entry, entry);
+  return e?.kind === 'applied' && e.applied?.body && e.applied.body.length > 0 ? e.applied.body : undefined;
 }

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMutualError } from '@mutual/interface';
-import { conservationProblem } from '@mutual/ledger';
+import { sha256 } from '@mutual/crypto';
+import { conservationProblem, u64Field } from '@mutual/ledger';
 import { Frontier, verifyConsistency, verifyInclusion, leafHash } from '@mutual/merkle';
-import { AccountKind } from '@mutual/protocol';
+import { AccountKind, pb, pbStorage } from '@mutual/protocol';
 import { Level } from 'level';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FORMAT_VERSION, KEYSPACES, LedgerStore, LOWEST_STORED_LEVEL, RETIRED_KEYSPACES, verifyStore } from '../src/index.ts';
@@ -92,6 +93,9 @@ describe('group commit', () => {
     // a retry after the restart returns the original result
     const [again] = await store.submitSigned([signed(store, alice, 1n, { transfer: { payee: bob.id, amount: 2500n } })]);
     expect(again).toMatchObject({ code: 'APPLIED', duplicate: true, entryIndex: (r as { entryIndex: number }).entryIndex });
+    // another instruction with the same sequence is told apart by the body in the logged entry
+    const [other] = await store.submitSigned([signed(store, alice, 1n, { transfer: { payee: bob.id, amount: 2501n } })]);
+    expect(other?.code).toBe('SEQUENCE_REPLAYED');
     const report = await verifyStore(store);
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
@@ -165,6 +169,42 @@ describe('group commit', () => {
     expect(page).toEqual(all.slice(2, 4));
   });
 
+  it("lists an account's own instructions and the entries that credit it, in one statement, page by page", async () => {
+    const { alice, bob } = await fund();
+    const expected: number[] = [];
+    const applied = (r: unknown) => (r as { entryIndex: number }).entryIndex;
+    let aliceSeq = 0n;
+    let bobSeq = 0n;
+    for (let i = 0; i < 30; i++) {
+      // alice pays bob twice for each time bob pays her back
+      const [a] = await store.submitSigned([signed(store, alice, ++aliceSeq, { transfer: { payee: bob.id, amount: 1n } })]);
+      expected.push(applied(a));
+      if (i % 2 === 1) {
+        const [b] = await store.submitSigned([signed(store, bob, ++bobSeq, { transfer: { payee: alice.id, amount: 1n } })]);
+        expected.push(applied(b));
+      }
+    }
+    const all = await store.history(alice.id, { limit: 1000 });
+    // opened, labor, then every transfer from or to her
+    expect(all.slice(0, expected.length)).toEqual([...expected].reverse());
+    expect(all.length).toBe(expected.length + 2);
+    for (const limit of [1, 3, 7]) {
+      const paged: number[] = [];
+      let before: number | undefined;
+      for (let n = 0; n < 100; n++) {
+        const page = await store.history(alice.id, { limit, before });
+        paged.push(...page);
+        if (page.length < limit) break;
+        before = page[page.length - 1];
+      }
+      expect(paged).toEqual(all);
+    }
+    // a cursor between two of her own entries, and one before her first instruction
+    expect(await store.history(alice.id, { limit: 2, before: expected[5]! })).toEqual(all.slice(all.indexOf(expected[5]!) + 1).slice(0, 2));
+    expect(await store.history(alice.id, { limit: 5, before: expected[0]! })).toEqual(all.slice(-2));
+    expect(await store.history(alice.id, { limit: 5, before: 0 })).toEqual([]);
+  });
+
   it('proves inclusion of every entry and consistency between heads', async () => {
     const { alice, bob } = await fund();
     const sizes = [store.size];
@@ -209,6 +249,50 @@ describe('the data directory', () => {
     await db.close();
     await expect(LedgerStore.open(storeOptions(dir, bank))).rejects.toMatchObject({ code: 'DB_FORMAT_MISMATCH' });
     store = await reopenFresh();
+  });
+
+  it('migrates a format 2 database: the history records of an account\'s own instructions are deleted, applied records with a hash still compared', async () => {
+    const { coop, alice, bob } = await fund();
+    const results = [];
+    for (let i = 1; i <= 6; i++) results.push(...(await store.submitSigned([signed(store, alice, BigInt(i), { transfer: { payee: bob.id, amount: 1n } })])));
+    const statement = await store.history(alice.id, { limit: 100 });
+    const bobStatement = await store.history(bob.id, { limit: 100 });
+    await store.close();
+    // Format 2: a history record for every entry of an account's own instruction, and the body's hash in applied records.
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
+    let own = 0;
+    for await (const [k, v] of db.iterator(keys.range(KEYSPACES.applied))) {
+      const index = Number(pbStorage.AppliedRecord.decode(v).entryIndex);
+      const entry = pb.Entry.decode((await db.get(keys.entry(index)))!);
+      await db.put(k, pbStorage.AppliedRecord.encode({ entryIndex: u64Field(index), bodyHash: sha256(entry.applied!.body!) }).finish());
+      await db.put(keys.history(k.subarray(1, 21), index), new Uint8Array());
+      own++;
+    }
+    expect(own).toBe(7); // the labor record and six transfers
+    await db.put(keys.meta('format'), new Uint8Array([0, 0, 0, 2]));
+    const historyRecords = async () => {
+      let n = 0;
+      for await (const _ of db.keys(keys.range(KEYSPACES.history))) n++;
+      return n;
+    };
+    const before = await historyRecords();
+    await db.close();
+
+    store = await LedgerStore.open(storeOptions(dir, bank));
+    expect((await verifyStore(store)).problems).toEqual([]);
+    expect(await store.history(alice.id, { limit: 100 })).toEqual(statement);
+    expect(await store.history(bob.id, { limit: 100 })).toEqual(bobStatement);
+    // a retry checked against a format 2 record (by the hash), and one with other bytes
+    const [again] = await store.submitSigned([signed(store, alice, 3n, { transfer: { payee: bob.id, amount: 1n } })]);
+    expect(again).toMatchObject({ code: 'APPLIED', duplicate: true, entryIndex: (results[2] as { entryIndex: number }).entryIndex });
+    const [other] = await store.submitSigned([signed(store, coop, 1n, { labor: { worker: alice.id, day: DAY, milliHours: 1000n, category: 'standard' } })]);
+    expect(other?.code).toBe('SEQUENCE_REPLAYED');
+    await store.close();
+    await db.open();
+    expect(await historyRecords()).toBe(before - own);
+    expect([...(await db.get(keys.meta('format')))!]).toEqual([0, 0, 0, FORMAT_VERSION]);
+    await db.close();
+    store = await LedgerStore.open(storeOptions(dir, bank));
   });
 
   it('migrates a format 1 database: the Merkle nodes below the lowest stored level are deleted, and derived', async () => {
