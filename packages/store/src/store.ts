@@ -10,7 +10,6 @@ import {
   entryKey,
   entryRefOf,
   isName,
-  keepNewest,
   laborDayKey,
   openTreeHead,
   prepareInstruction,
@@ -42,6 +41,7 @@ import { FORMAT_VERSION, KEYSPACES, LOWEST_STORED_LEVEL, META } from './keyspace
 import { migrate } from './migrate.ts';
 import { logNodeReader, readMany, readNow } from './read.ts';
 import { records } from './records.ts';
+import { RecentNodes, RecentRing } from './recent-ring.ts';
 
 /** One signature to check: the verifier pool's unit of work. */
 export interface VerifyItem {
@@ -114,8 +114,8 @@ type WriteBatch = ReturnType<Level<Uint8Array, Uint8Array>['batch']>;
 
 const EMPTY = new Uint8Array(0);
 
-/** Merkle nodes of the latest commits kept in memory for proofs (about 8,000 entries' worth, 0.5 MB). */
-const RECENT_NODES = 16_384;
+/** Merkle nodes of the latest commits kept in memory for proofs: every level over this many entries (about 0.5 MB). */
+const RECENT_NODE_ENTRIES = 8_192;
 /** Entries of the latest commits kept in memory: what peers catch up on and the clearing reads (about 2 MB). */
 const RECENT_ENTRIES = 8_192;
 /** Batches smaller than this are verified on the calling thread. */
@@ -134,7 +134,6 @@ export class LedgerStore {
   readonly #opts: StoreOptions;
   readonly #clock: () => bigint;
   readonly #maxCached: number;
-  readonly #maxRecentEntries: number;
 
   // State as applied (may be ahead of the disk by one batch being written).
   #bank: BankInfo | undefined;
@@ -145,10 +144,10 @@ export class LedgerStore {
   #rates: RateSchedule = new Map();
   #agreement: AgreementInForce | undefined;
   #frontier = new Frontier();
-  /** Merkle nodes of the latest commits, by index * 64 + level (see RECENT_NODES). */
-  readonly #recentNodes = new Map<number, Uint8Array>();
+  /** Merkle nodes of the latest commits (see RECENT_NODE_ENTRIES). */
+  readonly #recentNodes = new RecentNodes(RECENT_NODE_ENTRIES);
   /** Entries of the latest commits, by index (see RECENT_ENTRIES). */
-  readonly #recentEntries = new Map<number, Uint8Array>();
+  readonly #recentEntries: RecentRing<Uint8Array>;
   #lastTimeMs = 0n;
   #formatWritten = true;
 
@@ -183,7 +182,7 @@ export class LedgerStore {
     this.#opts = opts;
     this.#clock = opts.clock ?? (() => BigInt(Date.now()));
     this.#maxCached = opts.maxCachedAccounts ?? DEFAULT_MAX_CACHED_ACCOUNTS;
-    this.#maxRecentEntries = opts.recentEntries ?? RECENT_ENTRIES;
+    this.#recentEntries = new RecentRing(opts.recentEntries ?? RECENT_ENTRIES);
   }
 
   /**
@@ -301,7 +300,7 @@ export class LedgerStore {
       entry: (i) => this.#recentEntries.get(i) ?? readNow(this.#db, keys.entry(i)),
       of: '',
     });
-    return async (level: number, index: number) => this.#recentNodes.get(index * 64 + level) ?? stored(level, index);
+    return async (level: number, index: number) => this.#recentNodes.get(level, index) ?? stored(level, index);
   })();
 
   // ---------------------------------------------------------------------------------------
@@ -737,9 +736,9 @@ export class LedgerStore {
     }
   }
 
-  #rememberHolderKey(a: Account): void {
+  #rememberHolderKey(a: Account, k = bkey(a.id)): void {
     if (this.#holderKeys.size >= this.#maxCached) this.#holderKeys.clear();
-    this.#holderKeys.set(bkey(a.id), a.holderKey);
+    this.#holderKeys.set(k, a.holderKey);
   }
 
   async #run(): Promise<void> {
@@ -908,8 +907,7 @@ export class LedgerStore {
     return out;
   }
 
-  #cacheAccount(a: Account): void {
-    const k = bkey(a.id);
+  #cacheAccount(a: Account, k = bkey(a.id)): void {
     this.#accounts.delete(k);
     this.#accounts.set(k, a);
   }
@@ -1014,15 +1012,11 @@ export class LedgerStore {
       this.#recentEntries.set(start + i, e);
       for (const n of this.#frontier.append(leafHash(e))) {
         if (n.level >= LOWEST_STORED_LEVEL) put(keys.node(n.level, n.index), n.hash);
-        this.#recentNodes.set(n.index * 64 + n.level, n.hash);
+        this.#recentNodes.set(n.level, n.index, n.hash);
       }
     });
-    // Proofs are mostly asked for recent entries (pushes, catch-up of peers): the nodes of the
-    // latest commits are kept in memory, the oldest forgotten first.
-    keepNewest(this.#recentNodes, RECENT_NODES);
-    // Entries are kept in index order: the oldest are the first keys, and the cache holds a
-    // contiguous range up to the newest entry.
-    keepNewest(this.#recentEntries, this.#maxRecentEntries);
+    // Proofs are mostly asked for recent entries (pushes, catch-up of peers): the nodes and
+    // entries of the latest commits are kept in memory, in rings that forget the oldest.
     const head = signTreeHead(this.#opts.bankKey, this.#frontier.size, this.#frontier.root(), timeMs, this.#opts.sign);
     put(keys.head(head.size), head.bytes);
     put(keys.meta(META.head), head.bytes);
@@ -1037,11 +1031,12 @@ export class LedgerStore {
     if (changes.bank && !this.#bank) put(keys.meta(META.bank), records.bank.encode(changes.bank));
     if (changes.rates) put(keys.meta(META.rates), records.rates.encode(changes.rates));
     if (changes.agreement) put(keys.meta(META.agreement), changes.agreement.record);
-    for (const a of changes.accounts.values()) {
+    for (const [k, a] of changes.accounts) {
       assert(a.balance >= 0n && a.balance <= LIMITS.MAX_BALANCE_MILLI, 'balances within [0, MAX_BALANCE_MILLI]');
       put(keys.account(a.id), records.account.encode(a));
-      this.#cacheAccount(a);
-      this.#rememberHolderKey(a);
+      this.#cacheAccount(a, k);
+      // A holder key never changes: remembered once.
+      if (!this.#holderKeys.has(k)) this.#rememberHolderKey(a, k);
     }
     for (const { account, sequence, ref } of changes.applied) {
       put(keys.applied(account, sequence), records.applied.encode(ref));
