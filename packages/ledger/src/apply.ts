@@ -2,7 +2,7 @@ import { deriveAccountId } from '@mutual/codec';
 import { LIMITS } from '@mutual/interface';
 import { AccountKind, DOMAIN, PROTOCOL_VERSION, pb, signedMessage, type mutual } from '@mutual/protocol';
 import { adoptAgreement } from './adopt.ts';
-import { bytesEqual } from './keys.ts';
+import { bkey, bytesEqual } from './keys.ts';
 import { isName, isWellFormedText } from './prepare.ts';
 import { u64Field } from './u64.ts';
 import { applyCredit, applyRefund, applyReject, outgoingProblem, recordOutgoing, type ForkCheck } from './interbank.ts';
@@ -124,7 +124,8 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
   // 4. addressed to this bank
   if (!bytesEqual(p.bank, ctx.bankKey)) return { code: 'WRONG_BANK', message: 'the instruction is addressed to another bank' };
   // 5. the signer's account exists
-  const signer = o.getAccount(p.account);
+  const signerKey = bkey(p.account);
+  const signer = o.getAccount(p.account, signerKey);
   if (!signer) return { code: 'UNKNOWN_ACCOUNT', message: 'the signing account does not exist at this bank' };
   // 6. the signature verifies under the holder key
   const valid =
@@ -148,6 +149,7 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
   const a = p.action;
   let amount: bigint;
   let rateMilli = 0;
+  let payeeKey: string | undefined;
   switch (a.type) {
     case 'transfer': {
       if (a.payeeBank && !bytesEqual(a.payeeBank, ctx.bankKey)) {
@@ -157,7 +159,7 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
         break;
       }
       if (bytesEqual(a.payee, p.account)) return { code: 'SELF_TRANSFER', message: 'payer and payee are the same account' };
-      const payee = o.getAccount(a.payee);
+      const payee = o.getAccount(a.payee, (payeeKey = bkey(a.payee)));
       if (!payee) return { code: 'UNKNOWN_PAYEE', message: 'the payee account does not exist at this bank' };
       if (signer.balance < a.amount) return { code: 'INSUFFICIENT_FUNDS', message: 'the balance is lower than the amount' };
       if (payee.balance + a.amount > LIMITS.MAX_BALANCE_MILLI) return { code: 'BALANCE_LIMIT', message: 'the payee balance would exceed its limit' };
@@ -196,7 +198,7 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
   const index = appendEntry(o, ctx, entries, {
     applied: { body: p.body, signature: p.signature, amount: u64Field(amount), rateMilli },
   });
-  const payer = o.editAccount(p.account)!;
+  const payer = o.editAccount(p.account, signerKey)!;
   payer.sequence = p.sequence;
   // The signer's applied record lists this entry in its statement: no history record for it.
   o.addApplied(p.account, p.sequence, { entryIndex: index, body: p.body });
@@ -207,7 +209,7 @@ function applyInstruction(o: Overlay, p: PreparedOk, ctx: ApplyContext, today: n
         recordOutgoing(o, index, p.account, a.payeeBank, a.payee, amount);
         break;
       }
-      const payee = o.editAccount(a.payee)!;
+      const payee = o.editAccount(a.payee, payeeKey)!;
       payer.balance -= amount;
       payee.balance += amount;
       o.touch(a.payee, index);

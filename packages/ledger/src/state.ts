@@ -33,7 +33,8 @@ export interface LedgerState {
   readonly rates: RateSchedule;
   /** The federation agreement adopted last; undefined before the first adoption. */
   readonly agreement: AgreementInForce | undefined;
-  getAccount(id: Uint8Array): Account | undefined;
+  /** @param key - bkey(id), when the caller has it already */
+  getAccount(id: Uint8Array, key?: string): Account | undefined;
   getApplied(account: Uint8Array, sequence: bigint): AppliedRef | undefined;
   /** milli-hours credited to `worker` for `day`, across all labor records */
   getLaborDay(worker: Uint8Array, day: number): bigint;
@@ -121,16 +122,15 @@ export class Overlay implements LedgerState {
     return this.changes.agreement?.inForce ?? this.#base.agreement;
   }
 
-  getAccount(id: Uint8Array): Account | undefined {
-    return this.changes.accounts.get(bkey(id)) ?? this.#base.getAccount(id);
+  getAccount(id: Uint8Array, key = bkey(id)): Account | undefined {
+    return this.changes.accounts.get(key) ?? this.#base.getAccount(id, key);
   }
 
   /** A mutable copy of the account, registered as changed. */
-  editAccount(id: Uint8Array): Account | undefined {
-    const k = bkey(id);
+  editAccount(id: Uint8Array, k = bkey(id)): Account | undefined {
     const mine = this.changes.accounts.get(k);
     if (mine) return mine;
-    const base = this.#base.getAccount(id);
+    const base = this.#base.getAccount(id, k);
     if (!base) return undefined;
     const copy = { ...base };
     this.changes.accounts.set(k, copy);
@@ -236,8 +236,8 @@ export class MemoryLedgerState implements LedgerState {
   /** commit time of the last entry replayed; entry times never decrease */
   lastTimeMs = 0n;
 
-  getAccount(id: Uint8Array): Account | undefined {
-    return this.accounts.get(bkey(id));
+  getAccount(id: Uint8Array, key = bkey(id)): Account | undefined {
+    return this.accounts.get(key);
   }
   getApplied(account: Uint8Array, sequence: bigint): AppliedRef | undefined {
     return this.applied.get(appliedKey(account, sequence));

@@ -27,8 +27,8 @@ export class BatchState implements LedgerState {
     this.agreement = base.agreement;
   }
 
-  getAccount(id: Uint8Array): Account | undefined {
-    const a = this.accounts.get(bkey(id));
+  getAccount(id: Uint8Array, key = bkey(id)): Account | undefined {
+    const a = this.accounts.get(key);
     if (a === undefined) throw new Error('invariant violated: account read by a batch was not loaded');
     return a ?? undefined;
   }
