@@ -6,7 +6,10 @@ import { records } from './records.ts';
 
 type Db = Level<Uint8Array, Uint8Array>;
 
-/** Deletions per batch while migrating. */
+/**
+ * Deletions per batch while migrating. Each batch is synced: the format record, written last,
+ * must never reach the disk before a deletion it stands for.
+ */
 const MIGRATE_BATCH = 10_000;
 
 function formatValue(version: number): Uint8Array {
@@ -32,11 +35,11 @@ async function from1(db: Db): Promise<void> {
     for await (const k of db.keys(keys.range(space))) {
       if (k.length > levelAt && k[levelAt]! < LOWEST_STORED_LEVEL) batch.del(k);
       if (batch.length >= MIGRATE_BATCH) {
-        await batch.write();
+        await batch.write({ sync: true });
         batch = db.batch();
       }
     }
-    if (batch.length > 0) await batch.write();
+    if (batch.length > 0) await batch.write({ sync: true });
     else await batch.close();
   }
   await db.put(keys.meta(META.format), formatValue(2), { sync: true });
@@ -56,11 +59,11 @@ async function from2(db: Db): Promise<void> {
     if (!r) throw corrupt('an applied-instruction record is unreadable');
     batch.del(keys.history(k.subarray(1, 21), r.entryIndex));
     if (batch.length >= MIGRATE_BATCH) {
-      await batch.write();
+      await batch.write({ sync: true });
       batch = db.batch();
     }
   }
-  if (batch.length > 0) await batch.write();
+  if (batch.length > 0) await batch.write({ sync: true });
   else await batch.close();
   await db.put(keys.meta(META.format), formatValue(3), { sync: true });
 }

@@ -191,6 +191,9 @@ export class LedgerStore {
    * DB_FORMAT_MISMATCH or DB_CORRUPT.
    */
   static async open(opts: StoreOptions): Promise<LedgerStore> {
+    if (opts.recentEntries !== undefined && !(Number.isSafeInteger(opts.recentEntries) && opts.recentEntries >= 0)) {
+      throw new RangeError(`recentEntries must be a non-negative integer, got ${opts.recentEntries}`);
+    }
     const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: 'view', valueEncoding: 'view' });
     try {
       await db.open();

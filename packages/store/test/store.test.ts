@@ -242,6 +242,15 @@ describe('the data directory', () => {
     expect(isMutualError(err, 'DATA_DIR_IN_USE')).toBe(true);
   });
 
+  it('refuses a bad recentEntries before opening the database, which stays free to open', async () => {
+    await store.close();
+    for (const recentEntries of [-1, 1.5, Number.NaN]) {
+      await expect(LedgerStore.open(storeOptions(dir, bank, { recentEntries }))).rejects.toThrow(RangeError);
+    }
+    store = await LedgerStore.open(storeOptions(dir, bank, { recentEntries: 0 }));
+    expect(await store.getEntry(0)).toBeDefined();
+  });
+
   it('refuses another format version', async () => {
     await store.close();
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: 'view', valueEncoding: 'view' });
