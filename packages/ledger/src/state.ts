@@ -85,7 +85,8 @@ export interface AdoptedAgreement {
 export class Overlay implements LedgerState {
   readonly #base: LedgerState;
   readonly changes: StateChanges;
-  readonly #applied = new Map<string, AppliedRef>();
+  /** changes.applied by appliedKey, built on the first lookup (only a retry looks) */
+  #applied: Map<string, AppliedRef> | undefined;
   readonly #inbound = new Map<string, number>();
 
   constructor(base: LedgerState) {
@@ -142,11 +143,15 @@ export class Overlay implements LedgerState {
   }
 
   getApplied(account: Uint8Array, sequence: bigint): AppliedRef | undefined {
+    if (this.#applied === undefined) {
+      this.#applied = new Map();
+      for (const a of this.changes.applied) this.#applied.set(appliedKey(a.account, a.sequence), a.ref);
+    }
     return this.#applied.get(appliedKey(account, sequence)) ?? this.#base.getApplied(account, sequence);
   }
 
   addApplied(account: Uint8Array, sequence: bigint, ref: AppliedRef): void {
-    this.#applied.set(appliedKey(account, sequence), ref);
+    this.#applied?.set(appliedKey(account, sequence), ref);
     this.changes.applied.push({ account, sequence, ref });
   }
 

@@ -159,8 +159,12 @@ export class LedgerStore {
   readonly #holderKeys = new Map<string, Uint8Array>();
   /** commands queued and not yet committed */
   #queuedCommands = 0;
-  /** records of the batch applied but not yet on disk */
-  #dirtyApplied = new Map<string, AppliedRef>();
+  /**
+   * records of the batch applied but not yet on disk; the applied records are looked up by
+   * appliedKey only for a retry, so their map is built on the first lookup
+   */
+  #dirtyAppliedList: StateChanges['applied'] = [];
+  #dirtyAppliedMap: Map<string, AppliedRef> | undefined;
   #dirtyLaborDays = new Map<string, bigint>();
   #dirtyOutgoing = new Map<number, Outgoing>();
   #dirtyInbound = new Map<string, number>();
@@ -788,11 +792,11 @@ export class LedgerStore {
       if (p.action.type === 'labor') want(p.action.worker);
     }
     const missing: Uint8Array[] = [];
-    for (const [k, id] of accountIds) {
+    accountIds.forEach((id, k) => {
       const cached = this.#accounts.get(k);
       if (cached) state.accounts.set(k, cached);
       else missing.push(id);
-    }
+    });
     if (missing.length > 0) {
       const values = await readMany(this.#db, missing.map((id) => keys.account(id)));
       missing.forEach((id, i) => {
@@ -814,7 +818,7 @@ export class LedgerStore {
       if (!signer) continue;
       if (p.sequence <= signer.sequence) {
         const k = appliedKey(p.account, p.sequence);
-        const dirty = this.#dirtyApplied.get(k);
+        const dirty = this.#dirtyApplied(k);
         if (dirty) state.applied.set(k, dirty);
         else if (!state.applied.has(k)) appliedWanted.push([k, keys.applied(p.account, p.sequence)]);
       }
@@ -910,6 +914,15 @@ export class LedgerStore {
     return out;
   }
 
+  /** The applied record `k` (appliedKey) of the batch being written, if it wrote one. */
+  #dirtyApplied(k: string): AppliedRef | undefined {
+    if (this.#dirtyAppliedMap === undefined) {
+      this.#dirtyAppliedMap = new Map();
+      for (const { account, sequence, ref } of this.#dirtyAppliedList) this.#dirtyAppliedMap.set(appliedKey(account, sequence), ref);
+    }
+    return this.#dirtyAppliedMap.get(k);
+  }
+
   #cacheAccount(a: Account, k = bkey(a.id)): void {
     this.#accounts.delete(k);
     this.#accounts.set(k, a);
@@ -967,7 +980,8 @@ export class LedgerStore {
       () => {
         this.#durableHead = ops.head;
         this.#takeIn(changes);
-        this.#dirtyApplied = new Map();
+        this.#dirtyAppliedList = [];
+        this.#dirtyAppliedMap = undefined;
         this.#dirtyLaborDays = new Map();
         this.#dirtyOutgoing = new Map();
         this.#dirtyInbound = new Map();
@@ -1034,17 +1048,16 @@ export class LedgerStore {
     if (changes.bank && !this.#bank) put(keys.meta(META.bank), records.bank.encode(changes.bank));
     if (changes.rates) put(keys.meta(META.rates), records.rates.encode(changes.rates));
     if (changes.agreement) put(keys.meta(META.agreement), changes.agreement.record);
-    for (const [k, a] of changes.accounts) {
+    changes.accounts.forEach((a, k) => {
       assert(a.balance >= 0n && a.balance <= LIMITS.MAX_BALANCE_MILLI, 'balances within [0, MAX_BALANCE_MILLI]');
       put(keys.account(a.id), records.account.encode(a));
       this.#cacheAccount(a, k);
       // A holder key never changes: remembered once.
       if (!this.#holderKeys.has(k)) this.#rememberHolderKey(a, k);
-    }
-    for (const { account, sequence, ref } of changes.applied) {
-      put(keys.applied(account, sequence), records.applied.encode(ref));
-      this.#dirtyApplied.set(appliedKey(account, sequence), ref);
-    }
+    });
+    for (const { account, sequence, ref } of changes.applied) put(keys.applied(account, sequence), records.applied.encode(ref));
+    this.#dirtyAppliedList = changes.applied;
+    this.#dirtyAppliedMap = undefined;
     for (const [k, d] of changes.laborDays) {
       put(keys.laborDay(d.worker, d.day), encodeU64(d.milliHours));
       this.#dirtyLaborDays.set(k, d.milliHours);
