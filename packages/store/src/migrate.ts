@@ -18,6 +18,20 @@ function formatValue(version: number): Uint8Array {
   return f;
 }
 
+/** Deletes every key `doomed` yields, in synced batches of MIGRATE_BATCH. */
+async function deleteAll(db: Db, doomed: AsyncIterable<Uint8Array>): Promise<void> {
+  let batch = db.batch();
+  for await (const k of doomed) {
+    batch.del(k);
+    if (batch.length >= MIGRATE_BATCH) {
+      await batch.write({ sync: true });
+      batch = db.batch();
+    }
+  }
+  if (batch.length > 0) await batch.write({ sync: true });
+  else await batch.close();
+}
+
 /**
  * Format 1 to 2: deletes the Merkle nodes of levels below LOWEST_STORED_LEVEL, of the bank's
  * own log (`nodes/<level>…`) and of every replica (`replica-nodes/<bank 32><level>…`); they
@@ -31,20 +45,15 @@ async function from1(db: Db): Promise<void> {
     { space: KEYSPACES.replicaNodes, levelAt: 33 },
   ];
   for (const { space, levelAt } of spaces) {
-    let batch = db.batch();
-    for await (const k of db.keys(keys.range(space))) {
-      if (k.length > levelAt && k[levelAt]! < LOWEST_STORED_LEVEL) batch.del(k);
-      if (batch.length >= MIGRATE_BATCH) {
-        await batch.write({ sync: true });
-        batch = db.batch();
-      }
-    }
-    if (batch.length > 0) await batch.write({ sync: true });
-    else await batch.close();
+    await deleteAll(
+      db,
+      (async function* () {
+        for await (const k of db.keys(keys.range(space))) if (k.length > levelAt && k[levelAt]! < LOWEST_STORED_LEVEL) yield k;
+      })(),
+    );
   }
   await db.put(keys.meta(META.format), formatValue(2), { sync: true });
 }
-
 
 /**
  * Format 2 to 3: deletes the history record of every entry that applied an account's own
@@ -53,18 +62,16 @@ async function from1(db: Db): Promise<void> {
  * written without. The format record is written last, as in {@link from1}.
  */
 async function from2(db: Db): Promise<void> {
-  let batch = db.batch();
-  for await (const [k, v] of db.iterator(keys.range(KEYSPACES.applied))) {
-    const r = k.length === 29 ? records.applied.decode(v) : undefined;
-    if (!r) throw corrupt('an applied-instruction record is unreadable');
-    batch.del(keys.history(k.subarray(1, 21), r.entryIndex));
-    if (batch.length >= MIGRATE_BATCH) {
-      await batch.write({ sync: true });
-      batch = db.batch();
-    }
-  }
-  if (batch.length > 0) await batch.write({ sync: true });
-  else await batch.close();
+  await deleteAll(
+    db,
+    (async function* () {
+      for await (const [k, v] of db.iterator(keys.range(KEYSPACES.applied))) {
+        const r = k.length === 29 ? records.applied.decode(v) : undefined;
+        if (!r) throw corrupt('an applied-instruction record is unreadable');
+        yield keys.history(k.subarray(1, 21), r.entryIndex);
+      }
+    })(),
+  );
   await db.put(keys.meta(META.format), formatValue(3), { sync: true });
 }
 
