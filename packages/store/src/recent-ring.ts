@@ -52,13 +52,10 @@ export class RecentNodes {
   }
 
   set(level: number, index: number, hash: Uint8Array): void {
-    let ring = this.#levels[level];
-    if (ring === undefined) {
-      ring = new RecentRing<Uint8Array>(Math.max(1, Math.ceil(this.#entries / 2 ** level)));
-      while (this.#levels.length < level) this.#levels.push(new RecentRing<Uint8Array>(Math.max(1, Math.ceil(this.#entries / 2 ** this.#levels.length))));
-      this.#levels[level] = ring;
+    while (this.#levels.length <= level) {
+      this.#levels.push(new RecentRing<Uint8Array>(Math.max(1, Math.ceil(this.#entries / 2 ** this.#levels.length))));
     }
-    ring.set(index, hash);
+    this.#levels[level]!.set(index, hash);
   }
 
   get(level: number, index: number): Uint8Array | undefined {

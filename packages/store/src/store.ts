@@ -181,12 +181,12 @@ export class LedgerStore {
   #closed = false;
   #failure: Error | undefined;
 
-  private constructor(db: Level<Uint8Array, Uint8Array>, opts: StoreOptions) {
+  private constructor(db: Level<Uint8Array, Uint8Array>, opts: StoreOptions, recentEntries: RecentRing<Uint8Array>) {
     this.#db = db;
     this.#opts = opts;
     this.#clock = opts.clock ?? (() => BigInt(Date.now()));
     this.#maxCached = opts.maxCachedAccounts ?? DEFAULT_MAX_CACHED_ACCOUNTS;
-    this.#recentEntries = new RecentRing(opts.recentEntries ?? RECENT_ENTRIES);
+    this.#recentEntries = recentEntries;
   }
 
   /**
@@ -195,16 +195,15 @@ export class LedgerStore {
    * DB_FORMAT_MISMATCH or DB_CORRUPT.
    */
   static async open(opts: StoreOptions): Promise<LedgerStore> {
-    if (opts.recentEntries !== undefined && !(Number.isSafeInteger(opts.recentEntries) && opts.recentEntries >= 0)) {
-      throw new RangeError(`recentEntries must be a non-negative integer, got ${opts.recentEntries}`);
-    }
+    // Made first: a bad `recentEntries` is a RangeError before the database is locked.
+    const recentEntries = new RecentRing<Uint8Array>(opts.recentEntries ?? RECENT_ENTRIES);
     const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: 'view', valueEncoding: 'view' });
     try {
       await db.open();
     } catch (err) {
       throw openError(opts.dir, err);
     }
-    const store = new LedgerStore(db, opts);
+    const store = new LedgerStore(db, opts, recentEntries);
     try {
       await store.#load();
     } catch (err) {
@@ -450,6 +449,7 @@ export class LedgerStore {
    * about log2(sequence) records before its own.
    */
   async #ownEntries(account: Uint8Array, upTo: number, limit: number): Promise<number[]> {
+    if (limit <= 0) return [];
     const indexOf = (v: Uint8Array | undefined): number => {
       const r = v && records.applied.decode(v);
       if (!r) throw corrupt('an applied-instruction record is missing or unreadable');
@@ -461,7 +461,7 @@ export class LedgerStore {
       top = decodeU64(k.subarray(21));
       topIndex = indexOf(v);
     }
-    if (top === undefined || limit <= 0) return [];
+    if (top === undefined) return [];
     let hi = top;
     if (topIndex >= upTo) {
       // Sequences 1..top are all applied, and their entry indexes increase with them.
