@@ -6,12 +6,15 @@ import { AccountKind, DOMAIN, pb, signedMessage, toU64 } from '@mutual/protocol'
 import { LedgerStore } from '@mutual/store';
 import { keyPairFromSeed, signDetached, verify, VerifierPool, type KeyPair } from '@mutual/verifier';
 import { diskCeiling, verifyCeiling } from './ceilings.ts';
+import { pipelineFloor } from './pipeline-floor.ts';
 import type { Benchmark, BenchContext } from './context.ts';
 import { fmtSummary, summarize, type Summary } from './stats.ts';
 
 const ACCOUNTS = 1000;
 const IN_FLIGHT = 8;
 const PER_SUBMISSION = 1000;
+/** Each member's opening funds: 24 hours at the standard rate (1.0), in milli-notes. */
+const FUNDED_MILLI = 24_000n;
 
 export function seedOf(label: string, i: number): Uint8Array {
   const s = new Uint8Array(32);
@@ -142,9 +145,22 @@ export async function drive(store: LedgerStore, signed: readonly Uint8Array[]): 
   return signed.length / ((performance.now() - started) / 1000);
 }
 
-/** Durable apply rate (transfers/s) of `count` transfers; measured once per suite run. */
-export async function measureApply(ctx: BenchContext): Promise<{ summary: Summary; count: number; accounts: number }> {
-  const cached = ctx.memo.get('apply') as { summary: Summary; count: number; accounts: number } | undefined;
+/** What {@link measureApply} measured. */
+export interface ApplyMeasurement {
+  /** the ledger's durable apply rate, transfers/s */
+  readonly summary: Summary;
+  /** the pipeline floor's rate on the same transfers (see pipeline-floor.ts), transfers/s */
+  readonly floor: Summary;
+  readonly count: number;
+  readonly accounts: number;
+}
+
+/**
+ * Durable apply rate (transfers/s) of `count` transfers, and the pipeline floor's rate on the
+ * same transfers, run by turns so that both meet the same machine; measured once per suite run.
+ */
+export async function measureApply(ctx: BenchContext): Promise<ApplyMeasurement> {
+  const cached = ctx.memo.get('apply') as ApplyMeasurement | undefined;
   if (cached) return cached;
   const count = ctx.quick ? 5_000 : 100_000;
   const p = population(ctx.quick ? 100 : ACCOUNTS);
@@ -152,21 +168,30 @@ export async function measureApply(ctx: BenchContext): Promise<{ summary: Summar
   const signed = transfers(p, count);
   const pool = new VerifierPool({ threads: availableParallelism() });
   const rates: number[] = [];
+  const floors: number[] = [];
+  const floorAccounts = { ids: p.ids, holderKeys: p.members.map((m) => m.publicKey), balance: FUNDED_MILLI };
   try {
     for (let run = 0; run <= ctx.runs; run++) {
+      const label = run === 0 ? 'warm-up' : `run ${run}`;
+      const floor = await pipelineFloor(ctx.tempDir('floor'), floorAccounts, p.bank.secretKey!, signed, pool, IN_FLIGHT, PER_SUBMISSION);
       const store = await freshBank(ctx.tempDir('apply'), p, pool);
+      let rate: number;
       try {
-        const rate = await drive(store, signed);
-        if (run > 0) rates.push(rate); // the first run warms up
-        ctx.log(`${run === 0 ? 'warm-up' : `run ${run}`}: ${Math.round(rate)} transfers/s`);
+        rate = await drive(store, signed);
       } finally {
         await store.close();
       }
+      if (run > 0) {
+        // the first run warms up
+        rates.push(rate);
+        floors.push(floor);
+      }
+      ctx.log(`${label}: ${Math.round(rate)} transfers/s (pipeline floor ${Math.round(floor)}/s)`);
     }
   } finally {
     await pool.close();
   }
-  const result = { summary: summarize(rates), count, accounts: p.ids.length };
+  const result: ApplyMeasurement = { summary: summarize(rates), floor: summarize(floors), count, accounts: p.ids.length };
   ctx.memo.set('apply', result);
   return result;
 }
@@ -179,14 +204,17 @@ export const applyBenchmark: Benchmark = {
     ctx.log(`verify ceiling: ${fmtSummary(ceiling, '/s')}`);
     const disk = await diskCeiling(ctx);
     ctx.log(`disk ceiling: ${fmtSummary(disk, ' records/s')}`);
-    const { summary: apply, count, accounts } = await measureApply(ctx);
+    const { summary: apply, floor, count, accounts } = await measureApply(ctx);
     const ratio = apply.median / ceiling.median;
     return {
       name: 'apply',
       rows: [
         { metric: `verify ceiling (${availableParallelism()} threads)`, value: fmtSummary(ceiling, '/s') },
         { metric: 'LevelDB synced batches (4096 x 200 B)', value: fmtSummary(disk, ' records/s') },
+        { metric: `pipeline floor (${count} transfers, ${accounts} accounts)`, value: fmtSummary(floor, '/s') },
         { metric: `durable apply (${count} transfers, ${accounts} accounts)`, value: fmtSummary(apply, '/s') },
+        { metric: 'pipeline floor / verify ceiling', value: (floor.median / ceiling.median).toFixed(2) },
+        { metric: 'apply / pipeline floor', value: (apply.median / floor.median).toFixed(2) },
         { metric: 'apply / verify ceiling', value: ratio.toFixed(2), target: '>= 0.80', met: ratio >= 0.8 },
       ],
     };
